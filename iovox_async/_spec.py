@@ -1,0 +1,99 @@
+"""The runtime form of the API spec.
+
+``spec/*.yaml`` is the source of truth; ``scripts/generate.py`` turns it into
+``iovox_async/interfaces/_catalog.py``, which builds these objects. The transport,
+the generated coroutines and the emulator all read the catalog, so nothing at run
+time needs a YAML parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+HttpVerb = Literal["GET", "POST", "PUT", "DELETE"]
+ValueType = Literal["string", "integer", "boolean", "datetime", "date", "xml"]
+ResponseKind = Literal["xml", "binary", "empty"]
+Confidence = Literal["full", "partial"]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One query-string parameter of a method (besides ``v`` and ``method``)."""
+
+    name: str
+    type: ValueType = "string"
+    required: bool = False
+    values: tuple[str, ...] = ()
+    """Allowed values; empty means any value of the type."""
+    separator: str | None = None
+    """Set for list parameters: ``,`` ``|`` ``;`` join items; ``[]`` repeats ``name[]``."""
+    minimum: int | None = None
+    maximum: int | None = None
+    default: str | None = None
+    """The server's documented default (documentation only; never sent)."""
+    doc: str = ""
+
+    @property
+    def is_list(self) -> bool:
+        return self.separator is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ElementSpec:
+    """One element of a payload or response tree. Names starting with ``@`` are attributes."""
+
+    name: str
+    type: ValueType = "string"
+    required: bool = False
+    repeated: bool = False
+    values: tuple[str, ...] = ()
+    children: tuple[ElementSpec, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDoc:
+    """An error the method documents; ``x``/``y``/``z`` in the message are placeholders."""
+
+    status: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """Everything known about one API method."""
+
+    interface: str
+    name: str
+    http: HttpVerb
+    summary: str
+    idempotent: bool
+    response_kind: ResponseKind
+    query: tuple[Param, ...] = ()
+    payload: tuple[ElementSpec, ...] | None = None
+    response: tuple[ElementSpec, ...] = ()
+    errors: tuple[ErrorDoc, ...] = ()
+    timeout: float | None = None
+    doc_url: str | None = None
+    confidence: Confidence = "partial"
+    repeated: frozenset[str] = field(default_factory=frozenset)
+    """Response element names that always decode as lists."""
+
+    def param(self, name: str) -> Param | None:
+        for candidate in self.query:
+            if candidate.name == name:
+                return candidate
+        return None
+
+
+def repeated_names(elements: tuple[ElementSpec, ...]) -> frozenset[str]:
+    """Every element name marked ``repeated`` anywhere in a tree."""
+    names: set[str] = set()
+    stack = list(elements)
+    while stack:
+        element = stack.pop()
+        if element.repeated:
+            names.add(element.name)
+        stack.extend(element.children)
+    return frozenset(names)
