@@ -9,13 +9,31 @@ facts (examples, sources, guesses) the generator and the tests need.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from iovox_async._spec import ElementSpec, ErrorDoc, Method, Param, repeated_names
+try:
+    from iovox_async._spec import ElementSpec, ErrorDoc, Method, Param, repeated_names
+except Exception:  # the package cannot import yet (generated files missing or broken)
+    import importlib.util
+
+    _path = Path(__file__).resolve().parent.parent / "iovox_async" / "_spec.py"
+    _module_spec = importlib.util.spec_from_file_location("_iovox_spec_bootstrap", _path)
+    assert _module_spec is not None and _module_spec.loader is not None
+    _module = importlib.util.module_from_spec(_module_spec)
+    sys.modules["_iovox_spec_bootstrap"] = _module
+    _module_spec.loader.exec_module(_module)
+    ElementSpec, ErrorDoc, Method, Param, repeated_names = (
+        _module.ElementSpec,
+        _module.ErrorDoc,
+        _module.Method,
+        _module.Param,
+        _module.repeated_names,
+    )
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 
@@ -27,11 +45,41 @@ NAME_RE = re.compile(r"^@?[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 _INTERFACE_KEYS = {"interface", "section", "methods"}
 _METHOD_KEYS = {
-    "http", "summary", "doc_url", "sources", "confidence", "guesses", "idempotent",
-    "timeout", "query", "payload", "payload_examples", "response", "errors", "notes",
+    "http",
+    "summary",
+    "doc_url",
+    "sources",
+    "confidence",
+    "guesses",
+    "idempotent",
+    "timeout",
+    "query",
+    "payload",
+    "payload_examples",
+    "response",
+    "errors",
+    "notes",
 }
-_REQUIRED_METHOD_KEYS = {"http", "summary", "sources", "confidence", "idempotent", "response", "errors"}
-_PARAM_KEYS = {"name", "type", "required", "values", "separator", "minimum", "maximum", "default", "doc"}
+_REQUIRED_METHOD_KEYS = {
+    "http",
+    "summary",
+    "sources",
+    "confidence",
+    "idempotent",
+    "response",
+    "errors",
+}
+_PARAM_KEYS = {
+    "name",
+    "type",
+    "required",
+    "values",
+    "separator",
+    "minimum",
+    "maximum",
+    "default",
+    "doc",
+}
 _ELEMENT_KEYS = {"name", "type", "required", "repeated", "values", "children", "doc"}
 _RESPONSE_KEYS = {"kind", "elements", "examples"}
 

@@ -1,0 +1,328 @@
+"""``AsyncIovox``: settings, lifecycle, and the entry points every call goes through."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+
+from . import _constants as C
+from ._errors import ClientClosedError, ValidationError
+from ._http import TransportChoice, build_http_client
+from ._params import build_query, check_payload
+from ._redact import register_secret
+from ._spec import Method
+from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
+from ._xml import encode_payload, to_api_text
+from .interfaces import Interfaces
+from .interfaces._catalog import METHODS
+
+_RECONCILE = {
+    "purchaseVoxNumbers": (
+        "Reconcile with purchase.get_order_details(...) or voxnumbers.get_voxnumbers(...)"
+        " before buying again."
+    ),
+    "sendSms": "Check sms.get_sms_data(...) before sending it again.",
+    "initiateCall": "Check calls.get_call_data(ctype='API', ...) before calling again.",
+}
+
+
+def _resolve_base_url(environment: str | None, base_url: str | None) -> str:
+    if environment is not None and base_url is not None:
+        raise ValidationError("pass either environment or base_url, not both")
+    if base_url is None and environment is None:
+        base_url = os.environ.get(C.ENV_BASE_URL) or None
+        environment = os.environ.get(C.ENV_ENVIRONMENT) or None
+    if base_url is None:
+        name = (environment or C.DEFAULT_ENVIRONMENT).lower()
+        if name not in C.ENVIRONMENTS:
+            choices = ", ".join(sorted(C.ENVIRONMENTS))
+            raise ValidationError(
+                f"unknown environment {name!r}: use one of {choices}, or base_url"
+            )
+        return C.ENVIRONMENTS[name]
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValidationError(f"base_url must be an http(s) URL, got {base_url!r}")
+    if parts.scheme != "https" and host not in C.LOOPBACK_HOSTS:
+        raise ValidationError(
+            f"base_url must use https (the API refuses plain http); only loopback hosts"
+            f" may use http, got {base_url!r}"
+        )
+    return base_url.rstrip("/")
+
+
+class AsyncIovox(Interfaces):
+    """Asyncio client for the IOVOX Enterprise REST API v3.
+
+    Use it as ``async with AsyncIovox(...) as iovox:`` (or call :meth:`aclose`), and
+    reach every method as ``await iovox.<interface>.<method>(...)``, e.g.
+    ``await iovox.calls.get_call_data(sdt=...)``. Credentials and the environment
+    fall back to ``IOVOX_USERNAME``, ``IOVOX_SECURE_KEY``, ``IOVOX_ENVIRONMENT`` and
+    ``IOVOX_BASE_URL``.
+
+    Args:
+        username: the API username.
+        secure_key: the secure key (never shown in reprs, logs or errors).
+        environment: ``"sandbox"`` (default) or ``"production"``.
+        base_url: any other server, e.g. the local emulator; plain http only on loopback.
+        max_concurrency: requests in flight at once; the connection pool matches it.
+        max_retries: retries after the first attempt for calls that are safe to repeat.
+        timeout: seconds for each request (connect is capped at 10 s).
+        retry_deadline: total seconds one call may spend across attempts and back-off.
+        http_client: an ``httpx.AsyncClient`` to use as given; it is never closed by us.
+        transport: ``"auto"`` (aiohttp-backed on asyncio, httpx's own under trio),
+            ``"aiohttp"`` or ``"httpx"``.
+        proxy: an HTTP(S)/SOCKS proxy URL, e.g. to reach the API from an allow-listed host.
+    """
+
+    def __init__(
+        self,
+        username: str | None = None,
+        secure_key: str | None = None,
+        *,
+        environment: str | None = None,
+        base_url: str | None = None,
+        max_concurrency: int = C.DEFAULT_MAX_CONCURRENCY,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        timeout: float = C.DEFAULT_TIMEOUT,
+        retry_deadline: float = C.RETRY_DEADLINE,
+        http_client: httpx.AsyncClient | None = None,
+        transport: TransportChoice = "auto",
+        proxy: str | None = None,
+    ) -> None:
+        username = username or os.environ.get(C.ENV_USERNAME)
+        secure_key = secure_key or os.environ.get(C.ENV_SECURE_KEY)
+        if not username:
+            raise ValidationError(f"username is required (argument or {C.ENV_USERNAME})")
+        if not secure_key:
+            raise ValidationError(f"secure_key is required (argument or {C.ENV_SECURE_KEY})")
+        if max_concurrency < 1:
+            raise ValidationError("max_concurrency must be at least 1")
+        if max_retries < 0:
+            raise ValidationError("max_retries must not be negative")
+        if timeout <= 0 or retry_deadline <= 0:
+            raise ValidationError("timeout and retry_deadline must be positive")
+        if transport not in ("auto", "aiohttp", "httpx"):
+            raise ValidationError("transport must be 'auto', 'aiohttp' or 'httpx'")
+        register_secret(secure_key)
+        self.username = username
+        self.base_url = _resolve_base_url(environment, base_url)
+        self.max_concurrency = max_concurrency
+        self._injected = http_client
+        self._owned: httpx.AsyncClient | None = None
+        self._transport_choice: TransportChoice = transport
+        self._proxy = proxy
+        self._closed = False
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, C.DEFAULT_CONNECT_TIMEOUT))
+        self._transport = Transport(
+            base_url=self.base_url,
+            username=username,
+            secure_key=secure_key,
+            get_client=self._http_client,
+            limiter=anyio.CapacityLimiter(max_concurrency),
+            timeout=self._timeout,
+            policy=RetryPolicy(max_retries=max_retries, deadline=retry_deadline),
+        )
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<AsyncIovox username={self.username!r} base_url={self.base_url!r} {state}>"
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def _http_client(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        if self._injected is not None:
+            return self._injected
+        if self._owned is None:
+            # Built on first use, inside the running event loop, so the transport
+            # matches the loop (aiohttp on asyncio, httpx's own under trio).
+            self._owned = build_http_client(
+                transport=self._transport_choice,
+                max_connections=self.max_concurrency,
+                timeout=self._timeout,
+                proxy=self._proxy,
+            )
+        return self._owned
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def retries_taken(self) -> int:
+        """Retries made since the client was created (every attempt after a first one)."""
+        return self._transport.retries_taken
+
+    async def aclose(self) -> None:
+        """Close the connection pool (an injected ``http_client`` is left open)."""
+        if self._closed:
+            return
+        self._closed = True
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            await owned.aclose()
+
+    async def __aenter__(self) -> AsyncIovox:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- raw access -------------------------------------------------------------------
+
+    def _raw_call(
+        self,
+        interface: str,
+        method: str,
+        params: Mapping[str, Any] | None,
+        payload: Mapping[str, Any] | None,
+        http_method: str,
+        idempotent: bool | None,
+        timeout: float | None,
+        max_retries: int | None,
+    ) -> Call:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        verb = http_method.upper()
+        if verb not in ("GET", "POST", "PUT", "DELETE"):
+            raise ValidationError(
+                f"http_method must be GET, POST, PUT or DELETE, got {http_method!r}"
+            )
+        if not interface or not method:
+            raise ValidationError("interface and method are required")
+        if payload is not None and verb in ("GET", "DELETE"):
+            raise ValidationError(f"{verb} requests take no payload; use params")
+        known = METHODS.get(interface, {}).get(method)
+        pairs: list[tuple[str, str]] = []
+        for name, value in (params or {}).items():
+            if value is None:
+                continue
+            if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+                value = ",".join(to_api_text(item) for item in value)
+            pairs.append((name, to_api_text(value)))
+        return Call(
+            interface=interface,
+            method=method,
+            http_method=verb,
+            params=tuple(pairs),
+            content=None if payload is None else encode_payload(payload),
+            idempotent=(verb != "POST") if idempotent is None else idempotent,
+            timeout=timeout if timeout is not None else (known.timeout if known else None),
+            max_retries=max_retries,
+            force_list=known.repeated if known else frozenset(),
+            elements=known.response if known else (),
+            expect_binary=known is not None and known.response_kind == "binary",
+            reconcile=_RECONCILE.get(method, DEFAULT_RECONCILE),
+        )
+
+    async def request(
+        self,
+        interface: str,
+        method: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        payload: Mapping[str, Any] | None = None,
+        http_method: str = "GET",
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> dict[str, Any] | bytes:
+        """Call any method, documented or not: ``await iovox.request("Calls", "getCallData")``.
+
+        ``params`` go to the query string (lists joined with commas, ``True`` as
+        ``TRUE``, dates formatted); ``payload`` becomes the ``<request>`` XML body of a
+        POST or PUT. Returns the decoded body (the content of ``<response>``), ``{}``
+        for an empty 201/204, or ``bytes`` for binary responses. ``idempotent`` defaults
+        to True except for POST; a non-idempotent call is retried only when it
+        provably never reached the server.
+        """
+        call = self._raw_call(
+            interface, method, params, payload, http_method, idempotent, timeout, max_retries
+        )
+        return await self._transport.send(call)
+
+    async def download(
+        self,
+        interface: str,
+        method: str,
+        destination: str | os.PathLike[str],
+        *,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> int:
+        """Stream a binary GET response to a file; returns the number of bytes written.
+
+        The file appears only when complete: the body goes to a temporary file that
+        is size-checked and renamed into place.
+        """
+        call = self._raw_call(interface, method, params, None, "GET", True, timeout, max_retries)
+        return await self._transport.download(call, Path(destination))
+
+    # -- generated interfaces call these ----------------------------------------------
+
+    def _spec_call(
+        self,
+        method: Method,
+        query: Mapping[str, object],
+        payload: Mapping[str, Any] | None,
+        timeout: float | None,
+    ) -> Call:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        pairs = build_query(method, query)
+        check_payload(method, payload)
+        content = None
+        if method.payload is not None and payload:
+            content = encode_payload(payload)
+        return Call(
+            interface=method.interface,
+            method=method.name,
+            http_method=method.http,
+            params=tuple(pairs),
+            content=content,
+            idempotent=method.idempotent,
+            timeout=timeout if timeout is not None else method.timeout,
+            force_list=method.repeated,
+            elements=method.response,
+            expect_binary=method.response_kind == "binary",
+            reconcile=_RECONCILE.get(method.name, DEFAULT_RECONCILE),
+        )
+
+    async def _invoke(
+        self,
+        method: Method,
+        query: Mapping[str, object],
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Any:
+        return await self._transport.send(self._spec_call(method, query, payload, timeout))
+
+    async def _invoke_to_file(
+        self,
+        method: Method,
+        query: Mapping[str, object],
+        destination: str | os.PathLike[str],
+        *,
+        timeout: float | None = None,
+    ) -> int:
+        call = self._spec_call(method, query, None, timeout)
+        return await self._transport.download(call, Path(destination))

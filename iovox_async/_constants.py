@@ -1,0 +1,44 @@
+"""Every default the client uses, in one place."""
+
+from __future__ import annotations
+
+API_VERSION = "3"
+
+ENVIRONMENTS: dict[str, str] = {
+    "sandbox": "https://sandboxapi.iovox.com:444",
+    "production": "https://api.iovox.com:444",
+}
+DEFAULT_ENVIRONMENT = "sandbox"
+
+ENV_USERNAME = "IOVOX_USERNAME"
+ENV_SECURE_KEY = "IOVOX_SECURE_KEY"
+ENV_ENVIRONMENT = "IOVOX_ENVIRONMENT"
+ENV_BASE_URL = "IOVOX_BASE_URL"
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+
+DEFAULT_MAX_CONCURRENCY = 64
+"""Requests in flight at once per client; the connection pool is sized from it."""
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds for read/write; connect and pool waits use the shorter values below."""
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+DEFAULT_MAX_RETRIES = 4
+"""Retries after the first attempt (so at most five attempts)."""
+RETRY_BASE_DELAY = 0.25
+RETRY_MAX_DELAY = 8.0
+RETRY_MAX_RETRY_AFTER = 60.0
+"""The longest Retry-After we honour; a larger value is capped."""
+RETRY_DEADLINE = 120.0
+"""Total seconds a call may spend across its attempts and back-offs."""
+
+KEEPALIVE_EXPIRY = 4.0
+"""The API drops idle connections after about five seconds; forget them before that."""
+
+STREAM_CHUNK_SIZE = 64 * 1024
+ERROR_EXCERPT_CHARS = 200
+OFFLOAD_DECODE_BYTES = 256 * 1024
+"""Bodies larger than this are parsed in a worker thread so the event loop keeps running."""
+
+USER_AGENT = "iovox-async"

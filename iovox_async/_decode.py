@@ -1,0 +1,74 @@
+"""Turn a successful response body into what a call returns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+
+from ._constants import OFFLOAD_DECODE_BYTES
+from ._errors import ResponseDecodeError
+from ._spec import ElementSpec
+from ._xml import decode_document, excerpt, fill_missing_lists, is_xml
+
+
+def force_lists(value: Any, names: frozenset[str]) -> Any:
+    """Make every key in ``names`` hold a list, at any depth (for JSON bodies)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in names and not isinstance(item, list):
+                item = [] if item is None else [item]
+                value[key] = item
+            if isinstance(item, (dict, list)):
+                force_lists(item, names)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                force_lists(item, names)
+    return value
+
+
+def _decode_json(body: bytes, force_list: frozenset[str]) -> dict[str, Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ResponseDecodeError(f"malformed JSON: {exc}; body starts {excerpt(body)!r}") from None
+    if isinstance(data, dict) and set(data) == {"response"}:
+        data = data["response"]
+    if not isinstance(data, dict):
+        raise ResponseDecodeError(f"expected a JSON object, body starts {excerpt(body)!r}")
+    return force_lists(data, force_list)  # type: ignore[no-any-return]
+
+
+def _decode_sync(
+    body: bytes, as_json: bool, force_list: frozenset[str], elements: tuple[ElementSpec, ...]
+) -> dict[str, Any]:
+    data = _decode_json(body, force_list) if as_json else decode_document(body, force_list)
+    return fill_missing_lists(data, elements)
+
+
+async def decode_body(
+    body: bytes,
+    content_type: str | None,
+    *,
+    force_list: frozenset[str],
+    elements: tuple[ElementSpec, ...] = (),
+    expect_binary: bool = False,
+) -> dict[str, Any] | bytes:
+    """Decode a 2xx body: ``{}`` when empty, ``bytes`` when binary, else a dict.
+
+    Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed in a worker thread so a
+    20,000-row page does not stall the event loop.
+    """
+    if not body.strip():
+        return {}
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    as_json = kind.endswith("/json") or (not kind and body.lstrip()[:1] in (b"{", b"["))
+    if not as_json and (expect_binary or not is_xml(body, content_type)):
+        if expect_binary or kind not in ("text/html", "text/plain"):
+            return body
+        raise ResponseDecodeError(f"expected XML, got {kind}: {excerpt(body)!r}")
+    if len(body) > OFFLOAD_DECODE_BYTES:
+        return await anyio.to_thread.run_sync(_decode_sync, body, as_json, force_list, elements)
+    return _decode_sync(body, as_json, force_list, elements)

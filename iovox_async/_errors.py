@@ -1,0 +1,160 @@
+"""The exception hierarchy.
+
+::
+
+    IovoxError
+    ├── APIError                 the server answered with an error status
+    │   ├── BadRequestError      400
+    │   ├── AuthenticationError  401 (keys are tied to allow-listed IPs)
+    │   ├── RateLimitError       429
+    │   └── ServerError          5xx
+    ├── OutcomeUnknownError      a call with side effects may or may not have happened
+    ├── TransportError           network failure or timeout
+    ├── ResponseDecodeError      a body that is not what it should be
+    ├── ValidationError          bad arguments, caught before anything is sent (also ValueError)
+    └── ClientClosedError        the client was closed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class IovoxError(Exception):
+    """Base class of every error this library raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorItem:
+    """One ``<error status="...">message</error>`` of an error body."""
+
+    status: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message if self.status is None else f"{self.status}: {self.message}"
+
+
+class APIError(IovoxError):
+    """The API answered with an error status.
+
+    ``errors`` holds every ``<error>`` item of the body (an empty list when the body
+    was not XML; ``excerpt`` then shows its start).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ErrorItem],
+        *,
+        interface: str,
+        method: str,
+        attempts: int = 1,
+        excerpt: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.errors = errors
+        self.interface = interface
+        self.method = method
+        self.attempts = attempts
+        self.excerpt = excerpt
+        self.retry_after = retry_after
+        super().__init__(self._describe())
+
+    @property
+    def messages(self) -> list[str]:
+        return [item.message for item in self.errors]
+
+    def _hint(self) -> str:
+        return ""
+
+    def _describe(self) -> str:
+        where = f"{self.interface}.{self.method}"
+        if self.errors:
+            detail = "; ".join(item.message for item in self.errors)
+        elif self.excerpt:
+            detail = f"unexpected body: {self.excerpt!r}"
+        else:
+            detail = "empty body"
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{where} failed with HTTP {self.status}{tries}: {detail}{self._hint()}"
+
+
+class BadRequestError(APIError):
+    """HTTP 400: the API rejected the request (missing or invalid data)."""
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: wrong username / secure key, or this machine's IP is not allow-listed."""
+
+    def _hint(self) -> str:
+        return (
+            " (IOVOX keys only work from allow-listed IP addresses, and sandbox and"
+            " production have separate keys and IP lists: check the username, the secure"
+            " key, the environment, and that this machine's IP is registered under"
+            " Settings > API Settings)"
+        )
+
+
+class RateLimitError(APIError):
+    """HTTP 429: too many requests; ``retry_after`` holds the server's wait, if sent."""
+
+
+class ServerError(APIError):
+    """HTTP 5xx: the API failed; safe calls are retried before this is raised."""
+
+
+class OutcomeUnknownError(IovoxError):
+    """A call with side effects failed after it may have reached the server.
+
+    It was not retried, because a retry could repeat the effect (buy numbers twice,
+    send an SMS twice). Check the account's state before trying again; ``reconcile``
+    says how.
+    """
+
+    def __init__(self, interface: str, method: str, cause: str, reconcile: str) -> None:
+        self.interface = interface
+        self.method = method
+        self.cause = cause
+        self.reconcile = reconcile
+        super().__init__(
+            f"{interface}.{method} may or may not have been applied ({cause}); it was not"
+            f" retried because it has side effects. {reconcile}"
+        )
+
+
+class TransportError(IovoxError):
+    """The request failed on the network (connection, TLS, timeout)."""
+
+    def __init__(self, message: str, *, interface: str, method: str, attempts: int = 1) -> None:
+        self.interface = interface
+        self.method = method
+        self.attempts = attempts
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(f"{interface}.{method}: {message}{tries}")
+
+
+class ResponseDecodeError(IovoxError):
+    """A response body was not the XML (or binary) it should be."""
+
+
+class ValidationError(IovoxError, ValueError):
+    """Arguments were rejected before any request was sent."""
+
+
+class ClientClosedError(IovoxError, RuntimeError):
+    """The client was closed; create a new one."""
+
+
+def error_class_for(status: int) -> type[APIError]:
+    """The exception class an HTTP error status maps to."""
+    if status == 401:
+        return AuthenticationError
+    if status == 429:
+        return RateLimitError
+    if status >= 500:
+        return ServerError
+    if status == 400:
+        return BadRequestError
+    return APIError

@@ -1,0 +1,138 @@
+"""Python values to API strings, with the spec's checks applied before sending.
+
+``build_query`` turns a generated coroutine's keyword arguments into query pairs:
+``datetime`` → ``YYYY-MM-DD HH:MM:SS``, ``date`` → ``YYYY-MM-DD``, ``bool`` →
+``TRUE``/``FALSE``, sequences joined by the parameter's separator (or repeated as
+``name[]``). Anything the spec rules out raises :class:`ValidationError`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ._errors import ValidationError
+from ._spec import ElementSpec, Method, Param
+from ._xml import RawXML, to_api_text
+
+QueryPairs = list[tuple[str, str]]
+
+
+def _where(method: Method) -> str:
+    return f"{method.interface}.{method.name}"
+
+
+def _check_scalar(method: Method, param: Param, value: object) -> str:
+    where = f"{_where(method)}: {param.name}"
+    expected = param.type
+    if expected == "integer":
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValidationError(f"{where} must be an integer, got {type(value).__name__}")
+        if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+            raise ValidationError(f"{where} must be an integer, got {value!r}")
+        number = int(value)
+        if param.minimum is not None and number < param.minimum:
+            raise ValidationError(f"{where} must be at least {param.minimum}, got {number}")
+        if param.maximum is not None and number > param.maximum:
+            raise ValidationError(f"{where} must be at most {param.maximum}, got {number}")
+        text = str(number)
+    elif expected == "boolean":
+        if isinstance(value, bool):
+            text = to_api_text(value)
+        elif isinstance(value, str) and value.upper() in ("TRUE", "FALSE"):
+            text = value.upper()
+        else:
+            raise ValidationError(f"{where} must be True or False, got {value!r}")
+    elif expected == "datetime":
+        if not isinstance(value, (_dt.date, str)):
+            raise ValidationError(f"{where} must be a datetime, got {type(value).__name__}")
+        text = to_api_text(value)
+    elif expected == "date":
+        if isinstance(value, _dt.datetime):
+            value = value.date()
+        if not isinstance(value, (_dt.date, str)):
+            raise ValidationError(f"{where} must be a date, got {type(value).__name__}")
+        text = to_api_text(value)
+    else:
+        if isinstance(value, (Mapping, bytes)):
+            raise ValidationError(f"{where} must be text, got {type(value).__name__}")
+        text = to_api_text(value)
+    if param.values and text not in param.values:
+        allowed = ", ".join(param.values)
+        raise ValidationError(f"{where} must be one of {allowed}; got {text!r}")
+    return text
+
+
+def _param_pairs(method: Method, param: Param, value: object) -> QueryPairs:
+    if not param.is_list:
+        return [(param.name, _check_scalar(method, param, value))]
+    items: Sequence[object]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        items = [value]
+    else:
+        items = list(value)
+    if not items:
+        raise ValidationError(f"{_where(method)}: {param.name} must not be empty")
+    texts = [_check_scalar(method, param, item) for item in items]
+    if param.separator == "[]":
+        return [(f"{param.name}[]", text) for text in texts]
+    separator = param.separator or ","
+    for text in texts:
+        if separator in text and len(texts) > 1:
+            raise ValidationError(
+                f"{_where(method)}: {param.name} item {text!r} contains the separator {separator!r}"
+            )
+    return [(param.name, separator.join(texts))]
+
+
+def build_query(method: Method, arguments: Mapping[str, object]) -> QueryPairs:
+    """Check arguments against the method's query spec and serialise them."""
+    pairs: QueryPairs = []
+    known = {param.name: param for param in method.query}
+    unknown = set(arguments) - set(known)
+    if unknown:
+        raise ValidationError(f"{_where(method)}: unknown parameters {sorted(unknown)}")
+    for param in method.query:
+        value = arguments.get(param.name)
+        if value is None:
+            if param.required:
+                raise ValidationError(f"{_where(method)}: {param.name} is required")
+            continue
+        pairs.extend(_param_pairs(method, param, value))
+    return pairs
+
+
+def check_payload(method: Method, payload: Mapping[str, Any] | None) -> None:
+    """Check that every element the spec requires is present (at every depth)."""
+    if method.payload is None:
+        if payload:
+            raise ValidationError(f"{_where(method)} takes no payload")
+        return
+    if not payload:
+        if any(element.required for element in method.payload):
+            raise ValidationError(f"{_where(method)}: a payload is required")
+        return
+    _check_elements(_where(method), payload, method.payload, "request")
+
+
+def _check_elements(
+    where: str, data: Mapping[str, Any], specs: tuple[ElementSpec, ...], path: str
+) -> None:
+    for spec in specs:
+        value = data.get(spec.name)
+        if value is None or value == []:
+            if spec.required:
+                raise ValidationError(f"{where}: {path}/{spec.name} is required")
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if len(items) > 1 and not spec.repeated:
+            raise ValidationError(f"{where}: {path}/{spec.name} may occur only once")
+        for item in items:
+            if spec.values and to_api_text(item) not in spec.values:
+                allowed = ", ".join(spec.values)
+                raise ValidationError(
+                    f"{where}: {path}/{spec.name} must be one of {allowed}; got {item!r}"
+                )
+            if spec.children and isinstance(item, Mapping) and not isinstance(item, RawXML):
+                _check_elements(where, item, spec.children, f"{path}/{spec.name}")

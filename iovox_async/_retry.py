@@ -1,0 +1,85 @@
+"""Pure retry decisions: was a failed request sent, may it be repeated, how long to wait.
+
+The rule that protects side effects: a call that is not idempotent is repeated only
+when the request provably never reached the server. That is decided from the
+underlying cause of a network error, never from the httpx class alone, because
+httpx-aiohttp reports a server that dropped the connection after receiving a POST
+as ``httpx.ConnectTimeout`` (see LESSONS.md).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Iterator
+
+import httpx
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+try:  # aiohttp is a dependency, but keep the rules usable without it
+    import aiohttp
+
+    _AIOHTTP_NOT_SENT: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError,)
+    _AIOHTTP_CONNECT_TIMEOUT: tuple[type[BaseException], ...] = (
+        (aiohttp.ConnectionTimeoutError,) if hasattr(aiohttp, "ConnectionTimeoutError") else ()
+    )
+    _AIOHTTP_BASE: tuple[type[BaseException], ...] = (aiohttp.ClientError,)
+except ImportError:  # pragma: no cover
+    _AIOHTTP_NOT_SENT = _AIOHTTP_CONNECT_TIMEOUT = _AIOHTTP_BASE = ()
+
+# httpx's native transport (httpcore) raises these only before a byte was written.
+_HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether a transport failure proves the request never reached the server."""
+    causes = list(_causes(exc))
+    aiohttp_causes = [c for c in causes if _AIOHTTP_BASE and isinstance(c, _AIOHTTP_BASE)]
+    if aiohttp_causes:
+        # aiohttp names the phase precisely; the httpx class it was mapped to does not.
+        return any(
+            isinstance(c, _AIOHTTP_NOT_SENT + _AIOHTTP_CONNECT_TIMEOUT) for c in aiohttp_causes
+        )
+    return isinstance(exc, _HTTPX_NOT_SENT)
+
+
+def is_transport_failure(exc: BaseException) -> bool:
+    """Network-level failures (connection, protocol, timeouts) worth a retry when safe."""
+    return isinstance(exc, httpx.TransportError)
+
+
+def backoff_delay(
+    retry_number: int, *, base: float, cap: float, rng: random.Random | None = None
+) -> float:
+    """Full-jitter exponential back-off: uniform in [0, min(cap, base * 2**n)]."""
+    ceiling = min(cap, base * (2 ** max(0, retry_number - 1)))
+    return (rng or random).uniform(0.0, ceiling)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)

@@ -1,0 +1,209 @@
+"""XML in and out: payload encoding, body decoding, error bodies.
+
+Decoding uses the C-accelerated ElementTree parser and builds the same dicts as
+``xmltodict.parse`` would (attributes as ``@name``, text beside attributes as
+``#text``, empty elements as ``None``, whitespace stripped), about three times
+faster; the tests prove the two agree. Document type declarations are refused
+outright, so entity expansion (the "billion laughs" bomb) and external entities
+never happen.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import xmltodict
+
+from ._errors import ErrorItem, ResponseDecodeError
+from ._spec import ElementSpec
+
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+_DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+class RawXML(str):
+    """A string holding an XML fragment to embed as elements, not as escaped text.
+
+    Used for call-flow definitions and other payload values of type ``xml``.
+    """
+
+
+# -- encoding -------------------------------------------------------------------------
+
+
+def to_api_text(value: object) -> str:
+    """One Python scalar as the API writes it (``TRUE``/``FALSE``, dates, numbers)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, _dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, _dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _fragment(value: RawXML) -> dict[str, Any]:
+    # Wrapping allows a fragment of several sibling elements.
+    wrapped = "<_>" + _XML_DECL.sub("", value) + "</_>"
+    return decode_document(wrapped.encode("utf-8"), frozenset())
+
+
+def _prepare(value: Any) -> Any:
+    if isinstance(value, RawXML):
+        return _fragment(value)
+    if isinstance(value, Mapping):
+        return {str(k): _prepare(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_prepare(item) for item in value if item is not None]
+    return to_api_text(value)
+
+
+def encode_payload(payload: Mapping[str, Any], root: str = "request") -> bytes:
+    """Encode a payload tree as a UTF-8 XML document with root ``<request>``.
+
+    Dicts become elements, lists repeated elements, ``True``/``False`` become
+    ``TRUE``/``FALSE``, ``None`` is left out, keys starting with ``@`` are attributes,
+    and :class:`RawXML` values are embedded as elements.
+    """
+    body: str = xmltodict.unparse({root: _prepare(payload)}, full_document=False)
+    return (XML_DECLARATION + "\n" + body).encode("utf-8")
+
+
+# -- decoding -------------------------------------------------------------------------
+
+
+def _check_safe(body: bytes) -> None:
+    if _DOCTYPE.search(body):
+        raise ResponseDecodeError(
+            "refused an XML body with a document type or entity declaration"
+            " (the IOVOX API never sends one)"
+        )
+
+
+def _parse_tree(body: bytes) -> ET.Element:
+    _check_safe(body)
+    parser = ET.XMLParser(encoding="utf-8")
+    try:
+        parser.feed(body)
+        return parser.close()
+    except ET.ParseError as exc:
+        raise ResponseDecodeError(f"malformed XML: {exc}; body starts {excerpt(body)!r}") from None
+
+
+def _to_dict(element: ET.Element, force_list: frozenset[str]) -> Any:
+    text = element.text
+    children = list(element)
+    if children:
+        pieces = [text or ""] + [child.tail or "" for child in children]
+        text = "".join(pieces)
+    text = text.strip() if text else None
+    attrib = element.attrib
+    if not children and not attrib:
+        return text or None
+    result: dict[str, Any] = {f"@{name}": value for name, value in attrib.items()}
+    grouped: set[str] = set()
+    for child in children:
+        tag = child.tag
+        value = _to_dict(child, force_list)
+        if tag in force_list:
+            result.setdefault(tag, []).append(value)
+        elif tag in grouped:
+            result[tag].append(value)
+        elif tag in result:
+            result[tag] = [result[tag], value]
+            grouped.add(tag)
+        else:
+            result[tag] = value
+    if text:
+        result["#text"] = text
+    return result
+
+
+def decode_document(
+    body: bytes, force_list: frozenset[str], *, strip_root: bool = True
+) -> dict[str, Any]:
+    """Decode an XML body into plain dicts and lists.
+
+    Element names in ``force_list`` always come back as lists. With ``strip_root`` the
+    root element (``<response>``) is dropped and its content returned.
+    """
+    root = _parse_tree(body)
+    content = _to_dict(root, force_list)
+    if strip_root:
+        return content if isinstance(content, dict) else {}
+    return {root.tag: content}
+
+
+def fill_missing_lists(data: dict[str, Any], elements: Iterable[ElementSpec]) -> dict[str, Any]:
+    """Make every container that the spec says holds a repeated element hold a list.
+
+    An empty ``<results/>`` (or a missing one) becomes ``{"result": []}`` so callers
+    can iterate without checks.
+    """
+    for spec in elements:
+        if not spec.children or not _has_repeated(spec):
+            continue
+        value = data.get(spec.name)
+        if value is None:
+            value = {}
+            data[spec.name] = value
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                for child in spec.children:
+                    if child.repeated and item.get(child.name) is None:
+                        item[child.name] = []
+                fill_missing_lists(item, spec.children)
+    return data
+
+
+def _has_repeated(spec: ElementSpec) -> bool:
+    return any(child.repeated or _has_repeated(child) for child in spec.children)
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+def parse_error_items(body: bytes) -> list[ErrorItem] | None:
+    """Every ``<error status="...">`` of an error body, or ``None`` if it is not XML.
+
+    Accepts ``<errors><error .../>...</errors>``, a bare ``<error>`` root, and errors
+    nested deeper (``<response><errors>...``).
+    """
+    if not body.strip():
+        return None
+    try:
+        root = _parse_tree(body.strip())
+    except ResponseDecodeError:
+        return None
+    items = []
+    for element in root.iter("error"):
+        raw_status = element.get("status")
+        status = int(raw_status) if raw_status and raw_status.strip().isdigit() else None
+        items.append(ErrorItem(status=status, message="".join(element.itertext()).strip()))
+    return items
+
+
+def excerpt(body: bytes, limit: int = 200) -> str:
+    """The start of a body as one line of text, for error messages."""
+    text = body[: limit * 4].decode("utf-8", errors="replace")
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_xml(body: bytes, content_type: str | None) -> bool:
+    """Whether a body should be decoded as XML."""
+    if content_type:
+        kind = content_type.split(";", 1)[0].strip().lower()
+        if kind.endswith("/xml") or kind.endswith("+xml"):
+            return True
+        if kind.startswith(("audio/", "application/octet-stream", "video/", "image/")):
+            return False
+    return body.lstrip()[:1] == b"<"
