@@ -159,12 +159,17 @@ class _TypeDefinitions:
 
     def _define(self, element: ElementSpec, owner: str) -> str:
         name = self._unique(owner + camel_case(element.name))
-        keys = ", ".join(
-            f"{child.name!r}: {self.type_of(child, name)}" for child in element.children
-        )
+        fields_ = [(child.name, self.type_of(child, name)) for child in element.children]
         required = [c.name for c in element.children if c.required]
-        doc = f"# <{element.name}>" + (f"; required: {', '.join(required)}" if required else "")
-        self.blocks.append(f"{doc}\n{name} = TypedDict({name!r}, {{{keys}}}, total=False)\n")
+        doc = f"<{element.name}>" + (f"; required: {', '.join(required)}" if required else "")
+        if all(key.isidentifier() and not keyword.iskeyword(key) for key, _ in fields_):
+            body = "".join(f"    {key}: {annotation}\n" for key, annotation in fields_)
+            self.blocks.append(
+                f'\nclass {name}(TypedDict, total=False):\n    """{doc}"""\n\n{body}\n'
+            )
+        else:  # attribute keys (@name) are not identifiers: functional syntax
+            keys = ", ".join(f"{key!r}: {annotation}" for key, annotation in fields_)
+            self.blocks.append(f"# {doc}\n{name} = TypedDict({name!r}, {{{keys}}}, total=False)\n")
         return name
 
 
@@ -282,7 +287,12 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
     body = [
         f"    async def {py_name}(\n        {signature},\n    ) -> {returns}:",
         *doc,
-        f"        return await self._client._invoke({spec_ref}, {query_literal}, {payload_literal}, timeout=timeout)  # type: ignore[no-any-return]",
+        "        return await self._client._invoke(  # type: ignore[no-any-return]",
+        f"            {spec_ref},",
+        f"            {query_literal},",
+        f"            {payload_literal},",
+        "            timeout=timeout,",
+        "        )",
         "",
     ]
     if kind == "binary":
@@ -297,7 +307,12 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
             "        The file appears only when complete (temporary file, size check, rename).",
             "        Returns the number of bytes written.",
             '        """',
-            f"        return await self._client._invoke_to_file({spec_ref}, {query_literal}, destination, timeout=timeout)",
+            "        return await self._client._invoke_to_file(",
+            f"            {spec_ref},",
+            f"            {query_literal},",
+            "            destination,",
+            "            timeout=timeout,",
+            "        )",
             "",
         ]
     return body, []
@@ -315,16 +330,26 @@ def render_interface(interface: str, items: list[SpecMethod]) -> str:
         methods_source += source
     section = items[0].section
     class_name = camel_case(interface) + "Interface"
+    code = "\n".join(typed.blocks + methods_source)
+    imports = []
+    if "os.PathLike" in code:
+        imports.append("import os")
+    if "Sequence[" in code:
+        imports.append("from collections.abc import Sequence")
+    dates = [n for n in ("date", "datetime") if re.search(rf"\b{n} \|", code)]
+    if dates:
+        imports.append(f"from datetime import {', '.join(dates)}")
+    typing_names = ["TYPE_CHECKING"] + [
+        n for n in ("Any", "Literal", "TypedDict") if re.search(rf"\b{n}\b", code)
+    ]
+    imports.append(f"from typing import {', '.join(typing_names)}")
     lines = [
         HEADER.format(source=f"{interface}.yaml"),
         f'"""The ``{interface}`` interface ({section}): ``iovox.{snake_case(interface)}``."""',
         "",
         "from __future__ import annotations",
         "",
-        "import os  # noqa: F401",
-        "from collections.abc import Sequence  # noqa: F401",
-        "from datetime import date, datetime  # noqa: F401",
-        "from typing import TYPE_CHECKING, Any, Literal, TypedDict  # noqa: F401",
+        *imports,
         "",
         "from ._catalog import METHODS",
         "",
