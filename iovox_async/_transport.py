@@ -201,10 +201,12 @@ class Transport:
                         self._log(call, attempt, response.status_code, started)
                         self._raise_for_status(call, response.status_code, body, response.headers)
                     with temporary.open("wb") as handle:
-                        async for chunk in response.aiter_raw(C.STREAM_CHUNK_SIZE):
+                        async for chunk in response.aiter_bytes(C.STREAM_CHUNK_SIZE):
                             handle.write(chunk)
                             written += len(chunk)
                     expected = response.headers.get("content-length")
+                    if response.headers.get("content-encoding", "identity") != "identity":
+                        expected = None  # the length counts encoded bytes, not these
                 finally:
                     await response.aclose()
             except httpx.TransportError as exc:

@@ -189,6 +189,20 @@ def _elements(where: str, data: Any) -> tuple[ElementSpec, ...]:
     return tuple(result)
 
 
+def _check_repeated_names(where: str, elements: tuple[ElementSpec, ...]) -> None:
+    # Responses decode with a set of repeated element *names*, so a name may not be
+    # repeated in one place and single in another.
+    marks: dict[str, set[bool]] = {}
+    stack = list(elements)
+    while stack:
+        element = stack.pop()
+        marks.setdefault(element.name, set()).add(element.repeated)
+        stack.extend(element.children)
+    mixed = sorted(name for name, seen in marks.items() if len(seen) > 1)
+    if mixed:
+        raise SpecError(f"{where}: elements repeated in one place and single in another: {mixed}")
+
+
 def _method(interface: str, section: str, name: str, data: Any) -> SpecMethod:
     where = f"{interface}.{name}"
     _check_keys(where, data, _METHOD_KEYS, _REQUIRED_METHOD_KEYS)
@@ -217,6 +231,7 @@ def _method(interface: str, section: str, name: str, data: Any) -> SpecMethod:
     response_elements = _elements(f"{where}.response", response.get("elements"))
     if kind != "xml" and response_elements:
         raise SpecError(f"{where}.response: only xml responses have elements")
+    _check_repeated_names(f"{where}.response", response_elements)
     errors = []
     for index, item in enumerate(data["errors"] or []):
         _check_keys(f"{where}.errors[{index}]", item, {"status", "message"}, {"status", "message"})
