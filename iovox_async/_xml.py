@@ -15,8 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import xmltodict
+from xml.sax.saxutils import escape, quoteattr
 
 from ._errors import ErrorItem, ResponseDecodeError
 from ._spec import ElementSpec
@@ -46,23 +45,47 @@ def to_api_text(value: object) -> str:
     return str(value)
 
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
 
 
-def _fragment(value: RawXML) -> dict[str, Any]:
-    # Wrapping allows a fragment of several sibling elements.
-    wrapped = "<_>" + _XML_DECL.sub("", value) + "</_>"
-    return decode_document(wrapped.encode("utf-8"), frozenset())
+def _fragment(key: str, value: RawXML) -> str:
+    """A raw fragment, checked to be well-formed, spliced in document order.
+
+    If the fragment's root element is ``key`` itself it replaces the element;
+    otherwise it becomes the element's content.
+    """
+    fragment = _XML_DECL.sub("", value)
+    root = _parse_tree(("<_>" + fragment + "</_>").encode("utf-8"))
+    children = list(root)
+    if len(children) == 1 and children[0].tag == key and not (root.text or "").strip():
+        return fragment.strip()
+    return f"<{key}>{fragment}</{key}>"
 
 
-def _prepare(value: Any) -> Any:
+def _write(key: str, value: Any, out: list[str]) -> None:
+    if value is None:
+        return
     if isinstance(value, RawXML):
-        return _fragment(value)
-    if isinstance(value, Mapping):
-        return {str(k): _prepare(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_prepare(item) for item in value if item is not None]
-    return to_api_text(value)
+        out.append(_fragment(key, value))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _write(key, item, out)
+    elif isinstance(value, Mapping):
+        attributes = "".join(
+            f" {name[1:]}={quoteattr(to_api_text(item))}"
+            for name, item in value.items()
+            if name.startswith("@") and item is not None
+        )
+        out.append(f"<{key}{attributes}>")
+        for name, item in value.items():
+            if name == "#text":
+                if item is not None:
+                    out.append(escape(to_api_text(item)))
+            elif not name.startswith("@"):
+                _write(name, item, out)
+        out.append(f"</{key}>")
+    else:
+        out.append(f"<{key}>{escape(to_api_text(value))}</{key}>")
 
 
 def encode_payload(payload: Mapping[str, Any], root: str = "request") -> bytes:
@@ -70,10 +93,12 @@ def encode_payload(payload: Mapping[str, Any], root: str = "request") -> bytes:
 
     Dicts become elements, lists repeated elements, ``True``/``False`` become
     ``TRUE``/``FALSE``, ``None`` is left out, keys starting with ``@`` are attributes,
-    and :class:`RawXML` values are embedded as elements.
+    ``#text`` is text beside them, and :class:`RawXML` values are spliced in as they
+    are (after a well-formedness check), keeping their order.
     """
-    body: str = xmltodict.unparse({root: _prepare(payload)}, full_document=False)
-    return (XML_DECLARATION + "\n" + body).encode("utf-8")
+    out = [XML_DECLARATION, "\n"]
+    _write(root, payload, out)
+    return "".join(out).encode("utf-8")
 
 
 # -- decoding -------------------------------------------------------------------------
@@ -141,17 +166,23 @@ def decode_document(
     return {root.tag: content}
 
 
-def fill_missing_lists(data: dict[str, Any], elements: Iterable[ElementSpec]) -> dict[str, Any]:
-    """Make every container that the spec says holds a repeated element hold a list.
+def fill_missing_lists(
+    data: dict[str, Any], elements: Iterable[ElementSpec], *, top: bool = True
+) -> dict[str, Any]:
+    """Make every repeated element of a present container a list, even when empty.
 
-    An empty ``<results/>`` (or a missing one) becomes ``{"result": []}`` so callers
-    can iterate without checks.
+    ``<results/>`` becomes ``{"result": []}``; at the top level a missing list wrapper
+    (``results``) is added too, so callers can iterate without checks. Containers
+    the body does not have below the top level are not invented.
     """
     for spec in elements:
         if not spec.children or not _has_repeated(spec):
             continue
         value = data.get(spec.name)
         if value is None:
+            wrapper = len(spec.children) == 1 and spec.children[0].repeated
+            if spec.name not in data and not (top and wrapper):
+                continue
             value = {}
             data[spec.name] = value
         items = value if isinstance(value, list) else [value]
@@ -160,7 +191,7 @@ def fill_missing_lists(data: dict[str, Any], elements: Iterable[ElementSpec]) ->
                 for child in spec.children:
                     if child.repeated and item.get(child.name) is None:
                         item[child.name] = []
-                fill_missing_lists(item, spec.children)
+                fill_missing_lists(item, spec.children, top=False)
     return data
 
 
