@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,13 @@ _RECONCILE = {
     "sendSms": "Check sms.get_sms_data(...) before sending it again.",
     "initiateCall": "Check calls.get_call_data(ctype='API', ...) before calling again.",
 }
+
+
+def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # trio, or no loop at all
+        return None
 
 
 def _resolve_base_url(environment: str | None, base_url: str | None) -> str:
@@ -118,6 +126,7 @@ class AsyncIovox(Interfaces):
         self.max_concurrency = max_concurrency
         self._injected = http_client
         self._owned: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._transport_choice: TransportChoice = transport
         self._proxy = proxy
         self._closed = False
@@ -143,9 +152,16 @@ class AsyncIovox(Interfaces):
             raise ClientClosedError("this AsyncIovox client is closed; create a new one")
         if self._injected is not None:
             return self._injected
+        loop = _running_asyncio_loop()
+        if self._owned is not None and loop is not self._loop:
+            raise ClientClosedError(
+                "this AsyncIovox client was first used in another event loop, whose"
+                " connections cannot be reused here; create one client per event loop"
+            )
         if self._owned is None:
             # Built on first use, inside the running event loop, so the transport
             # matches the loop (aiohttp on asyncio, httpx's own under trio).
+            self._loop = loop
             self._owned = build_http_client(
                 transport=self._transport_choice,
                 max_connections=self.max_concurrency,

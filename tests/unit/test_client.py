@@ -104,3 +104,35 @@ async def test_raw_request_rejects_bad_arguments_before_sending() -> None:
 def test_bad_settings(bad: dict[str, int]) -> None:
     with pytest.raises(ValidationError):
         AsyncIovox("u", "k", base_url="https://x.test", **bad)  # type: ignore[arg-type]
+
+
+def test_a_client_refuses_a_second_event_loop() -> None:
+    import asyncio
+
+    client = AsyncIovox("u", "k", base_url="http://127.0.0.1:9")
+
+    async def touch() -> None:
+        client._http_client()
+
+    asyncio.run(touch())
+    with pytest.raises(ClientClosedError, match="event loop"):
+        asyncio.run(touch())
+
+
+def test_trio_uses_the_native_transport() -> None:
+    import trio
+
+    from iovox_async._http import resolve_transport
+
+    async def main() -> tuple[str, int]:
+        async def handler(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(204)
+
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        async with AsyncIovox("u", "k", base_url="https://x.test", http_client=http) as client:
+            await client.request("A", "b")
+        return resolve_transport("auto"), len(client._transport.limiter.statistics().borrowers)
+
+    kind, borrowers = trio.run(main)
+    assert kind == "httpx"
+    assert borrowers == 0

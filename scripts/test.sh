@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs everything into .venv, then runs
+# the tests, the generated-code check, ruff and mypy --strict. .ci/run calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python scripts/generate.py --check
+.venv/bin/ruff check iovox_async scripts tests benchmarks
+.venv/bin/mypy --strict iovox_async
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
