@@ -1,0 +1,196 @@
+"""The transport over real loopback sockets, under both transports.
+
+A tiny asyncio HTTP server stands in for the API so the failure modes are exact:
+a connection dropped after the request arrived, a refused port, a short body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from iovox_async import AsyncIovox, OutcomeUnknownError, TransportError
+
+OK_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<response><ok>1</ok></response>'
+
+
+class Server:
+    """Answers per the next scripted action: 'ok', 'drop', 'short', 'audio'."""
+
+    def __init__(self) -> None:
+        self.actions: list[str] = []
+        self.received: list[bytes] = []
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length) if length else b""
+                self.received.append(head + body)
+                action = self.actions.pop(0) if self.actions else "ok"
+                if action == "drop":
+                    writer.close()
+                    return
+                if action == "short":
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\n"
+                        b"Content-Length: 1000\r\n\r\n" + b"x" * 100
+                    )
+                    await writer.drain()
+                    writer.close()
+                    return
+                if action == "audio":
+                    payload, kind = b"ID3" + b"a" * 5000, b"audio/mpeg"
+                else:
+                    payload, kind = OK_BODY, b"text/xml"
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: "
+                    + kind
+                    + b"\r\nContent-Length: "
+                    + str(len(payload)).encode()
+                    + b"\r\n\r\n"
+                    + payload
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    instance = Server()
+    await instance.start()
+    yield instance
+    await instance.stop()
+
+
+TRANSPORTS = ["aiohttp", "httpx"]
+
+
+def client_for(port: int, transport: str, **options: object) -> AsyncIovox:
+    client = AsyncIovox(
+        "u", "k", base_url=f"http://127.0.0.1:{port}", transport=transport, **options
+    )  # type: ignore[arg-type]
+    client._transport.policy.base_delay = 0.001
+    return client
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_post_dropped_after_arrival_is_an_unknown_outcome(
+    server: Server, transport: str
+) -> None:
+    server.actions = ["drop", "ok"]
+    async with client_for(server.port, transport) as client:
+        with pytest.raises(OutcomeUnknownError, match="get_order_details"):
+            await client.request(
+                "Purchase",
+                "purchaseVoxNumbers",
+                http_method="POST",
+                payload={"items": {"item": {"quantity": 1}}},
+            )
+    assert len(server.received) == 1
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_get_dropped_is_retried(server: Server, transport: str) -> None:
+    server.actions = ["drop", "ok"]
+    async with client_for(server.port, transport) as client:
+        assert await client.request("Test", "echo") == {"ok": "1"}
+    assert len(server.received) == 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_refused_connection_is_retried_even_for_post(transport: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with client_for(port, transport, max_retries=2) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.request("SMS", "sendSms", http_method="POST", payload={"a": 1})
+    assert caught.value.attempts == 3
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_short_download_is_retried_and_leaves_no_partial_file(
+    server: Server, transport: str, tmp_path: Path
+) -> None:
+    server.actions = ["short", "audio"]
+    target = tmp_path / "rec.mp3"
+    async with client_for(server.port, transport) as client:
+        written = await client.download("Calls", "getCallRecording", target, params={"id": 1})
+    assert written == 5003 == target.stat().st_size
+    assert [p.name for p in tmp_path.iterdir()] == ["rec.mp3"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_failed_download_leaves_nothing(
+    server: Server, transport: str, tmp_path: Path
+) -> None:
+    server.actions = ["short"] * 10
+    async with client_for(server.port, transport, max_retries=1) as client:
+        with pytest.raises(TransportError):
+            await client.download("Calls", "getCallRecording", tmp_path / "r.mp3", params={"id": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_cancelled_download_leaves_nothing_and_frees_the_pool(
+    transport: str, tmp_path: Path
+) -> None:
+    hold = asyncio.Event()
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nContent-Length: 100000\r\n\r\n"
+            + b"x" * 1000
+        )
+        await writer.drain()
+        await hold.wait()
+        writer.close()
+
+    slow_server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    port = slow_server.sockets[0].getsockname()[1]
+    try:
+        async with client_for(port, transport, max_concurrency=1) as client:
+            task = asyncio.create_task(
+                client.download("Calls", "getCallRecording", tmp_path / "r.mp3", params={"id": 1})
+            )
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert list(tmp_path.iterdir()) == []
+            assert client._transport.limiter.borrowed_tokens == 0
+    finally:
+        hold.set()
+        slow_server.close()
+        await slow_server.wait_closed()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_many_concurrent_calls_share_the_pool(server: Server, transport: str) -> None:
+    async with client_for(server.port, transport, max_concurrency=8) as client:
+        results = await asyncio.gather(*(client.request("Test", "echo") for _ in range(200)))
+    assert all(r == {"ok": "1"} for r in results)
