@@ -76,6 +76,15 @@ def test_decoder_matches_xmltodict(body: bytes) -> None:
     assert decode_document(body, force) == expected
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"<response/>", b"<response>txt</response>", b'<response a="1"/>',
+     b"<a><b/><b>1</b><b><c>2</c></b></a>", b"<a>\n  <b>1</b>\n  <b>2</b>\n</a>"],
+)
+def test_decoder_matches_xmltodict_with_root(body: bytes) -> None:
+    assert decode_document(body, frozenset(), strip_root=False) == xmltodict.parse(body)
+
+
 def test_lone_repeated_element_is_a_list() -> None:
     body = b"<response><results><result><id>1</id></result></results></response>"
     data = decode_document(body, frozenset({"result"}))
