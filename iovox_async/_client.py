@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,6 +22,7 @@ from ._redact import register_secret
 from ._spec import Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
 from ._xml import encode_payload, to_api_text
+from .bulk import Bulk
 from .interfaces import Interfaces
 from .interfaces._catalog import METHODS
 
@@ -169,6 +171,11 @@ class AsyncIovox(Interfaces):
                 proxy=self._proxy,
             )
         return self._owned
+
+    @cached_property
+    def bulk(self) -> Bulk:
+        """Bulk jobs: every CDR of a range, recordings to disk, purchases, a bounded map."""
+        return Bulk(self)
 
     @property
     def closed(self) -> bool:

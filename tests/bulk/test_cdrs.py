@@ -1,0 +1,206 @@
+"""iter_call_data and export_call_data over a fake paged getCallData."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import httpx
+import pytest
+
+from iovox_async import ServerError, ValidationError
+
+from .conftest import MakeBulk, error, method_of, xml
+
+CDRS = [
+    {
+        "id": f"c{n:05d}",
+        "call_start": f"2026-10-01 00:{n // 60 % 60:02d}:{n % 60:02d}",
+        "call_origin": f"4479{n:08d}",
+        "call_result": "ANSWERED" if n % 3 else "NO ANSWER",
+        "has_recording": str(n % 2),
+        "node_name": "Shop & <Co>" if n == 7 else f"node {n % 5}",
+    }
+    for n in range(1234)
+]
+
+
+def render_page(rows: list[dict[str, Any]], page: int, pages: int, total: int) -> httpx.Response:
+    parts = []
+    for row in rows:
+        fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in row.items())
+        cats = (
+            "<categories><category><category_id>9</category_id><label>L</label>"
+            "<value>V</value></category></categories>"
+        )
+        parts.append(f"<result>{fields}{cats}</result>")
+    return xml(
+        f"<response><current_page>{page}</current_page><total_pages>{pages}</total_pages>"
+        f"<total_results>{total}</total_results><results>{''.join(parts)}</results></response>"
+    )
+
+
+class FakeCalls:
+    """Serves CDRS in pages; counts requests and concurrency."""
+
+    def __init__(self, rows: list[dict[str, Any]] = CDRS, delay: float = 0.002) -> None:
+        self.rows = rows
+        self.delay = delay
+        self.requests: list[dict[str, str]] = []
+        self.running = 0
+        self.peak = 0
+        self.fail_pages: dict[int, int] = {}
+        self.grow_after: int | None = None
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert method_of(request) == "getCallData"
+        params = dict(request.url.params)
+        self.requests.append(params)
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.running -= 1
+        page, limit = int(params["page"]), int(params["limit"])
+        if self.fail_pages.get(page, 0) > 0:
+            self.fail_pages[page] -= 1
+            return error(500, "Internal Server Error")
+        total = len(self.rows)
+        if self.grow_after is not None and len(self.requests) > self.grow_after:
+            total += 1
+        pages = max(math.ceil(total / limit), 1)
+        return render_page(self.rows[(page - 1) * limit : page * limit], page, pages, total)
+
+
+async def test_every_cdr_once_in_order_with_a_bounded_window(make_bulk: MakeBulk) -> None:
+    fake = FakeCalls()
+    _, bulk = make_bulk(fake)
+    seen: list[tuple[int, int | None]] = []
+    ids = [
+        row["id"]
+        async for row in bulk.iter_call_data(
+            page_size=100,
+            prefetch=3,
+            sdt="2026-10-01",
+            progress=lambda d, t: seen.append((d, t)),
+        )
+    ]
+    assert ids == [row["id"] for row in CDRS]
+    assert len(fake.requests) == 13
+    assert sorted(int(r["page"]) for r in fake.requests) == list(range(1, 14))
+    assert all(r["sdt"] == "2026-10-01" and r["limit"] == "100" for r in fake.requests)
+    assert fake.peak <= 3
+    assert seen[0] == (0, 1234) and seen[-1] == (1234, 1234)
+
+
+async def test_single_and_empty_ranges(make_bulk: MakeBulk) -> None:
+    _, bulk = make_bulk(FakeCalls(rows=CDRS[:5]))
+    assert len([r async for r in bulk.iter_call_data()]) == 5
+    empty = FakeCalls(rows=[])
+    _, bulk = make_bulk(empty)
+    assert [r async for r in bulk.iter_call_data()] == []
+    assert len(empty.requests) == 1
+
+
+async def test_rows_keep_their_nested_lists(make_bulk: MakeBulk) -> None:
+    _, bulk = make_bulk(FakeCalls(rows=CDRS[:8]))
+    rows = [r async for r in bulk.iter_call_data(page_size=3)]
+    assert rows[7]["node_name"] == "Shop & <Co>"
+    assert rows[0]["categories"]["category"] == [{"category_id": "9", "label": "L", "value": "V"}]
+
+
+async def test_failed_pages_are_retried_and_a_dead_page_raises(make_bulk: MakeBulk) -> None:
+    fake = FakeCalls()
+    fake.fail_pages = {2: 2, 5: 1}
+    client, bulk = make_bulk(fake)
+    assert len([r async for r in bulk.iter_call_data(page_size=200)]) == len(CDRS)
+    assert client.retries_taken == 3
+
+    fake = FakeCalls()
+    fake.fail_pages = {4: 99}
+    _, bulk = make_bulk(fake, max_retries=1)
+    got = []
+    with pytest.raises(ServerError):
+        async for row in bulk.iter_call_data(page_size=200):
+            got.append(row["id"])
+    assert got == [row["id"] for row in CDRS[:600]]
+
+
+async def test_stopping_early_cancels_pages_in_flight(make_bulk: MakeBulk) -> None:
+    fake = FakeCalls(delay=0.05)
+    client, bulk = make_bulk(fake)
+    async with contextlib.aclosing(bulk.iter_call_data(page_size=10, prefetch=5)) as rows:
+        async for _ in rows:
+            break
+    assert fake.running == 0
+    assert client._transport.limiter.borrowed_tokens == 0
+    assert len(fake.requests) <= 6
+
+
+async def test_changing_totals_are_reported(
+    make_bulk: MakeBulk, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeCalls()
+    fake.grow_after = 2
+    _, bulk = make_bulk(fake)
+    with caplog.at_level(logging.WARNING, logger="iovox_async"):
+        rows = [r async for r in bulk.iter_call_data(page_size=500, prefetch=1)]
+    assert len(rows) == len(CDRS)
+    assert "totals changed" in caplog.text
+
+
+async def test_bad_arguments(make_bulk: MakeBulk) -> None:
+    _, bulk = make_bulk(FakeCalls())
+    for kwargs in (
+        {"page": 2},
+        {"limit": 5},
+        {"page_size": 0},
+        {"page_size": 20001},
+        {"prefetch": 0},
+    ):
+        with pytest.raises(ValidationError):
+            async for _ in bulk.iter_call_data(**kwargs):
+                pass
+    with pytest.raises(ValidationError):
+        await bulk.export_call_data("x.txt", format="xml")
+
+
+async def test_export_csv_and_jsonl(make_bulk: MakeBulk, tmp_path: Path) -> None:
+    _, bulk = make_bulk(FakeCalls())
+    count = await bulk.export_call_data(tmp_path / "out" / "calls.csv", page_size=300)
+    assert count == len(CDRS)
+    with (tmp_path / "out" / "calls.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == [r["id"] for r in CDRS]
+    assert rows[7]["node_name"] == "Shop & <Co>"
+    assert json.loads(rows[0]["categories"]) == {
+        "category": [{"category_id": "9", "label": "L", "value": "V"}]
+    }
+    header = list(rows[0])
+    assert header.index("id") < header.index("call_start") < header.index("categories")
+
+    count = await bulk.export_call_data(tmp_path / "calls.jsonl", page_size=500)
+    lines = (tmp_path / "calls.jsonl").read_text(encoding="utf-8").splitlines()
+    assert count == len(lines) == len(CDRS)
+    assert [json.loads(line)["id"] for line in lines] == [r["id"] for r in CDRS]
+    count = await bulk.export_call_data(tmp_path / "calls.txt", "jsonl", page_size=500)
+    assert count == len(CDRS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.jsonl", "calls.txt", "out"]
+
+
+async def test_failed_export_leaves_no_file(make_bulk: MakeBulk, tmp_path: Path) -> None:
+    fake = FakeCalls()
+    fake.fail_pages = {3: 99}
+    _, bulk = make_bulk(fake, max_retries=0)
+    with pytest.raises(ServerError):
+        await bulk.export_call_data(tmp_path / "calls.csv", page_size=100)
+    assert list(tmp_path.iterdir()) == []
+    assert fake.running == 0
