@@ -12,11 +12,13 @@ import logging
 
 _SECRETS: set[str] = set()
 REDACTED = "***"
+MIN_SECRET_LENGTH = 4
+"""Shorter keys are not redacted: every word would lose its letters (no real key is this short)."""
 
 
 def register_secret(secret: str) -> None:
-    """Remember a secret so log records never show it."""
-    if secret:
+    """Remember a secret so log records and messages never show it."""
+    if len(secret) >= MIN_SECRET_LENGTH:
         _SECRETS.add(secret)
 
 

@@ -1,0 +1,170 @@
+"""Plumbing shared by the ``iovox`` commands that talk to the API.
+
+Every such command prints a one-line error and exits non-zero on failure (never a
+traceback, never the secure key), takes its credentials from options or
+``IOVOX_USERNAME`` / ``IOVOX_SECURE_KEY`` / ``IOVOX_ENVIRONMENT`` / ``IOVOX_BASE_URL``,
+and prints JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .._errors import IovoxError, ValidationError
+from .._redact import redact, register_secret
+
+if TYPE_CHECKING:
+    from .._client import AsyncIovox
+    from ..bulk import BulkReport
+
+Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+ProgressFn = Callable[[int, "int | None"], object]
+Subparsers = Any
+"""``argparse._SubParsersAction`` (private in the standard library)."""
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def connection_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    group.add_argument("--username", help="API username (default: $IOVOX_USERNAME)")
+    group.add_argument(
+        "--secure-key", help="API secure key (default: $IOVOX_SECURE_KEY; prefer the variable)"
+    )
+    group.add_argument(
+        "--environment", help="sandbox or production (default: $IOVOX_ENVIRONMENT or sandbox)"
+    )
+    group.add_argument("--base-url", help="any other server, e.g. a local emulator")
+    group.add_argument(
+        "--max-concurrency", type=int, default=64, help="requests in flight (default 64)"
+    )
+    group.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parent.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parent
+
+
+def make_client(args: argparse.Namespace) -> AsyncIovox:
+    """An ``AsyncIovox`` from the connection options (falling back to the environment)."""
+    from .._client import AsyncIovox
+
+    return AsyncIovox(
+        args.username,
+        args.secure_key,
+        environment=args.environment,
+        base_url=args.base_url,
+        max_concurrency=args.max_concurrency,
+        timeout=args.timeout,
+    )
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line, without any secret."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if not isinstance(error, (IovoxError, OSError)):
+        text = f"{type(error).__name__}: {text}"
+    return redact(text)
+
+
+def fail(message: str) -> int:
+    """Print ``message`` as the command's one-line error; return the failure status."""
+    print(f"iovox: error: {redact(' '.join(message.split()))}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command chosen on the command line; return the exit status."""
+    for secret in (getattr(args, "secure_key", None), os.environ.get("IOVOX_SECURE_KEY")):
+        if secret:
+            register_secret(secret)
+    runner: Runner = args.iovox_runner
+    try:
+        result: int = asyncio.run(runner(args))
+    except KeyboardInterrupt:
+        print("iovox: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # every failure: one line, no traceback
+        return fail(one_line(error))
+    return int(result or 0)
+
+
+def emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:
+    """Print ``data`` as JSON with ``--json``, else the human lines."""
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        for line in lines:
+            print(line)
+
+
+@contextmanager
+def progress_bar(args: argparse.Namespace, description: str) -> Iterator[ProgressFn | None]:
+    """A rich progress bar on stderr (only on a terminal, without ``--json``)."""
+    if args.json or not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import Progress
+    except ImportError:  # rich is in the [cli] extra
+        yield None
+        return
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def report_problems(report: BulkReport[Any], limit: int = 10) -> list[str]:
+    """Up to ``limit`` lines naming the items that failed or whose outcome is unknown."""
+    lines: list[str] = []
+    for result in report.results:
+        if result.status in ("failed", "unknown") and len(lines) < limit:
+            lines.append(f"  {result.status}: {result.item}: {result.reason}")
+    return lines
+
+
+def rate(count: float, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
+
+
+def parse_filters(pairs: list[str]) -> dict[str, str]:
+    filters = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValidationError(f"expected NAME=VALUE, got {pair!r}")
+        filters[name.strip()] = value
+    return filters
+
+
+def range_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sdt", help="calls since (YYYY-MM-DD[ HH:MM:SS])")
+    parser.add_argument("--edt", help="calls before (YYYY-MM-DD[ HH:MM:SS])")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other getCallData filter, e.g. --filter call_res=ANSWERED",
+    )
+    parser.add_argument("--page-size", type=int, default=5000, help="rows per page")
+
+
+def range_filters(args: argparse.Namespace) -> dict[str, Any]:
+    filters: dict[str, Any] = parse_filters(args.filter)
+    for name in ("sdt", "edt"):
+        if getattr(args, name):
+            filters[name] = getattr(args, name)
+    return filters

@@ -1,0 +1,198 @@
+"""``iovox calls export``, ``iovox recordings download`` and ``iovox numbers purchase``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ValidationError
+from ._common import (
+    EXIT_FAILED,
+    Subparsers,
+    connection_options,
+    emit,
+    make_client,
+    progress_bar,
+    range_filters,
+    range_options,
+    rate,
+    report_problems,
+    run_command,
+)
+
+if TYPE_CHECKING:
+    from ..bulk import BulkReport
+
+
+# -- calls export -------------------------------------------------------------------
+
+
+async def _calls_export(args: argparse.Namespace) -> int:
+    async with make_client(args) as client:
+        started = time.perf_counter()
+        with progress_bar(args, "CDRs") as update:
+            count = await client.bulk.export_call_data(
+                args.path,
+                args.format,
+                page_size=args.page_size,
+                progress=update,
+                **range_filters(args),
+            )
+        elapsed = time.perf_counter() - started
+        data = {
+            "path": str(args.path),
+            "rows": count,
+            "seconds": round(elapsed, 3),
+            "rows_per_second": round(rate(count, elapsed)),
+            "retries": client.retries_taken,
+        }
+        emit(args, data, [f"exported {count} CDRs to {args.path} in {elapsed:.2f}s"])
+    return 0
+
+
+# -- recordings download ------------------------------------------------------------
+
+
+def _read_ids(args: argparse.Namespace) -> list[str] | None:
+    ids: list[str] = []
+    for chunk in args.id:
+        ids.extend(part.strip() for part in chunk.split(",") if part.strip())
+    if args.ids_file:
+        text = Path(args.ids_file).read_text(encoding="utf-8")
+        ids.extend(line.strip() for line in text.splitlines() if line.strip())
+    return ids if (args.id or args.ids_file) else None
+
+
+async def _recordings_download(args: argparse.Namespace) -> int:
+    ids = _read_ids(args)
+    async with make_client(args) as client:
+        bulk = client.bulk
+        source: Any = ids
+        if source is None:
+            source = bulk.iter_call_data(page_size=args.page_size, **range_filters(args))
+        with progress_bar(args, "recordings") as update:
+            report = await bulk.download_recordings(
+                source,
+                args.dest,
+                concurrency=args.concurrency,
+                progress=update,
+                overwrite=args.overwrite,
+            )
+        return _print_downloads(args, report, client.retries_taken)
+
+
+def _print_downloads(args: argparse.Namespace, report: BulkReport[Any], retries: int) -> int:
+    from ..bulk.recordings import total_bytes
+
+    size = total_bytes(report)
+    data = {
+        "dest": str(args.dest),
+        **report.to_dict(),
+        "bytes": size,
+        "megabytes_per_second": round(rate(size / 1e6, report.elapsed), 2),
+        "retries": retries,
+    }
+    lines = [f"recordings: {report.summary()}, {size / 1e6:.1f} MB into {args.dest}"]
+    emit(args, data, lines + report_problems(report))
+    return 0 if report.all_ok else EXIT_FAILED
+
+
+# -- numbers purchase ---------------------------------------------------------------
+
+
+def _items(args: argparse.Namespace) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for spec in args.item:
+        item: dict[str, Any] = {}
+        for pair in spec.split(","):
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise ValidationError(f"--item takes NAME=VALUE,NAME=VALUE, got {spec!r}")
+            item[name.strip()] = value.strip()
+        items.append(item)
+    if args.items_file:
+        loaded = json.loads(Path(args.items_file).read_text(encoding="utf-8"))
+        if not isinstance(loaded, list) or not all(isinstance(i, dict) for i in loaded):
+            raise ValidationError("--items-file must hold a JSON list of objects")
+        items.extend(loaded)
+    if not items:
+        raise ValidationError("nothing to buy: give --item or --items-file")
+    return items
+
+
+async def _numbers_purchase(args: argparse.Namespace) -> int:
+    items = _items(args)
+    async with make_client(args) as client:
+        report = await client.bulk.purchase_numbers(
+            items,
+            dry_run=args.dry_run,
+            callback_url=args.callback_url,
+            dynamic_quantity=True if args.dynamic_quantity else None,
+        )
+        return _print_purchases(args, report)
+
+
+def _print_purchases(args: argparse.Namespace, report: BulkReport[Any]) -> int:
+    from ..bulk.numbers import bought
+
+    numbers = bought(report)
+    data = {**report.to_dict(), "bought": numbers, "dry_run": bool(args.dry_run)}
+    lines = [f"purchases: {report.summary()}; {len(numbers)} numbers bought"]
+    lines += [f"  {n}" for n in numbers[:20]]
+    lines += [f"  {r.reason}" for r in report.skipped]
+    emit(args, data, lines + report_problems(report))
+    return 0 if report.all_ok else EXIT_FAILED
+
+
+# -- registration ---------------------------------------------------------------------
+
+
+def add_job_commands(subparsers: Subparsers) -> None:
+    """Register ``calls export``, ``recordings download`` and ``numbers purchase``."""
+    common = connection_options()
+
+    calls = subparsers.add_parser("calls", help="call detail records")
+    calls_sub = calls.add_subparsers(dest="calls_command", metavar="COMMAND", required=True)
+    export = calls_sub.add_parser(
+        "export", parents=[common], help="export every CDR of a range to CSV or JSON lines"
+    )
+    export.add_argument("path", type=Path, help="output file (.csv, .jsonl)")
+    export.add_argument("--format", choices=["csv", "jsonl"], help="default: from the suffix")
+    range_options(export)
+    export.set_defaults(handler=run_command, iovox_runner=_calls_export)
+
+    recordings = subparsers.add_parser("recordings", help="call recordings")
+    rec_sub = recordings.add_subparsers(dest="recordings_command", metavar="COMMAND", required=True)
+    download = rec_sub.add_parser(
+        "download",
+        parents=[common],
+        help="download recordings (by id, or of every recorded call in a range)",
+    )
+    download.add_argument("dest", type=Path, help="folder for the .mp3 files")
+    download.add_argument("--id", action="append", default=[], help="call id(s), comma separated")
+    download.add_argument("--ids-file", help="a file with one call id per line")
+    download.add_argument("--concurrency", type=int, default=16, help="downloads at once")
+    download.add_argument("--overwrite", action="store_true", help="download existing files again")
+    range_options(download)
+    download.set_defaults(handler=run_command, iovox_runner=_recordings_download)
+
+    numbers = subparsers.add_parser("numbers", help="VoxNumbers")
+    num_sub = numbers.add_subparsers(dest="numbers_command", metavar="COMMAND", required=True)
+    purchase = num_sub.add_parser(
+        "purchase", parents=[common], help="buy VoxNumbers (each item once; --dry-run first)"
+    )
+    purchase.add_argument(
+        "--item",
+        action="append",
+        default=[],
+        metavar="country_code=44,area_code=151,number_type=GEOGRAPHIC,quantity=1",
+        help="one basket item (repeatable)",
+    )
+    purchase.add_argument("--items-file", help="a JSON list of basket items")
+    purchase.add_argument("--dry-run", action="store_true", help="validate and report only")
+    purchase.add_argument("--callback-url", help="URL told about orders filled later")
+    purchase.add_argument("--dynamic-quantity", action="store_true", help="buy what is in stock")
+    purchase.set_defaults(handler=run_command, iovox_runner=_numbers_purchase)
