@@ -1,0 +1,420 @@
+"""Transport benchmark: iovox-async against raw aiohttp and raw httpx on loopback.
+
+Run it from the project root, inside the venv::
+
+    python benchmarks/transport.py                      # N=2000 at concurrency 1,10,100,200
+    python benchmarks/transport.py --quick              # smoke run, about 15 s
+    python benchmarks/transport.py --n 5000 --concurrency 50,100 --json results.json
+    python benchmarks/transport.py --concurrency 100 --repeat 5   # median of 5 runs
+
+A server in a separate process (``benchmarks/_server.py``, 127.0.0.1 only) answers
+every request after 50 ms with a small XML page. At each concurrency C the same
+number of calls goes through four clients, C worker tasks pulling from a shared
+counter:
+
+* ``iovox``          -- ``AsyncIovox.request("Calls", "getCallData")``, default transport
+                        (httpx over httpx-aiohttp's ``AiohttpTransport``), XML decoded;
+* ``raw aiohttp``    -- one ``aiohttp.ClientSession``, ``TCPConnector(limit=C)``, a
+                        semaphore, the body read but not parsed (the baseline);
+* ``raw httpx``      -- ``httpx.AsyncClient`` with its native transport,
+                        ``max_connections=C``, the body read but not parsed;
+* ``iovox[httpx]``   -- ``AsyncIovox(..., transport="httpx")``.
+
+Each client is warmed up (C calls, so its pool holds C open connections) before
+timing. At concurrency 1 only N/10 calls (at least 50) are made. "ideal" is
+``calls x 0.05 / C``; CPU is ``time.process_time()`` of this process only. The
+ratios compare each client with raw aiohttp at the same concurrency. Single runs
+on a small shared machine vary by 20-40 %; ``--repeat R`` reports the median of R.
+
+The target, checked at concurrency 100: iovox's wall time at most 1.10x raw
+aiohttp's and its CPU per call at most 2x. The exit status is 1 when the target
+fails or any call failed, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+from _server import running_server
+
+from iovox_async import AsyncIovox
+
+DELAY = 0.05
+"""Seconds the server waits before answering each request."""
+HEADERS = {"username": "user", "secureKey": "key"}
+PARAMS = {"v": "3", "method": "getCallData"}
+TARGET_CONCURRENCY = 100
+TARGET_WALL_RATIO = 1.10
+TARGET_CPU_RATIO = 2.0
+BASELINE = "raw aiohttp"
+SUBJECT = "iovox"
+
+Call = Callable[[], Awaitable[Any]]
+ClientFactory = Callable[[str, int], AbstractAsyncContextManager[Call]]
+
+
+# -- the four clients -------------------------------------------------------------------
+
+
+def _check_xml_body(body: bytes) -> None:
+    if b"<total_results>1</total_results>" not in body:
+        raise AssertionError(f"unexpected body: {body[:120]!r}")
+
+
+def _check_decoded(result: Any) -> None:
+    if not isinstance(result, dict) or result.get("total_results") != "1":
+        raise AssertionError(f"unexpected decoded result: {result!r}")
+
+
+@asynccontextmanager
+async def _iovox(base_url: str, concurrency: int, transport: str) -> AsyncIterator[Call]:
+    client = AsyncIovox(
+        "user",
+        "key",
+        base_url=base_url,
+        max_concurrency=concurrency,
+        max_retries=0,
+        transport=transport,  # type: ignore[arg-type]
+    )
+
+    async def call() -> Any:
+        result = await client.request("Calls", "getCallData")
+        return result
+
+    try:
+        _check_decoded(await call())
+        yield call
+    finally:
+        await client.aclose()
+
+
+def iovox_default(base_url: str, concurrency: int) -> AbstractAsyncContextManager[Call]:
+    return _iovox(base_url, concurrency, "auto")
+
+
+def iovox_httpx(base_url: str, concurrency: int) -> AbstractAsyncContextManager[Call]:
+    return _iovox(base_url, concurrency, "httpx")
+
+
+@asynccontextmanager
+async def raw_aiohttp(base_url: str, concurrency: int) -> AsyncIterator[Call]:
+    url = f"{base_url}/Calls"
+    semaphore = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def call() -> bytes:
+            async with (
+                semaphore,
+                session.get(url, params=PARAMS, headers=HEADERS) as response,
+            ):
+                response.raise_for_status()
+                return await response.read()
+
+        _check_xml_body(await call())
+        yield call
+
+
+@asynccontextmanager
+async def raw_httpx(base_url: str, concurrency: int) -> AsyncIterator[Call]:
+    url = f"{base_url}/Calls"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
+
+        async def call() -> bytes:
+            response = await client.get(url, params=PARAMS, headers=HEADERS)
+            response.raise_for_status()
+            return response.content
+
+        _check_xml_body(await call())
+        yield call
+
+
+CLIENTS: dict[str, ClientFactory] = {
+    SUBJECT: iovox_default,
+    BASELINE: raw_aiohttp,
+    "raw httpx": raw_httpx,
+    "iovox[httpx]": iovox_httpx,
+}
+
+
+# -- measuring --------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    concurrency: int
+    client: str
+    calls: int
+    wall_s: float
+    ideal_s: float
+    cpu_us_per_call: float
+    errors: int = 0
+    first_error: str | None = None
+    wall_vs_baseline: float | None = None
+    cpu_vs_baseline: float | None = None
+
+    @property
+    def wall_over_ideal(self) -> float:
+        return self.wall_s / self.ideal_s
+
+
+async def drive(call: Call, calls: int, concurrency: int) -> tuple[int, str | None]:
+    """Make ``calls`` calls from ``concurrency`` tasks; return (errors, first error)."""
+    remaining = calls
+    errors = 0
+    first_error: str | None = None
+
+    async def worker() -> None:
+        nonlocal remaining, errors, first_error
+        while remaining > 0:
+            remaining -= 1
+            try:
+                await call()
+            except Exception as exc:  # count and keep going: the table shows it
+                errors += 1
+                first_error = first_error or f"{type(exc).__name__}: {exc}"
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, calls))))
+    return errors, first_error
+
+
+def calls_for(concurrency: int, n: int) -> int:
+    """At concurrency 1 a tenth of the calls (at least 50), else all ``n``."""
+    return max(50, n // 10) if concurrency == 1 else n
+
+
+async def measure(
+    name: str, factory: ClientFactory, base_url: str, concurrency: int, calls: int
+) -> Result:
+    ideal = calls * DELAY / concurrency
+    async with factory(base_url, concurrency) as call:
+        await drive(call, concurrency, concurrency)  # warm-up: fill the pool
+        gc.collect()
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        try:
+            errors, first_error = await asyncio.wait_for(
+                drive(call, calls, concurrency), timeout=max(60.0, 20 * ideal)
+            )
+        except asyncio.TimeoutError:
+            errors, first_error = calls, "timed out"
+        wall = time.perf_counter() - wall_start
+        cpu = time.process_time() - cpu_start
+    return Result(
+        concurrency=concurrency,
+        client=name,
+        calls=calls,
+        wall_s=wall,
+        ideal_s=ideal,
+        cpu_us_per_call=cpu / calls * 1e6,
+        errors=errors,
+        first_error=first_error,
+    )
+
+
+def add_ratios(results: list[Result]) -> None:
+    """Fill each result's ratios against raw aiohttp at the same concurrency."""
+    baselines = {r.concurrency: r for r in results if r.client == BASELINE}
+    for result in results:
+        base = baselines.get(result.concurrency)
+        if base is not None:
+            result.wall_vs_baseline = result.wall_s / base.wall_s
+            result.cpu_vs_baseline = result.cpu_us_per_call / base.cpu_us_per_call
+
+
+def median_of(runs: list[Result]) -> Result:
+    """One result from repeated runs: median wall and CPU, errors summed."""
+    first = runs[0]
+    return Result(
+        concurrency=first.concurrency,
+        client=first.client,
+        calls=first.calls,
+        wall_s=statistics.median(r.wall_s for r in runs),
+        ideal_s=first.ideal_s,
+        cpu_us_per_call=statistics.median(r.cpu_us_per_call for r in runs),
+        errors=sum(r.errors for r in runs),
+        first_error=next((r.first_error for r in runs if r.first_error), None),
+    )
+
+
+def run_all(port: int, n: int, concurrencies: Sequence[int], repeat: int = 1) -> list[Result]:
+    """Every client at every concurrency, each run in a fresh event loop.
+
+    With ``repeat`` > 1 the clients take turns (so drift in machine load hits all
+    alike) and each cell reports the median.
+    """
+    base_url = f"http://127.0.0.1:{port}"
+    results: list[Result] = []
+    for concurrency in concurrencies:
+        calls = calls_for(concurrency, n)
+        runs: dict[str, list[Result]] = {name: [] for name in CLIENTS}
+        for _ in range(repeat):
+            for name, factory in CLIENTS.items():
+                print(f"  C={concurrency:<4} {name:<13} {calls} calls ...", end="", flush=True)
+                result = asyncio.run(measure(name, factory, base_url, concurrency, calls))
+                print(f" {result.wall_s:.2f} s", flush=True)
+                runs[name].append(result)
+        results.extend(median_of(runs[name]) for name in CLIENTS)
+    add_ratios(results)
+    return results
+
+
+# -- reporting --------------------------------------------------------------------------
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def format_table(results: list[Result]) -> str:
+    header = (
+        f"{'conc':>5}  {'client':<13} {'calls':>6} {'wall s':>8} {'ideal s':>8} "
+        f"{'wall/ideal':>10} {'CPU/call us':>12} {'wall vs aio':>11} {'CPU vs aio':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in results:
+        line = (
+            f"{r.concurrency:>5}  {r.client:<13} {r.calls:>6} {r.wall_s:>8.2f} "
+            f"{r.ideal_s:>8.2f} {r.wall_over_ideal:>10.2f} {r.cpu_us_per_call:>12.0f} "
+            f"{_ratio(r.wall_vs_baseline):>11} {_ratio(r.cpu_vs_baseline):>10}"
+        )
+        if r.errors:
+            line += f"  ERRORS {r.errors}: {r.first_error}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def target_check(results: list[Result]) -> dict[str, Any] | None:
+    """The target at concurrency 100, or None when that concurrency was not run."""
+    subject = next(
+        (r for r in results if r.concurrency == TARGET_CONCURRENCY and r.client == SUBJECT), None
+    )
+    if subject is None or subject.wall_vs_baseline is None or subject.cpu_vs_baseline is None:
+        return None
+    return {
+        "concurrency": TARGET_CONCURRENCY,
+        "wall_ratio": subject.wall_vs_baseline,
+        "wall_limit": TARGET_WALL_RATIO,
+        "wall_pass": subject.wall_vs_baseline <= TARGET_WALL_RATIO and not subject.errors,
+        "cpu_ratio": subject.cpu_vs_baseline,
+        "cpu_limit": TARGET_CPU_RATIO,
+        "cpu_pass": subject.cpu_vs_baseline <= TARGET_CPU_RATIO and not subject.errors,
+    }
+
+
+def format_check(check: dict[str, Any] | None) -> str:
+    if check is None:
+        return f"Target check skipped: concurrency {TARGET_CONCURRENCY} was not run."
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    return "\n".join(
+        [
+            f"Target at concurrency {TARGET_CONCURRENCY} ({SUBJECT} vs {BASELINE}):",
+            f"  {verdict(check['wall_pass'])}  wall      ratio {check['wall_ratio']:.2f}"
+            f" (limit {check['wall_limit']:.2f})",
+            f"  {verdict(check['cpu_pass'])}  CPU/call  ratio {check['cpu_ratio']:.2f}"
+            f" (limit {check['cpu_limit']:.2f})",
+        ]
+    )
+
+
+def environment() -> dict[str, str]:
+    packages = ("iovox-async", "httpx", "httpx-aiohttp", "aiohttp", "anyio", "tenacity")
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **{name: version(name) for name in packages},
+    }
+
+
+def write_json(path: Path, args: argparse.Namespace, results: list[Result]) -> None:
+    document = {
+        "settings": {
+            "n": args.n,
+            "concurrency": args.concurrency,
+            "repeat": args.repeat,
+            "delay_s": DELAY,
+        },
+        "environment": environment(),
+        "results": [{**asdict(r), "wall_over_ideal": r.wall_over_ideal} for r in results],
+        "target": target_check(results),
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def _concurrencies(text: str) -> list[int]:
+    values = [int(part) for part in text.split(",") if part.strip()]
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("give positive integers, e.g. 1,10,100,200")
+    return values
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=None, help="calls per run (default 2000)")
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrencies,
+        default=None,
+        help="comma-separated concurrencies (default 1,10,100,200)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: --n 200 --concurrency 10,100"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per cell, median reported (default 1)"
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results here")
+    args = parser.parse_args(argv)
+    quick_n, quick_c = 200, [10, 100]
+    full_n, full_c = 2000, [1, 10, 100, 200]
+    args.n = args.n or (quick_n if args.quick else full_n)
+    args.concurrency = args.concurrency or (quick_c if args.quick else full_c)
+    if args.n < 1 or args.repeat < 1:
+        parser.error("--n and --repeat must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    print(
+        f"{len(CLIENTS)} clients x concurrency {args.concurrency}, n={args.n}, "
+        f"repeat {args.repeat}, "
+        f"server delay {DELAY * 1000:.0f} ms, Python {platform.python_version()}"
+    )
+    with running_server(DELAY) as port:
+        results = run_all(port, args.n, args.concurrency, args.repeat)
+    print()
+    print(format_table(results))
+    print()
+    check = target_check(results)
+    print(format_check(check))
+    if args.json:
+        write_json(args.json, args, results)
+        print(f"\nResults written to {args.json}")
+    failed = check is not None and not (check["wall_pass"] and check["cpu_pass"])
+    return 1 if failed or any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
