@@ -13,7 +13,7 @@ number of calls goes through four clients, C worker tasks pulling from a shared
 counter:
 
 * ``iovox``          -- ``AsyncIovox.request("Calls", "getCallData")``, default transport
-                        (httpx over httpx-aiohttp's ``AiohttpTransport``), XML decoded;
+                        (one aiohttp session driven directly), XML decoded;
 * ``raw aiohttp``    -- one ``aiohttp.ClientSession``, ``TCPConnector(limit=C)``, a
                         semaphore, the body read but not parsed (the baseline);
 * ``raw httpx``      -- ``httpx.AsyncClient`` with its native transport,
@@ -336,7 +336,7 @@ def format_check(check: dict[str, Any] | None) -> str:
 
 
 def environment() -> dict[str, str]:
-    packages = ("iovox-async", "httpx", "httpx-aiohttp", "aiohttp", "anyio", "tenacity")
+    packages = ("iovox-async", "httpx", "aiohttp", "anyio", "tenacity")
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),

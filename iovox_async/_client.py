@@ -16,11 +16,11 @@ import httpx
 
 from . import _constants as C
 from ._errors import ClientClosedError, ValidationError
-from ._http import TransportChoice, build_http_client
 from ._params import build_query, check_payload
 from ._redact import register_secret
 from ._spec import Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
+from ._wire import HttpxWire, TransportChoice, Wire, build_wire
 from ._xml import encode_payload, to_api_text
 from .bulk import Bulk
 from .interfaces import Interfaces
@@ -126,20 +126,20 @@ class AsyncIovox(Interfaces):
         self.username = username
         self.base_url = _resolve_base_url(environment, base_url)
         self.max_concurrency = max_concurrency
-        self._injected = http_client
-        self._owned: httpx.AsyncClient | None = None
+        self._wire: Wire | None = (
+            None if http_client is None else HttpxWire(http_client, owned=False)
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport_choice: TransportChoice = transport
         self._proxy = proxy
         self._closed = False
-        self._timeout = httpx.Timeout(timeout, connect=min(timeout, C.DEFAULT_CONNECT_TIMEOUT))
         self._transport = Transport(
             base_url=self.base_url,
             username=username,
             secure_key=secure_key,
-            get_client=self._http_client,
+            get_wire=self._get_wire,
             limiter=anyio.CapacityLimiter(max_concurrency),
-            timeout=self._timeout,
+            timeout=timeout,
             policy=RetryPolicy(max_retries=max_retries, deadline=retry_deadline),
         )
 
@@ -149,28 +149,22 @@ class AsyncIovox(Interfaces):
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def _http_client(self) -> httpx.AsyncClient:
+    def _get_wire(self) -> Wire:
         if self._closed:
             raise ClientClosedError("this AsyncIovox client is closed; create a new one")
-        if self._injected is not None:
-            return self._injected
-        loop = _running_asyncio_loop()
-        if self._owned is not None and loop is not self._loop:
-            raise ClientClosedError(
-                "this AsyncIovox client was first used in another event loop, whose"
-                " connections cannot be reused here; create one client per event loop"
-            )
-        if self._owned is None:
-            # Built on first use, inside the running event loop, so the transport
-            # matches the loop (aiohttp on asyncio, httpx's own under trio).
-            self._loop = loop
-            self._owned = build_http_client(
-                transport=self._transport_choice,
-                max_connections=self.max_concurrency,
-                timeout=self._timeout,
-                proxy=self._proxy,
-            )
-        return self._owned
+        wire = self._wire
+        if wire is not None:
+            if self._loop is not None and _running_asyncio_loop() is not self._loop:
+                raise ClientClosedError(
+                    "this AsyncIovox client was first used in another event loop, whose"
+                    " connections cannot be reused here; create one client per event loop"
+                )
+            return wire
+        # Built on first use, inside the running event loop, so the transport matches
+        # the loop (aiohttp on asyncio, httpx's own under trio).
+        self._loop = _running_asyncio_loop()
+        self._wire = build_wire(self._transport_choice, self.max_concurrency, self._proxy)
+        return self._wire
 
     @cached_property
     def bulk(self) -> Bulk:
@@ -191,9 +185,9 @@ class AsyncIovox(Interfaces):
         if self._closed:
             return
         self._closed = True
-        owned, self._owned = self._owned, None
-        if owned is not None:
-            await owned.aclose()
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            await wire.aclose()
 
     async def __aenter__(self) -> AsyncIovox:
         if self._closed:

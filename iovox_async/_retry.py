@@ -2,9 +2,9 @@
 
 The rule that protects side effects: a call that is not idempotent is repeated only
 when the request provably never reached the server. That is decided from the
-underlying cause of a network error, never from the httpx class alone, because
-httpx-aiohttp reports a server that dropped the connection after receiving a POST
-as ``httpx.ConnectTimeout`` (see LESSONS.md).
+underlying cause of a network error, never from the httpx class alone: an injected
+httpx client over httpx-aiohttp reports a server that dropped the connection after
+receiving a POST as ``httpx.ConnectTimeout`` (see LESSONS.md).
 """
 
 from __future__ import annotations

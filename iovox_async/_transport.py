@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import anyio
 import httpx
@@ -36,8 +37,9 @@ from ._errors import (
     TransportError,
     error_class_for,
 )
-from ._retry import RETRYABLE_STATUSES, backoff_delay, never_sent, parse_retry_after
+from ._retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after
 from ._spec import ElementSpec
+from ._wire import Answer, NetworkFailure, Timeouts, Wire
 from ._xml import excerpt, parse_error_items
 
 logger = logging.getLogger("iovox_async")
@@ -45,6 +47,10 @@ logger = logging.getLogger("iovox_async")
 T = TypeVar("T")
 
 DEFAULT_RECONCILE = "Check the account's current state before sending it again."
+
+
+def _timeouts(seconds: float) -> Timeouts:
+    return Timeouts(read=seconds, connect=min(seconds, C.DEFAULT_CONNECT_TIMEOUT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +85,8 @@ class RetryPolicy:
     clock: Callable[[], float] = time.monotonic
 
 
-class _NetworkFailure(Exception):
-    """An attempt that failed below HTTP; ``never_sent`` says whether it is safe to repeat."""
-
-    def __init__(self, cause: httpx.TransportError) -> None:
-        super().__init__(f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__)
-        self.cause = cause
-        self.never_sent = never_sent(cause)
-
-
 class Transport:
-    """Sends :class:`Call` objects through one pooled ``httpx.AsyncClient``."""
+    """Sends :class:`Call` objects over one :class:`~._wire.Wire`."""
 
     def __init__(
         self,
@@ -97,16 +94,17 @@ class Transport:
         base_url: str,
         username: str,
         secure_key: str,
-        get_client: Callable[[], httpx.AsyncClient],
+        get_wire: Callable[[], Wire],
         limiter: anyio.CapacityLimiter,
-        timeout: httpx.Timeout,
+        timeout: float,
         policy: RetryPolicy,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = {"username": username, "secureKey": secure_key}
-        self._get_client = get_client
+        self._xml_headers = {**self._headers, "Content-Type": "application/xml; charset=utf-8"}
+        self._get_wire = get_wire
         self.limiter = limiter
-        self._timeout = timeout
+        self._timeouts = _timeouts(timeout)
         self.policy = policy
         self.retries_taken = 0
         """Retries made by this transport since it was created (for reports)."""
@@ -115,15 +113,11 @@ class Transport:
 
     async def send(self, call: Call) -> dict[str, Any] | bytes:
         """Send a call and return its decoded body."""
-
-        async def attempt(number: int) -> tuple[bytes, str | None]:
-            response = await self._send_once(call, number)
-            return response.content, response.headers.get("content-type")
-
-        body, content_type = await self._with_retries(call, attempt)
+        url = self._url(call)
+        answer = await self._with_retries(call, lambda n: self._send_once(call, url, n))
         return await decode_body(
-            body,
-            content_type,
+            answer.body,
+            answer.headers.get("content-type"),
             force_list=call.force_list,
             elements=call.elements,
             expect_binary=call.expect_binary,
@@ -139,8 +133,11 @@ class Transport:
         destination = Path(destination)
         destination.parent.mkdir(parents=True, exist_ok=True)
         temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:12]}.part")
+        url = self._url(call)
         try:
-            size = await self._with_retries(call, lambda n: self._stream_once(call, temporary, n))
+            size = await self._with_retries(
+                call, lambda n: self._stream_once(call, url, temporary, n)
+            )
             os.replace(temporary, destination)
             return size
         finally:
@@ -149,83 +146,60 @@ class Transport:
 
     # -- one attempt ------------------------------------------------------------------
 
-    def _request(self, call: Call, client: httpx.AsyncClient) -> httpx.Request:
-        headers = dict(self._headers)
-        if call.content is not None:
-            headers["Content-Type"] = "application/xml; charset=utf-8"
-        params: list[tuple[str, str | int | float | bool | None]] = [
-            ("v", C.API_VERSION),
-            ("method", call.method),
-            *call.params,
-        ]
-        timeout = (
-            self._timeout
-            if call.timeout is None
-            else httpx.Timeout(call.timeout, connect=min(call.timeout, C.DEFAULT_CONNECT_TIMEOUT))
+    def _url(self, call: Call) -> str:
+        query = urlencode(
+            (("v", C.API_VERSION), ("method", call.method), *call.params), quote_via=quote
         )
-        return client.build_request(
-            call.http_method,
-            f"{self._base_url}/{call.interface}",
-            params=params,
-            headers=headers,
-            content=call.content,
-            extensions={"timeout": timeout.as_dict()},
-        )
+        return f"{self._base_url}/{call.interface}?{query}"
 
-    async def _send_once(self, call: Call, attempt: int) -> httpx.Response:
-        client = self._get_client()
-        request = self._request(call, client)
+    def _call_timeouts(self, call: Call) -> Timeouts:
+        return self._timeouts if call.timeout is None else _timeouts(call.timeout)
+
+    async def _send_once(self, call: Call, url: str, attempt: int) -> Answer:
+        wire = self._get_wire()
+        headers = self._headers if call.content is None else self._xml_headers
         started = time.perf_counter()
         async with self.limiter:
             try:
-                response = await client.send(request)
-            except httpx.TransportError as exc:
-                self._log(call, attempt, None, started, exc)
-                raise _NetworkFailure(exc) from exc
-        self._log(call, attempt, response.status_code, started)
-        if response.status_code >= 400:
-            self._raise_for_status(call, response.status_code, response.content, response.headers)
-        return response
+                answer = await wire.fetch(
+                    call.http_method, url, headers, call.content, self._call_timeouts(call)
+                )
+            except NetworkFailure as failure:
+                self._log(call, attempt, None, started, failure.cause)
+                raise
+        self._log(call, attempt, answer.status, started)
+        if answer.status >= 400:
+            self._raise_for_status(call, answer)
+        return answer
 
-    async def _stream_once(self, call: Call, temporary: Path, attempt: int) -> int:
-        client = self._get_client()
-        request = self._request(call, client)
+    async def _stream_once(self, call: Call, url: str, temporary: Path, attempt: int) -> int:
+        wire = self._get_wire()
         started = time.perf_counter()
-        written = 0
         async with self.limiter:
-            try:
-                response = await client.send(request, stream=True)
+            with temporary.open("wb") as sink:
                 try:
-                    if response.status_code >= 400:
-                        body = await response.aread()
-                        self._log(call, attempt, response.status_code, started)
-                        self._raise_for_status(call, response.status_code, body, response.headers)
-                    with temporary.open("wb") as handle:
-                        async for chunk in response.aiter_bytes(C.STREAM_CHUNK_SIZE):
-                            handle.write(chunk)
-                            written += len(chunk)
-                    expected = response.headers.get("content-length")
-                    if response.headers.get("content-encoding", "identity") != "identity":
-                        expected = None  # the length counts encoded bytes, not these
-                finally:
-                    await response.aclose()
-            except httpx.TransportError as exc:
-                self._log(call, attempt, None, started, exc)
-                raise _NetworkFailure(exc) from exc
-        self._log(call, attempt, response.status_code, started)
-        if expected is not None and expected.isdigit() and int(expected) != written:
+                    answer = await wire.download(
+                        call.http_method, url, self._headers, self._call_timeouts(call), sink
+                    )
+                except NetworkFailure as failure:
+                    self._log(call, attempt, None, started, failure.cause)
+                    raise
+        self._log(call, attempt, answer.status, started)
+        if answer.status >= 400:
+            self._raise_for_status(call, answer)
+        if answer.expected is not None and answer.expected != answer.written:
             # A short body is a dropped transfer: safe to fetch again.
-            raise _NetworkFailure(
-                httpx.ReadError(f"body ended after {written} of {expected} bytes")
-            )
-        return written
+            short = f"body ended after {answer.written} of {answer.expected} bytes"
+            raise NetworkFailure(httpx.ReadError(short))
+        return answer.written
 
-    def _raise_for_status(
-        self, call: Call, status: int, body: bytes, headers: httpx.Headers
-    ) -> None:
+    def _raise_for_status(self, call: Call, answer: Answer) -> None:
+        status, body = answer.status, answer.body
         items = parse_error_items(body)
         error_class = error_class_for(status)
-        retry_after = parse_retry_after(headers.get("retry-after")) if status == 429 else None
+        retry_after = None
+        if status == 429:
+            retry_after = parse_retry_after(answer.headers.get("retry-after"))
         raise error_class(
             status,
             items or [],
@@ -260,7 +234,7 @@ class Transport:
     # -- retries ----------------------------------------------------------------------
 
     def _may_retry(self, call: Call, exc: BaseException) -> bool:
-        if isinstance(exc, _NetworkFailure):
+        if isinstance(exc, NetworkFailure):
             return call.idempotent or exc.never_sent
         if isinstance(exc, APIError) and exc.status in RETRYABLE_STATUSES:
             return call.idempotent
@@ -283,14 +257,40 @@ class Transport:
         )
 
     async def _with_retries(self, call: Call, attempt: Callable[[int], Awaitable[T]]) -> T:
+        started = self.policy.clock()
+        try:
+            return await attempt(1)
+        except (NetworkFailure, APIError) as failure:
+            first_failure: NetworkFailure | APIError = failure
+        # Only a failed first attempt pays for building tenacity's retry machinery.
+        try:
+            return await self._retry_after(call, attempt, first_failure, started)
+        except NetworkFailure as failure:
+            raise self._final_network_error(call, failure, failure.attempts) from failure.cause
+        except APIError as error:
+            error.args = (error._describe(),)
+            if isinstance(error, ServerError) and not call.idempotent:
+                raise OutcomeUnknownError(
+                    call.interface,
+                    call.method,
+                    f"the server answered HTTP {error.status}",
+                    call.reconcile,
+                ) from error
+            raise
+
+    async def _retry_after(
+        self,
+        call: Call,
+        attempt: Callable[[int], Awaitable[T]],
+        first_failure: NetworkFailure | APIError,
+        started: float,
+    ) -> T:
+        """Tenacity's loop, whose first attempt replays the failure already seen."""
         policy = self.policy
         retries = policy.max_retries if call.max_retries is None else call.max_retries
-        attempts = 0
 
         def count_retry(_: RetryCallState) -> None:
             self.retries_taken += 1
-
-        started = policy.clock()
 
         def out_of_budget(state: RetryCallState) -> bool:
             # Stop when the next back-off would end past the call's total deadline.
@@ -306,28 +306,21 @@ class Transport:
             before_sleep=count_retry,
             reraise=True,
         )
+        number = 0
         try:
             async for state in retrying:
-                attempts = state.retry_state.attempt_number
+                number = state.retry_state.attempt_number
                 with state:
-                    return await attempt(attempts)
-        except _NetworkFailure as failure:
-            raise self._final_network_error(call, failure, attempts) from failure.cause
-        except APIError as error:
-            error.attempts = attempts
-            error.args = (error._describe(),)
-            if isinstance(error, ServerError) and not call.idempotent:
-                raise OutcomeUnknownError(
-                    call.interface,
-                    call.method,
-                    f"the server answered HTTP {error.status}",
-                    call.reconcile,
-                ) from error
+                    if number == 1:
+                        raise first_failure
+                    return await attempt(number)
+        except (NetworkFailure, APIError) as failure:
+            failure.attempts = number
             raise
         raise AssertionError("unreachable: tenacity neither returned nor raised")
 
     def _final_network_error(
-        self, call: Call, failure: _NetworkFailure, attempts: int
+        self, call: Call, failure: NetworkFailure, attempts: int
     ) -> Exception:
         if not call.idempotent and not failure.never_sent:
             return OutcomeUnknownError(
@@ -336,7 +329,7 @@ class Transport:
                 f"the connection failed after the request was sent: {failure}",
                 call.reconcile,
             )
-        kind = "timed out" if isinstance(failure.cause, httpx.TimeoutException) else "failed"
+        kind = "timed out" if failure.timed_out else "failed"
         return TransportError(
             f"request {kind}: {failure}",
             interface=call.interface,

@@ -150,7 +150,7 @@ async def test_cancelling_mid_download_leaves_no_partial_file(tmp_path: Path) ->
                     3, path.stem, int(row[INDEX["talk_time_sec"]])
                 )
             assert client._transport.limiter.borrowed_tokens == 0
-            connector = client._http_client()._transport._session[0].connector  # type: ignore[attr-defined]
+            connector = client._get_wire()._get_session().connector  # type: ignore[attr-defined]
             await asyncio.sleep(0)
             assert not connector._acquired  # no connection is still checked out
         # Let the server finish the handlers still sleeping in their injected latency

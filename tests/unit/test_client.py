@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from iovox_async import AsyncIovox, ClientClosedError, ValidationError
+from iovox_async._wire import AiohttpWire, HttpxWire
 
 from .conftest import SECRET
 
@@ -75,11 +76,20 @@ async def test_closed_client_refuses_calls() -> None:
 
 async def test_owned_client_is_built_lazily_and_closed() -> None:
     client = AsyncIovox("u", "k", base_url="http://127.0.0.1:9", transport="httpx")
-    assert client._owned is None
-    http = client._http_client()
-    assert isinstance(http, httpx.AsyncClient)
+    assert client._wire is None
+    wire = client._get_wire()
+    assert isinstance(wire, HttpxWire)
     await client.aclose()
-    assert http.is_closed
+    assert wire.client.is_closed
+
+
+async def test_default_wire_on_asyncio_is_aiohttp_and_closes_its_session() -> None:
+    client = AsyncIovox("u", "k", base_url="http://127.0.0.1:9")
+    wire = client._get_wire()
+    assert isinstance(wire, AiohttpWire)
+    session = wire._get_session()
+    await client.aclose()
+    assert session.closed
 
 
 async def test_raw_request_rejects_bad_arguments_before_sending() -> None:
@@ -112,7 +122,7 @@ def test_a_client_refuses_a_second_event_loop() -> None:
     client = AsyncIovox("u", "k", base_url="http://127.0.0.1:9")
 
     async def touch() -> None:
-        client._http_client()
+        client._get_wire()
 
     asyncio.run(touch())
     with pytest.raises(ClientClosedError, match="event loop"):
@@ -122,7 +132,7 @@ def test_a_client_refuses_a_second_event_loop() -> None:
 def test_trio_uses_the_native_transport() -> None:
     import trio
 
-    from iovox_async._http import resolve_transport
+    from iovox_async._wire import resolve_transport
 
     async def main() -> tuple[str, int]:
         async def handler(request: httpx.Request) -> httpx.Response:
