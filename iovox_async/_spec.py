@@ -50,6 +50,12 @@ class ElementSpec:
     values: tuple[str, ...] = ()
     children: tuple[ElementSpec, ...] = ()
     doc: str = ""
+    holds_lists: bool = field(init=False, repr=False, compare=False)
+    """Whether any element below this one repeats (derived once, read per response)."""
+
+    def __post_init__(self) -> None:
+        holds = any(child.repeated or child.holds_lists for child in self.children)
+        object.__setattr__(self, "holds_lists", holds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,7 @@ def fill_missing_lists(
     the body does not have below the top level are not invented.
     """
     for spec in elements:
-        if not spec.children or not _has_repeated(spec):
+        if not spec.holds_lists:
             continue
         value = data.get(spec.name)
         if value is None:
@@ -231,10 +231,6 @@ def fill_missing_lists(
                         item[child.name] = []
                 fill_missing_lists(item, spec.children, top=False)
     return data
-
-
-def _has_repeated(spec: ElementSpec) -> bool:
-    return any(child.repeated or _has_repeated(child) for child in spec.children)
 
 
 # -- errors ---------------------------------------------------------------------------

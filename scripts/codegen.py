@@ -44,6 +44,8 @@ def literal(value: Any) -> str:
     if is_dataclass(value) and not isinstance(value, type):
         parts = []
         for field in fields(value):
+            if not field.init:  # derived in __post_init__
+                continue
             item = getattr(value, field.name)
             if field.default is not field.default_factory and item == field.default:  # type: ignore[misc]
                 continue
