@@ -153,9 +153,6 @@ async def test_cancelling_mid_download_leaves_no_partial_file(tmp_path: Path) ->
             connector = client._get_wire()._get_session().connector  # type: ignore[attr-defined]
             await asyncio.sleep(0)
             assert not connector._acquired  # no connection is still checked out
-        # Let the server finish the handlers still sleeping in their injected latency
-        # (the emulator's close() does not cancel them yet).
-        await asyncio.sleep(0.3)
 
 
 async def test_purchases_under_faults_are_applied_at_most_once() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from iovox_async import AsyncIovox, OutcomeUnknownError, TransportError
+from iovox_async._wire import AiohttpWire, HttpxWire
 
 OK_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<response><ok>1</ok></response>'
 
@@ -154,6 +155,15 @@ async def test_failed_download_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def connections_in_use(client: AsyncIovox) -> int:
+    """Connections the client's pool has handed out and not taken back."""
+    wire = client._get_wire()
+    if isinstance(wire, AiohttpWire):
+        return len(wire._get_session().connector._acquired)  # type: ignore[union-attr]
+    assert isinstance(wire, HttpxWire)
+    return len(wire.client._transport._pool._requests)  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_cancelled_download_leaves_nothing_and_frees_the_pool(
     transport: str, tmp_path: Path
@@ -183,6 +193,8 @@ async def test_cancelled_download_leaves_nothing_and_frees_the_pool(
                 await task
             assert list(tmp_path.iterdir()) == []
             assert client._transport.limiter.borrowed_tokens == 0
+            await asyncio.sleep(0)
+            assert connections_in_use(client) == 0
     finally:
         hold.set()
         slow_server.close()
