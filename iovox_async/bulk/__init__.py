@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, iter_call_data, write_rows
 from .mapping import DEFAULT_CONCURRENCY, bulk_map
-from .numbers import Purchase, purchase_numbers
+from .numbers import Purchase, bought, purchase_numbers
 from .recordings import CallOrId, Recording, download_recordings, safe_filename
 from .report import BulkError, BulkReport, ItemResult, Progress, SkipItem, Status
 
@@ -175,5 +175,6 @@ __all__ = [
     "Recording",
     "SkipItem",
     "Status",
+    "bought",
     "safe_filename",
 ]
