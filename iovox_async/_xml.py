@@ -125,61 +125,76 @@ def _parse_tree(body: bytes) -> ET.Element:
 class _DictBuilder:
     """An expat parser target that builds xmltodict-shaped dicts while parsing.
 
-    No Element tree is built, which makes decoding faster than parsing with
-    ElementTree alone. A frame is ``[content, text pieces, names seen repeated]``.
+    No Element tree is built. The open element's content dict (created only once it
+    has a child or attributes, so leaves cost no dict), its text and the names seen
+    repeated in it are kept in attributes; each ``start`` pushes the parent's.
     """
 
-    __slots__ = ("_force_list", "_root_tag", "_stack")
+    __slots__ = ("_content", "_force_list", "_grouped", "_root_tag", "_stack", "_text")
 
     def __init__(self, force_list: frozenset[str]) -> None:
         self._force_list = force_list
-        self._stack: list[list[Any]] = [[{}, [], None]]
+        self._stack: list[tuple[dict[str, Any] | None, Any, set[str] | None]] = []
         self._root_tag = ""
+        self._content: dict[str, Any] | None = {}
+        self._text: str | list[str] | None = None
+        self._grouped: set[str] | None = None
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        if len(self._stack) == 1:
+        if not self._stack:
             self._root_tag = tag
-        content = {f"@{name}": value for name, value in attrib.items()} if attrib else {}
-        self._stack.append([content, [], None])
+        self._stack.append((self._content, self._text, self._grouped))
+        self._content = {f"@{name}": value for name, value in attrib.items()} if attrib else None
+        self._text = None
+        self._grouped = None
 
     def data(self, text: str) -> None:
-        self._stack[-1][1].append(text)
+        current = self._text
+        if current is None:
+            self._text = text
+        elif isinstance(current, list):
+            current.append(text)
+        else:
+            self._text = [current, text]
 
     def end(self, tag: str) -> None:
-        content, pieces, _ = self._stack.pop()
-        text = "".join(pieces).strip() if pieces else ""
-        value: Any
-        if content:
-            if text:
-                content["#text"] = text
-            value = content
-        else:
+        pieces = self._text
+        text = None
+        if pieces is not None:
+            text = ("".join(pieces) if isinstance(pieces, list) else pieces).strip()
+        value: Any = self._content
+        if value is None:
             value = text or None
-        parent = self._stack[-1]
-        siblings = parent[0]
+        elif text:
+            value["#text"] = text
+        siblings, self._text, grouped = self._stack.pop()
+        if siblings is None:
+            siblings = {}
+        self._content = siblings
         if tag in self._force_list:
-            if tag in siblings:
-                siblings[tag].append(value)
-            else:
+            existing = siblings.get(tag)
+            if existing is None:
                 siblings[tag] = [value]
+            else:
+                existing.append(value)
         elif tag in siblings:
-            grouped = parent[2]
             if grouped is not None and tag in grouped:
                 siblings[tag].append(value)
             else:
                 siblings[tag] = [siblings[tag], value]
                 if grouped is None:
-                    parent[2] = grouped = set()
+                    grouped = set()
                 grouped.add(tag)
         else:
             siblings[tag] = value
+        self._grouped = grouped
 
     def close(self) -> None:
         """Called by the parser at the end of the document."""
 
     def result(self) -> tuple[str, Any]:
         """The root element's name and its decoded content."""
-        return self._root_tag, self._stack[0][0].get(self._root_tag)
+        return self._root_tag, (self._content or {}).get(self._root_tag)
 
 
 def decode_document(
