@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import anyio
@@ -155,14 +155,16 @@ class Transport:
     def _call_timeouts(self, call: Call) -> Timeouts:
         return self._timeouts if call.timeout is None else _timeouts(call.timeout)
 
-    async def _send_once(self, call: Call, url: str, attempt: int) -> Answer:
+    async def _send_once(
+        self, call: Call, url: str, attempt: int, sink: IO[bytes] | None = None
+    ) -> Answer:
         wire = self._get_wire()
         headers = self._headers if call.content is None else self._xml_headers
         started = time.perf_counter()
         async with self.limiter:
             try:
-                answer = await wire.fetch(
-                    call.http_method, url, headers, call.content, self._call_timeouts(call)
+                answer = await wire.exchange(
+                    call.http_method, url, headers, call.content, self._call_timeouts(call), sink
                 )
             except NetworkFailure as failure:
                 self._log(call, attempt, None, started, failure.cause)
@@ -173,20 +175,8 @@ class Transport:
         return answer
 
     async def _stream_once(self, call: Call, url: str, temporary: Path, attempt: int) -> int:
-        wire = self._get_wire()
-        started = time.perf_counter()
-        async with self.limiter:
-            with temporary.open("wb") as sink:
-                try:
-                    answer = await wire.download(
-                        call.http_method, url, self._headers, self._call_timeouts(call), sink
-                    )
-                except NetworkFailure as failure:
-                    self._log(call, attempt, None, started, failure.cause)
-                    raise
-        self._log(call, attempt, answer.status, started)
-        if answer.status >= 400:
-            self._raise_for_status(call, answer)
+        with temporary.open("wb") as sink:
+            answer = await self._send_once(call, url, attempt, sink)
         if answer.expected is not None and answer.expected != answer.written:
             # A short body is a dropped transfer: safe to fetch again.
             short = f"body ended after {answer.written} of {answer.expected} bytes"
@@ -319,9 +309,7 @@ class Transport:
             raise
         raise AssertionError("unreachable: tenacity neither returned nor raised")
 
-    def _final_network_error(
-        self, call: Call, failure: NetworkFailure, attempts: int
-    ) -> Exception:
+    def _final_network_error(self, call: Call, failure: NetworkFailure, attempts: int) -> Exception:
         if not call.idempotent and not failure.never_sent:
             return OutcomeUnknownError(
                 call.interface,

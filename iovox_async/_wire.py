@@ -75,13 +75,17 @@ class NetworkFailure(Exception):
 class Wire(Protocol):
     """Sends one request; raises :class:`NetworkFailure` below HTTP."""
 
-    async def fetch(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, t: Timeouts
-    ) -> Answer: ...
-
-    async def download(
-        self, method: str, url: str, headers: Mapping[str, str], t: Timeouts, sink: IO[bytes]
-    ) -> Answer: ...
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        t: Timeouts,
+        sink: IO[bytes] | None,
+    ) -> Answer:
+        """One request. With a ``sink`` a successful body is streamed into it."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -137,8 +141,14 @@ class AiohttpWire:
             total=None, connect=t.read, sock_connect=t.connect, sock_read=t.read
         )
 
-    async def fetch(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, t: Timeouts
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        t: Timeouts,
+        sink: IO[bytes] | None,
     ) -> Answer:
         session = self._get_session()
         try:
@@ -151,34 +161,14 @@ class AiohttpWire:
                 timeout=self._timeout(t),
                 proxy=self._proxy,
             ) as response:
-                content = await response.read()
-                return Answer(response.status, response.headers, content)
-        except self._failures as exc:
-            raise NetworkFailure(exc) from exc
-
-    async def download(
-        self, method: str, url: str, headers: Mapping[str, str], t: Timeouts, sink: IO[bytes]
-    ) -> Answer:
-        session = self._get_session()
-        try:
-            async with session.request(
-                method,
-                self._url(url, encoded=True),
-                headers=headers,
-                allow_redirects=False,
-                timeout=self._timeout(t),
-                proxy=self._proxy,
-            ) as response:
-                if response.status >= 400:
+                if sink is None or response.status >= 400:
                     return Answer(response.status, response.headers, await response.read())
                 written = 0
                 async for chunk in response.content.iter_chunked(STREAM_CHUNK_SIZE):
                     sink.write(chunk)
                     written += len(chunk)
-                return Answer(
-                    response.status, response.headers, b"", written,
-                    _expected_length(response.headers),
-                )  # fmt: skip
+                expected = _expected_length(response.headers)
+                return Answer(response.status, response.headers, b"", written, expected)
         except self._failures as exc:
             raise NetworkFailure(exc) from exc
 
@@ -228,26 +218,22 @@ class HttpxWire:
     def _timeout(t: Timeouts) -> dict[str, float]:
         return httpx.Timeout(t.read, connect=t.connect).as_dict()  # type: ignore[return-value]
 
-    async def fetch(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, t: Timeouts
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        t: Timeouts,
+        sink: IO[bytes] | None,
     ) -> Answer:
         request = self.client.build_request(
             method, url, headers=headers, content=body, extensions={"timeout": self._timeout(t)}
         )
         try:
-            response = await self.client.send(request)
-        except httpx.TransportError as exc:
-            raise NetworkFailure(exc, timed_out=isinstance(exc, httpx.TimeoutException)) from exc
-        return Answer(response.status_code, response.headers, response.content)
-
-    async def download(
-        self, method: str, url: str, headers: Mapping[str, str], t: Timeouts, sink: IO[bytes]
-    ) -> Answer:
-        request = self.client.build_request(
-            method, url, headers=headers, extensions={"timeout": self._timeout(t)}
-        )
-        try:
-            response = await self.client.send(request, stream=True)
+            response = await self.client.send(request, stream=sink is not None)
+            if sink is None:
+                return Answer(response.status_code, response.headers, response.content)
             try:
                 if response.status_code >= 400:
                     return Answer(response.status_code, response.headers, await response.aread())
