@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -147,10 +147,11 @@ class Transport:
     # -- one attempt ------------------------------------------------------------------
 
     def _url(self, call: Call) -> str:
-        query = urlencode(
-            (("v", C.API_VERSION), ("method", call.method), *call.params), quote_via=quote
-        )
-        return f"{self._base_url}/{call.interface}?{query}"
+        parts = [self._base_url, "/", call.interface, "?v=", C.API_VERSION]
+        parts += ("&method=", quote(call.method, safe=""))
+        for name, value in call.params:
+            parts += ("&", quote(name, safe=""), "=", quote(value, safe=""))
+        return "".join(parts)
 
     def _call_timeouts(self, call: Call) -> Timeouts:
         return self._timeouts if call.timeout is None else _timeouts(call.timeout)
@@ -161,14 +162,21 @@ class Transport:
         wire = self._get_wire()
         headers = self._headers if call.content is None else self._xml_headers
         started = time.perf_counter()
-        async with self.limiter:
-            try:
-                answer = await wire.exchange(
-                    call.http_method, url, headers, call.content, self._call_timeouts(call), sink
-                )
-            except NetworkFailure as failure:
-                self._log(call, attempt, None, started, failure.cause)
-                raise
+        limiter = self.limiter
+        try:
+            # A free slot is taken without ``async with``'s extra trip through the loop.
+            limiter.acquire_nowait()
+        except anyio.WouldBlock:
+            await limiter.acquire()
+        try:
+            answer = await wire.exchange(
+                call.http_method, url, headers, call.content, self._call_timeouts(call), sink
+            )
+        except NetworkFailure as failure:
+            self._log(call, attempt, None, started, failure.cause)
+            raise
+        finally:
+            limiter.release()
         self._log(call, attempt, answer.status, started)
         if answer.status >= 400:
             self._raise_for_status(call, answer)
