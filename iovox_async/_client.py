@@ -246,6 +246,7 @@ class AsyncIovox(Interfaces):
             force_list=known.repeated if known else frozenset(),
             elements=known.response if known else (),
             expect_binary=known is not None and known.response_kind == "binary",
+            expect_body=known is not None and known.response_kind == "xml",
             reconcile=_RECONCILE.get(method, DEFAULT_RECONCILE),
         )
 
@@ -320,6 +321,7 @@ class AsyncIovox(Interfaces):
             force_list=method.repeated,
             elements=method.response,
             expect_binary=method.response_kind == "binary",
+            expect_body=method.response_kind == "xml",
             reconcile=_RECONCILE.get(method.name, DEFAULT_RECONCILE),
         )
 

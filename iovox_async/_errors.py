@@ -19,9 +19,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._redact import redact
+
 
 class IovoxError(Exception):
-    """Base class of every error this library raises."""
+    """Base class of every error this library raises.
+
+    Text arguments are redacted: a secure key echoed by a server, a proxy page or a
+    network error message never reaches ``str()``, ``repr()`` or a traceback.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 @dataclass(frozen=True, slots=True)

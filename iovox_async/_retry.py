@@ -21,13 +21,14 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 try:  # aiohttp is a dependency, but keep the rules usable without it
     import aiohttp
 
-    _AIOHTTP_NOT_SENT: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError,)
-    _AIOHTTP_CONNECT_TIMEOUT: tuple[type[BaseException], ...] = (
-        (aiohttp.ConnectionTimeoutError,) if hasattr(aiohttp, "ConnectionTimeoutError") else ()
+    # Refused, DNS, TLS set-up, and (aiohttp >= 3.10) a connect time-out.
+    _AIOHTTP_NOT_SENT: tuple[type[BaseException], ...] = (
+        aiohttp.ClientConnectorError,
+        aiohttp.ConnectionTimeoutError,
     )
     _AIOHTTP_BASE: tuple[type[BaseException], ...] = (aiohttp.ClientError,)
 except ImportError:  # pragma: no cover
-    _AIOHTTP_NOT_SENT = _AIOHTTP_CONNECT_TIMEOUT = _AIOHTTP_BASE = ()
+    _AIOHTTP_NOT_SENT = _AIOHTTP_BASE = ()
 
 # httpx's native transport (httpcore) raises these only before a byte was written.
 _HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -49,7 +50,7 @@ def never_sent(exc: BaseException) -> bool:
     if aiohttp_causes:
         # aiohttp names the phase precisely; the httpx class it was mapped to does not.
         return any(
-            isinstance(c, _AIOHTTP_NOT_SENT + _AIOHTTP_CONNECT_TIMEOUT) for c in aiohttp_causes
+            isinstance(c, _AIOHTTP_NOT_SENT) for c in aiohttp_causes
         )
     return isinstance(exc, _HTTPX_NOT_SENT)
 

@@ -33,6 +33,7 @@ from ._errors import (
     APIError,
     OutcomeUnknownError,
     RateLimitError,
+    ResponseDecodeError,
     ServerError,
     TransportError,
     error_class_for,
@@ -68,6 +69,8 @@ class Call:
     force_list: frozenset[str] = frozenset()
     elements: tuple[ElementSpec, ...] = ()
     expect_binary: bool = False
+    expect_body: bool = False
+    """The method always answers with a document: an empty 200 is an error."""
     reconcile: str = DEFAULT_RECONCILE
 
 
@@ -115,6 +118,10 @@ class Transport:
         """Send a call and return its decoded body."""
         url = self._url(call)
         answer = await self._with_retries(call, lambda n: self._send_once(call, url, n))
+        if call.expect_body and answer.status == 200 and not answer.body.strip():
+            raise ResponseDecodeError(
+                f"{call.interface}.{call.method} answered HTTP 200 with an empty body"
+            )
         return await decode_body(
             answer.body,
             answer.headers.get("content-type"),
@@ -159,7 +166,6 @@ class Transport:
     async def _send_once(
         self, call: Call, url: str, attempt: int, sink: IO[bytes] | None = None
     ) -> Answer:
-        wire = self._get_wire()
         headers = self._headers if call.content is None else self._xml_headers
         started = time.perf_counter()
         limiter = self.limiter
@@ -169,6 +175,7 @@ class Transport:
         except anyio.WouldBlock:
             await limiter.acquire()
         try:
+            wire = self._get_wire()  # after the wait: the client may have closed meanwhile
             answer = await wire.exchange(
                 call.http_method, url, headers, call.content, self._call_timeouts(call), sink
             )
@@ -178,7 +185,8 @@ class Transport:
         finally:
             limiter.release()
         self._log(call, attempt, answer.status, started)
-        if answer.status >= 400:
+        if not 200 <= answer.status < 300:
+            # 3xx too: a redirect (a proxy, a moved endpoint) never ran the method.
             self._raise_for_status(call, answer)
         return answer
 

@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Literal, Protocol
 import httpx
 
 from ._constants import KEEPALIVE_EXPIRY, STREAM_CHUNK_SIZE, USER_AGENT
+from ._errors import ClientClosedError
 from ._retry import never_sent
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class AiohttpWire:
         self._max_connections = max_connections
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         # aiohttp's timeout errors derive from asyncio.TimeoutError (not the builtin on 3.10).
         self._failures: tuple[type[BaseException], ...] = (
             aiohttp.ClientError,
@@ -120,6 +122,8 @@ class AiohttpWire:
         )
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
         if self._session is None:
             aiohttp = self._aiohttp
             connector = aiohttp.TCPConnector(
@@ -173,6 +177,7 @@ class AiohttpWire:
             raise NetworkFailure(exc) from exc
 
     async def aclose(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
@@ -230,6 +235,8 @@ class HttpxWire:
         request = self.client.build_request(
             method, url, headers=headers, content=body, extensions={"timeout": self._timeout(t)}
         )
+        if self.client.is_closed:
+            raise ClientClosedError("the httpx.AsyncClient this client uses is closed")
         try:
             response = await self.client.send(request, stream=sink is not None)
             if sink is None:
@@ -245,7 +252,7 @@ class HttpxWire:
                 return Answer(response.status_code, response.headers, b"", written, expected)
             finally:
                 await response.aclose()
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport failures, and bodies that fail to decode
             raise NetworkFailure(exc, timed_out=isinstance(exc, httpx.TimeoutException)) from exc
 
     async def aclose(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ._errors import ErrorItem, ResponseDecodeError
+from ._redact import redact
 from ._spec import ElementSpec
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
@@ -267,14 +268,15 @@ def parse_error_items(body: bytes) -> list[ErrorItem] | None:
     for element in root.iter("error"):
         raw_status = element.get("status")
         status = int(raw_status) if raw_status and raw_status.strip().isdigit() else None
-        items.append(ErrorItem(status=status, message="".join(element.itertext()).strip()))
+        message = redact("".join(element.itertext()).strip())
+        items.append(ErrorItem(status=status, message=message))
     return items
 
 
 def excerpt(body: bytes, limit: int = 200) -> str:
     """The start of a body as one line of text, for error messages."""
     text = body[: limit * 4].decode("utf-8", errors="replace")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = redact(re.sub(r"\s+", " ", text).strip())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
