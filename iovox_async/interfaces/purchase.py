@@ -139,17 +139,25 @@ class PurchaseInterface:
     async def get_order_details(
         self,
         *,
+        order_reference: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Details and status of a VoxNumber purchase order (known only from the Ruby peer; parameters unknown).
+        """Details and status of VoxNumber purchase orders (known only from the Ruby peer; parameters guessed).
 
         ``GET /Purchase?v=3&method=getOrderDetails``
 
         Args:
+            order_reference: one order, by the reference purchaseVoxNumbers returned (guessed
+                name); all recent orders if omitted.
+            page: page number; use with limit. At least 1. Server default: 1.
+            limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             timeout: seconds for this call instead of the client's default.
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as dicts; these elements are always lists: item, result,
+                voxnumber.
 
         Raises:
             APIError subclasses for the documented errors:
@@ -162,7 +170,7 @@ class PurchaseInterface:
         """
         return await self._client._invoke(  # type: ignore[no-any-return]
             _METHODS['getOrderDetails'],
-            {},
+            {'order_reference': order_reference, 'page': page, 'limit': limit},
             None,
             timeout=timeout,
         )

@@ -31,35 +31,22 @@ async def test_flows_through_the_client(emulator: RunningEmulator) -> None:
     async with emulator.client() as iovox:
         regions = await iovox.purchase.get_voxnumber_regions(country_code="44", limit=3)
         assert len(regions["results"]["result"]) == 3
-        order = await iovox.request(
-            "Purchase", "purchaseVoxNumbers", payload=BUY, http_method="POST"
-        )
-        assert isinstance(order, dict)
+        order = await iovox.purchase.purchase_vox_numbers(items=BUY["items"])
         numbers = [item["full_voxnumber"] for item in order["voxnumbers"]["voxnumber"]]
         assert len(numbers) == 2
-        details = await iovox.request(
-            "Purchase", "getOrderDetails", params={"order_reference": order["order_reference"]}
-        )
-        assert isinstance(details, dict)
-        assert details["results"]["result"]["order_status"] == "COMPLETED"
+        details = await iovox.purchase.get_order_details(order_reference=order["order_reference"])
+        (found,) = details["results"]["result"]  # a one-item list, as the spec says
+        assert found["order_status"] == "COMPLETED"
+        assert [v["full_voxnumber"] for v in found["voxnumbers"]["voxnumber"]] == numbers
         listed = await iovox.voxnumbers.get_voxnumbers(voxnumber=int(numbers[0]))
         assert listed["results"]["result"][0]["assigned_status"] == "UNASSIGNED"
-        await iovox.request(
-            "Calling",
-            "initiateCall",
-            payload={"link_id": "L00003", "call_variables": {"call_destination": "447700900555"}},
-            http_method="POST",
+        await iovox.calling.initiate_call(
+            link_id="L00003", call_variables={"call_destination": "447700900555"}
         )
         calls = await iovox.calls.get_call_data(ctype="API", req_fields=["id", "ctype", "lid"])
         (row,) = calls["results"]["result"]
         assert (row["call_type"], row["link_id"]) == ("API", "L00003")
-        sent = await iovox.request(
-            "SMS",
-            "sendSms",
-            payload={"origin": "IOVOX", "destination": "447700900555", "message": "hi"},
-            http_method="POST",
-        )
-        assert isinstance(sent, dict)
+        sent = await iovox.sms.send_sms(origin="IOVOX", destination="447700900555", message="hi")
         sms = await iovox.sms.get_sms_data(sms_activity_id=sent["sms_activity_id"])
         assert sms["results"]["result"][0]["message"] == "hi"
         with pytest.raises(BadRequestError) as caught:
