@@ -218,3 +218,42 @@ async def test_emulator_in_a_child_process() -> None:
         assert emulator.requests("Purchase.purchaseVoxNumbers") == 1
         emulator.reset()
         assert emulator.stats()["total_requests"] == 0
+
+
+async def test_categories_through_the_client(emulator: RunningEmulator) -> None:
+    async with emulator.client() as iovox:
+        await iovox.categories.create_categories(
+            category=[
+                {
+                    "parent_category_id": "200",
+                    "category_id": "297",
+                    "label": "Channel",
+                    "value": "Kite",
+                },
+                {
+                    "parent_category_id": "200",
+                    "category_id": "298",
+                    "label": "Channel",
+                    "value": "Blimp",
+                },
+                {
+                    "parent_category_id": "200",
+                    "category_id": "299",
+                    "label": "Channel",
+                    "value": "Podcast",
+                },
+            ]
+        )
+        # The documented item is label;id; the docs' own example puts the value there.
+        await iovox.categories.delete_categories(categories=["Channel;299", "Channel;Blimp"])
+        for value in ("Zeppelin", "Blimp"):
+            gone = await iovox.categories.get_category_id(label="Channel", value=value)
+            assert gone["results"]["result"] == []
+        kept = await iovox.categories.get_category_id(label="Channel", value="Kite")
+        assert kept["results"]["result"][0]["category_id"] == "297"
+        with pytest.raises(BadRequestError) as caught:
+            await iovox.categories.delete_categories(categories=["Channel;297", "Channel;999", ""])
+        assert caught.value.messages == [
+            "Category ID 2 of 3 does not exist",
+            "Category ID 3 of 3 Empty",
+        ]

@@ -295,15 +295,39 @@ def create_categories(ctx: Context) -> Reply:
     return ctx.done()
 
 
+def _find_category(state: State, item: str) -> str | None:
+    """The id a ``label;id`` item (the documented form) or a bare id names.
+
+    The documented example (``Location;Cambridge``) puts a value where the id goes,
+    so the part after the ``;`` may be the category id or its value under that label.
+    """
+    label, sep, key = item.rpartition(";")
+    if not sep:
+        return key if key in state.categories else None
+    label = label.strip().lower()
+    for category in state.categories.values():
+        if (category.label or "").lower() == label and key in (category.category_id, category.value):
+            return category.category_id
+    return None
+
+
 def _delete_categories(ctx: Context, raw: str) -> Reply:
-    ids = [item.strip() for item in raw.split(",")]
+    items = [item.strip() for item in raw.split(",")]
+    if not any(items):
+        raise fail("Category IDs Empty")
     errors = []
-    for position, category_id in enumerate(ids, start=1):
-        if category_id and category_id not in ctx.state.categories:
-            errors.append(f"Category ID {position} of {len(ids)} does not exist")
+    doomed: set[str] = set()
+    for position, item in enumerate(items, start=1):
+        if not item or item.endswith(";"):
+            errors.append(f"Category ID {position} of {len(items)} Empty")
+            continue
+        found = _find_category(ctx.state, item)
+        if found is None:
+            errors.append(f"Category ID {position} of {len(items)} does not exist")
+        else:
+            doomed.add(found)
     if errors:
         raise fail(*errors)
-    doomed = {category_id for category_id in ids if category_id}
     changed = True
     while changed:
         extra = {c.category_id for c in ctx.state.categories.values() if c.parent_id in doomed}
