@@ -64,7 +64,8 @@ async def decode_body(
     if not body.strip():
         return {}
     kind = (content_type or "").split(";", 1)[0].strip().lower()
-    as_json = kind.endswith("/json") or (not kind and body.lstrip()[:1] in (b"{", b"["))
+    # The API's JSON content type is undocumented: a body that opens like JSON is JSON.
+    as_json = not expect_binary and (kind.endswith("/json") or body.lstrip()[:1] in (b"{", b"["))
     if not as_json and (expect_binary or not is_xml(body, content_type)):
         if expect_binary or kind not in ("text/html", "text/plain"):
             return body

@@ -49,9 +49,7 @@ def never_sent(exc: BaseException) -> bool:
     aiohttp_causes = [c for c in causes if _AIOHTTP_BASE and isinstance(c, _AIOHTTP_BASE)]
     if aiohttp_causes:
         # aiohttp names the phase precisely; the httpx class it was mapped to does not.
-        return any(
-            isinstance(c, _AIOHTTP_NOT_SENT) for c in aiohttp_causes
-        )
+        return any(isinstance(c, _AIOHTTP_NOT_SENT) for c in aiohttp_causes)
     return isinstance(exc, _HTTPX_NOT_SENT)
 
 

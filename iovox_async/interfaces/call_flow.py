@@ -390,6 +390,7 @@ class CallFlowInterface:
             - 400 Output Type Invalid
             - 500 Internal Server Error
 
+        Docs: https://docs.iovox.com/display/RA/getCallFlows
         The public record of this method is partial; see spec/CallFlow.yaml for what was inferred.
         """
         return await self._client._invoke(  # type: ignore[no-any-return]

@@ -255,6 +255,7 @@ class CallsInterface:
             - 400 Request Method must be GET. x attempted
             - 500 Internal Server Error
 
+        Docs: https://docs.iovox.com/display/RA/getCallRecording
         The public record of this method is partial; see spec/Calls.yaml for what was inferred.
         """
         return await self._client._invoke(  # type: ignore[no-any-return]
@@ -307,6 +308,7 @@ class CallsInterface:
             - 400 Request Method must be GET. x attempted
             - 500 Internal Server Error
 
+        Docs: https://docs.iovox.com/display/RA/getVoicemailRecording
         The public record of this method is partial; see spec/Calls.yaml for what was inferred.
         """
         return await self._client._invoke(  # type: ignore[no-any-return]

@@ -43,6 +43,7 @@ class JsApiInterface:
             - 400 Request Method must be POST. x attempted
             - 500 Internal Server Error
 
+        Docs: https://www.iovox.com/api/javascript/v0.1%20-%20Deprecated/Authentication.html
         The public record of this method is partial; see spec/JsApi.yaml for what was inferred.
         """
         return await self._client._invoke(  # type: ignore[no-any-return]

@@ -124,6 +124,7 @@ class SoundFilesInterface:
             - 400 Request Method must be GET. x attempted
             - 500 Internal Server Error
 
+        Docs: https://docs.iovox.com/display/RA/getSoundFileData
         The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
         """
         return await self._client._invoke(  # type: ignore[no-any-return]

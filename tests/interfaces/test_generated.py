@@ -351,6 +351,73 @@ async def test_missing_required_payload_element_sends_nothing(
     assert handler.requests == []
 
 
+def payload_paths(
+    elements: tuple[ElementSpec, ...], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], ElementSpec]]:
+    found = []
+    for element in elements:
+        path = (*prefix, element.name)
+        found.append((path, element))
+        found += payload_paths(element.children, path)
+    return found
+
+
+def parent_in_sample(kwargs: dict[str, Any], method: Method, path: tuple[str, ...]) -> Any:
+    """The dict holding ``path``'s last element in the sample kwargs, or None."""
+    names = {p.name for p in method.query}
+    node: Any = kwargs.get(_arg(path[0]) + ("_body" if path[0] in names else ""))
+    for name in path[1:-1]:
+        node = node[0] if isinstance(node, list) else node
+        node = node.get(name) if isinstance(node, dict) else None
+    node = node[0] if isinstance(node, list) else node
+    return node if isinstance(node, dict) and path[-1] in node else None
+
+
+NESTED_REQUIRED = [
+    (m, path)
+    for m in ALL
+    for path, element in payload_paths(m.payload or ())
+    if len(path) > 1 and element.required and parent_in_sample(kwargs_for(m)[0], m, path)
+]
+PAYLOAD_VALUES = [
+    (m, path)
+    for m in ALL
+    for path, element in payload_paths(m.payload or ())
+    if element.values and not element.children and len(path) > 1
+    and parent_in_sample(kwargs_for(m)[0], m, path)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "method,path", NESTED_REQUIRED, ids=lambda v: "/".join(v) if isinstance(v, tuple) else v.name
+)
+async def test_missing_nested_payload_element_sends_nothing(
+    method: Method, path: tuple[str, ...]
+) -> None:
+    handler = Recorder(method)
+    client = client_for(handler)
+    kwargs, _, _ = kwargs_for(method)
+    del parent_in_sample(kwargs, method, path)[path[-1]]
+    with pytest.raises(ValidationError, match=path[-1].lstrip("@")):
+        await coroutine(client, method)(**kwargs)
+    assert handler.requests == []
+
+
+@pytest.mark.parametrize(
+    "method,path", PAYLOAD_VALUES, ids=lambda v: "/".join(v) if isinstance(v, tuple) else v.name
+)
+async def test_payload_value_outside_the_allowed_set_sends_nothing(
+    method: Method, path: tuple[str, ...]
+) -> None:
+    handler = Recorder(method)
+    client = client_for(handler)
+    kwargs, _, _ = kwargs_for(method)
+    parent_in_sample(kwargs, method, path)[path[-1]] = "NOT-ALLOWED"
+    with pytest.raises(ValidationError, match=path[-1].lstrip("@")):
+        await coroutine(client, method)(**kwargs)
+    assert handler.requests == []
+
+
 JSON_CASES = [
     m for m in ALL if (p := m.param("output")) and "JSON" in p.values and "result" in m.repeated
 ]
@@ -368,10 +435,13 @@ async def test_json_output_keeps_repeated_elements_as_lists(method: Method) -> N
     assert isinstance(rows, list) and len(rows) == 1 and rows[0]["x"] == "1"
 
 
-def test_delete_nodes_joins_ids() -> None:
-    method = METHODS["Nodes"]["deleteNodes"]
-    ids_param = next(p for p in method.query if p.is_list)
-    assert expected_pairs(ids_param, [101, 102]) == [(ids_param.name, "101,102")]
+async def test_delete_nodes_joins_ids() -> None:
+    handler = Recorder(METHODS["Nodes"]["deleteNodes"])
+    await client_for(handler).nodes.delete_nodes(node_ids=[101, 102])
+    (request,) = handler.requests
+    assert request.method == "DELETE"
+    assert request.url.params["node_ids"] == "101,102"
+    assert b"node_ids=101%2C102" in request.url.query
 
 
 async def test_binary_methods_stream_to_a_file(tmp_path: Any) -> None:
@@ -382,3 +452,21 @@ async def test_binary_methods_stream_to_a_file(tmp_path: Any) -> None:
     written = await client.calls.get_call_recording_to_file(target, **kwargs)
     assert written == target.stat().st_size == 504
     assert [p.name for p in tmp_path.iterdir()] == ["rec.mp3"]
+
+
+@pytest.mark.parametrize("method", ALL, ids=IDS)
+def test_signature_and_docstring(method: Method) -> None:
+    import inspect
+
+    client = AsyncIovox("user", "key", base_url="https://api.test:444")
+    function = coroutine(client, method)
+    parameters = list(inspect.signature(function).parameters.values())
+    assert parameters and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    doc = " ".join((inspect.getdoc(function) or "").split())
+    assert " ".join(method.summary.split())[:60] in doc
+    for parameter in parameters:
+        assert f"{parameter.name}:" in doc
+    for error in method.errors:
+        assert f"{error.status} {' '.join(error.message.split())}" in doc
+    if method.doc_url:
+        assert method.doc_url in doc

@@ -78,8 +78,13 @@ def test_decoder_matches_xmltodict(body: bytes) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"<response/>", b"<response>txt</response>", b'<response a="1"/>',
-     b"<a><b/><b>1</b><b><c>2</c></b></a>", b"<a>\n  <b>1</b>\n  <b>2</b>\n</a>"],
+    [
+        b"<response/>",
+        b"<response>txt</response>",
+        b'<response a="1"/>',
+        b"<a><b/><b>1</b><b><c>2</c></b></a>",
+        b"<a>\n  <b>1</b>\n  <b>2</b>\n</a>",
+    ],
 )
 def test_decoder_matches_xmltodict_with_root(body: bytes) -> None:
     assert decode_document(body, frozenset(), strip_root=False) == xmltodict.parse(body)
@@ -132,3 +137,12 @@ def test_doctype_is_refused() -> None:
 def test_invalid_utf8_is_a_decode_error() -> None:
     with pytest.raises(ResponseDecodeError):
         decode_document(b"<response><a>\xff\xfe</a></response>", frozenset())
+
+
+async def test_json_is_recognised_whatever_the_content_type() -> None:
+    from iovox_async._decode import decode_body
+
+    body = b'{"response": {"results": {"result": {"id": "1"}}}}'
+    for content_type in ("application/json", "text/xml", "text/html; charset=utf-8", None):
+        decoded = await decode_body(body, content_type, force_list=frozenset({"result"}))
+        assert decoded == {"results": {"result": [{"id": "1"}]}}

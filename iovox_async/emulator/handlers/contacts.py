@@ -306,7 +306,7 @@ def _find_category(state: State, item: str) -> str | None:
         return key if key in state.categories else None
     label = label.strip().lower()
     for category in state.categories.values():
-        if (category.label or "").lower() == label and key in (category.category_id, category.value):
+        if category.label.lower() == label and key in (category.category_id, category.value):
             return category.category_id
     return None
 
