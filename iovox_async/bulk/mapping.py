@@ -41,21 +41,26 @@ async def run_item(func: Callable[[T], Awaitable[R]], index: int, item: T) -> It
     return ItemResult(index, item, "ok", value=value)
 
 
-def numbered(
-    items: Iterable[T] | AsyncIterable[T],
-) -> Iterable[tuple[int, T]] | AsyncIterable[tuple[int, T]]:
-    """``enumerate`` for plain and async iterables (an async source is closed after)."""
+def indexed_map(
+    func: Callable[[int, T], R], items: Iterable[T] | AsyncIterable[T]
+) -> Iterable[R] | AsyncIterable[R]:
+    """``func(index, item)`` for each item, lazily, from a plain or an async iterable.
+
+    An async source is closed when the result is closed or exhausted.
+    """
     if isinstance(items, AsyncIterable):
-        return _anumerate(items)
-    return enumerate(items)
+        return _aindexed_map(func, items)
+    return (func(index, item) for index, item in enumerate(items))
 
 
-async def _anumerate(items: AsyncIterable[T]) -> AsyncGenerator[tuple[int, T], None]:
+async def _aindexed_map(
+    func: Callable[[int, T], R], items: AsyncIterable[T]
+) -> AsyncGenerator[R, None]:
     index = 0
     iterator = aiter(items)
     try:
         async for item in iterator:
-            yield index, item
+            yield func(index, item)
             index += 1
     finally:
         close = getattr(iterator, "aclose", None)
@@ -160,4 +165,4 @@ def check_concurrency(value: Any) -> int:
     return value
 
 
-__all__ = ["DEFAULT_CONCURRENCY", "bulk_map", "check_concurrency", "numbered", "run_item"]
+__all__ = ["DEFAULT_CONCURRENCY", "bulk_map", "check_concurrency", "indexed_map", "run_item"]

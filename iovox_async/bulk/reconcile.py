@@ -162,13 +162,19 @@ async def reconcile(client: AsyncIovox, report: BulkReport[Purchase], before: Sn
                 f"the answer was lost, but getVoxnumbers shows {len(mine)} new matching"
                 " number(s): applied"
             )
-        elif after_numbers is not None:
-            checked = "getVoxnumbers" + (" and getOrderDetails" if orders is not None else "")
+        elif after_numbers is not None and orders is not None:
             result.status = "failed"
             result.reason = (
-                f"the answer was lost, and {checked} show no new matching order or number:"
-                " not applied"
-                + ("" if orders is not None else " (check getOrderDetails before buying again)")
+                "the answer was lost, and getVoxnumbers and getOrderDetails show no new"
+                " matching order or number: not applied"
+            )
+        elif after_numbers is not None:
+            # An accepted order can wait for stock with no number assigned yet, so
+            # without the order list the absence of numbers proves nothing.
+            result.reason = (
+                f"{result.reason}; getVoxnumbers shows no new matching number yet and"
+                " getOrderDetails could not be read: check the account's orders before"
+                " buying again"
             )
         else:
             result.reason = f"{result.reason}; reconciliation failed: {numbers_problem}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ValidationError
-from .mapping import DEFAULT_CONCURRENCY, bulk_map, check_concurrency, numbered
+from .mapping import DEFAULT_CONCURRENCY, bulk_map, check_concurrency, indexed_map
 from .report import BulkReport, Progress, SkipItem
 
 if TYPE_CHECKING:
@@ -109,37 +109,51 @@ async def download_recordings(
     folder, root = _prepare(dest)
     first_index: dict[str, int] = {}
 
-    async def fetch(numbered: tuple[int, CallOrId]) -> Recording:
-        index, item = numbered
-        call_id, skip = call_id_of(item)
-        if skip is not None:
-            raise SkipItem(skip)
-        first = first_index.setdefault(call_id, index)
-        if first != index:
+    async def fetch(ref: _Ref) -> Recording:
+        if ref.invalid is not None:
+            raise ref.invalid
+        if ref.skip is not None:
+            raise SkipItem(ref.skip)
+        first = first_index.setdefault(ref.call_id, ref.index)
+        if first != ref.index:
             raise SkipItem(f"duplicate of item {first}")
-        path = folder / safe_filename(call_id, suffix)
+        path = folder / safe_filename(ref.call_id, suffix)
         if not _inside(path, root):  # pragma: no cover - safe_filename prevents it
             raise ValidationError(f"refusing to write outside {folder}: {path.name!r}")
         size = _existing_size(path)
         if size > 0 and not overwrite:
-            raise SkipItem("already downloaded", Recording(call_id, path, size))
-        size = await client.calls.get_call_recording_to_file(path, id=call_id)
-        return Recording(call_id, path, size)
+            raise SkipItem("already downloaded", Recording(ref.call_id, path, size))
+        size = await client.calls.get_call_recording_to_file(path, id=ref.call_id)
+        return Recording(ref.call_id, path, size)
 
-    report = await bulk_map(
-        fetch, numbered(calls_or_ids), concurrency=concurrency, progress=progress
+    report: BulkReport[Any] = await bulk_map(
+        fetch, indexed_map(_ref, calls_or_ids), concurrency=concurrency, progress=progress
     )
-    for result in report.results:  # report the call id, not the whole CDR
-        _, item = result.item
-        try:
-            result.item = call_id_of(item)[0]
-        except ValidationError:
-            result.item = _plain(item)
+    for result in report.results:  # the report names each call by its id
+        result.item = result.item.call_id
     return report
 
 
-def _plain(item: Any) -> Any:
-    return item if isinstance(item, (str, int)) else repr(item)[:200]
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """What the job keeps of one input: the report must not hold whole CDRs."""
+
+    index: int
+    call_id: str  # for an invalid item, a short text of it
+    skip: str | None = None
+    invalid: ValidationError | None = None
+
+
+def _ref(index: int, item: CallOrId) -> _Ref:
+    try:
+        call_id, skip = call_id_of(item)
+    except ValidationError as error:
+        return _Ref(index, _plain(item), invalid=error)
+    return _Ref(index, call_id, skip)
+
+
+def _plain(item: Any) -> str:
+    return str(item) if isinstance(item, (str, int)) else repr(item)[:200]
 
 
 def total_bytes(report: BulkReport[Recording]) -> int:

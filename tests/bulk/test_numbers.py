@@ -140,8 +140,10 @@ async def test_purchases_are_sent_once_each(make_bulk: MakeBulk) -> None:
     assert first.numbers == ["441511001", "441511002"] and first.order_reference == "ORD-1"
     assert not first.reconciled
     assert report[1].status == "failed" and "is not correct" in (report[1].reason or "")
-    # The 500 answer means "unknown" to the client; reconciliation finds nothing new.
-    assert report[2].status == "failed" and "not applied" in (report[2].reason or "")
+    # The 500 answer means "unknown" to the client. No new number shows, but without
+    # the order list a pending order cannot be ruled out: it stays unknown.
+    assert report[2].status == "unknown"
+    assert "getOrderDetails could not be read" in (report[2].reason or "")
     assert bought(report) == ["441511001", "441511002"]
     assert b"<callback_url>https://cb.test/x</callback_url>" in account.purchases[0]
     json.dumps(report.to_dict())

@@ -135,6 +135,7 @@ async def test_failures_are_reported_per_item(make_bulk: MakeBulk, tmp_path: Pat
     assert "body ended after 100 of 3000 bytes" in (report[2].reason or "")
     assert fake.requests.count("s") == 3
     assert "ValidationError" in (report[3].reason or "")
+    assert report[4].item == "{'nope': 1}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp3", "b.mp3"]
     with pytest.raises(ValidationError):
         await bulk.download_recordings(["a"], tmp_path, suffix="../x")
@@ -170,6 +171,8 @@ async def test_an_async_iterable_of_cdrs(make_bulk: MakeBulk, tmp_path: Path) ->
     report = await bulk.download_recordings(cdrs(), tmp_path)
     assert report.counts == {"ok": 3, "skipped": 3, "failed": 0, "unknown": 0}
     assert sorted(fake.requests) == ["x1", "x3", "x5"]
+    # The report names each call by its id; it does not keep the CDRs alive.
+    assert [result.item for result in report] == [f"x{n}" for n in range(6)]
 
 
 async def test_downloads_start_while_the_source_is_still_read(
