@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._common import Subparsers
+from ._common import Subparsers, fail, one_line
 
 
 def _share(text: str) -> float:
@@ -29,6 +30,20 @@ def _latency(text: str) -> tuple[float, float]:
         return parse_latency(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
 
 
 def _date(text: str) -> Any:
@@ -55,7 +70,10 @@ def add_emulator_commands(subparsers: Subparsers) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument(
-        "--port", type=int, default=8444, help="port (default 8444; 0 picks a free one)"
+        "--port",
+        type=_whole(0, 65535),
+        default=8444,
+        help="port (default 8444; 0 picks a free one)",
     )
     serve.add_argument("--username", default=DEFAULT_USERNAME, help="accepted username")
     serve.add_argument("--secure-key", default=DEFAULT_SECURE_KEY, help="accepted secure key")
@@ -63,10 +81,12 @@ def add_emulator_commands(subparsers: Subparsers) -> None:
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the data and the faults"
     )
     serve.add_argument(
-        "--calls", type=int, default=10_000, help="seeded call records (default 10000)"
+        "--calls", type=_whole(0), default=10_000, help="seeded call records (default 10000)"
     )
-    serve.add_argument("--days", type=int, default=90, help="days of call history (default 90)")
-    serve.add_argument("--nodes", type=int, default=40, help="seeded nodes (default 40)")
+    serve.add_argument(
+        "--days", type=_whole(1), default=90, help="days of call history (default 90)"
+    )
+    serve.add_argument("--nodes", type=_whole(0), default=40, help="seeded nodes (default 40)")
     serve.add_argument(
         "--reference-date",
         type=_date,
@@ -96,7 +116,7 @@ def add_emulator_commands(subparsers: Subparsers) -> None:
     )
     serve.add_argument(
         "--retry-after",
-        type=int,
+        type=_whole(0),
         default=None,
         metavar="S",
         help="Retry-After seconds of 429 answers (default 1)",
@@ -174,18 +194,21 @@ def cmd_emulator_serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"iovox emulator: bad --faults: {exc}", file=sys.stderr)
         return 2
-    config = EmulatorConfig(
-        username=args.username,
-        secure_key=args.secure_key,
-        seed=args.seed,
-        calls=args.calls,
-        days=args.days,
-        nodes=args.nodes,
-        keepalive_timeout=args.keepalive_timeout,
-        faults=faults,
-        **({"reference_date": args.reference_date} if args.reference_date else {}),
-    )
-    app = EmulatorApp(config)
+    try:
+        config = EmulatorConfig(
+            username=args.username,
+            secure_key=args.secure_key,
+            seed=args.seed,
+            calls=args.calls,
+            days=args.days,
+            nodes=args.nodes,
+            keepalive_timeout=args.keepalive_timeout,
+            faults=faults,
+            **({"reference_date": args.reference_date} if args.reference_date else {}),
+        )
+        app = EmulatorApp(config)
+    except Exception as exc:  # one line, never a traceback
+        return fail(f"emulator: {one_line(exc)}")
 
     def ready(server: EmulatorServer) -> None:
         url = server.base_url
@@ -214,6 +237,7 @@ def cmd_emulator_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
-        print(f"iovox emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        return fail(f"emulator: cannot listen on {args.host}:{args.port}: {exc}")
+    except Exception as exc:
+        return fail(f"emulator: {one_line(exc)}")
     return 0
