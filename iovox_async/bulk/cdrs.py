@@ -65,13 +65,18 @@ def _as_int(value: Any) -> int | None:
 
 
 def _page_count(page: dict[str, Any], page_size: int) -> int:
-    pages = _as_int(page.get("total_pages"))
-    if pages is not None:
-        return max(pages, 1)
+    """Pages to read: the larger of the stated page count and the one the totals imply."""
+    pages = _as_int(page.get("total_pages")) or 1
     results = _as_int(page.get("total_results"))
     if results is not None:
-        return max(math.ceil(results / page_size), 1)
-    return 1
+        pages = max(pages, math.ceil(results / page_size))
+    return max(pages, 1)
+
+
+FILTER_NAMES = frozenset(param.name for param in METHODS["Calls"]["getCallData"].query) - {
+    "page",
+    "limit",
+}
 
 
 def check_filters(filters: dict[str, Any], page_size: int, prefetch: int) -> None:
@@ -79,6 +84,10 @@ def check_filters(filters: dict[str, Any], page_size: int, prefetch: int) -> Non
     for name in ("page", "limit"):
         if name in filters:
             raise ValidationError(f"{name} is set by the bulk iterator; use page_size")
+    unknown = sorted(set(filters) - FILTER_NAMES)
+    if unknown:
+        known = ", ".join(sorted(FILTER_NAMES))
+        raise ValidationError(f"getCallData has no filter {', '.join(unknown)}; known: {known}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
     if prefetch < 1:
@@ -180,6 +189,11 @@ class _CsvSink:
         self._started = False
         self._warned = False
 
+    def finish(self) -> None:
+        if not self._started:  # an empty range still gets its header
+            self._started = True
+            self._writer.writerow(CDR_FIELDS)
+
     def write(self, row: dict[str, Any]) -> None:
         if not self._started:
             self._started = True
@@ -198,6 +212,9 @@ class _CsvSink:
 class _JsonlSink:
     def __init__(self, handle: TextIO) -> None:
         self._handle = handle
+
+    def finish(self) -> None:
+        pass
 
     def write(self, row: dict[str, Any]) -> None:
         self._handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
@@ -239,6 +256,7 @@ async def write_rows(
                 for row in rows:
                     sink.write(row)
                     count += 1
+            sink.finish()
         os.replace(temporary, target)
     finally:
         if temporary.exists():

@@ -33,6 +33,43 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
+def share(text: str) -> float:
+    """An argument type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def latency(text: str) -> tuple[float, float]:
+    """An argument type: milliseconds, fixed ``A`` or a range ``A-B``."""
+    from ..emulator.faults import parse_latency
+
+    try:
+        return parse_latency(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argument type: a whole number from ``minimum`` (to ``maximum``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
 def connection_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("connection")
@@ -45,7 +82,7 @@ def connection_options() -> argparse.ArgumentParser:
     )
     group.add_argument("--base-url", help="any other server, e.g. a local emulator")
     group.add_argument(
-        "--max-concurrency", type=int, default=64, help="requests in flight (default 64)"
+        "--max-concurrency", type=whole(1), default=64, help="requests in flight (default 64)"
     )
     group.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parent.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -113,11 +150,23 @@ def progress_bar(args: argparse.Namespace, description: str) -> Iterator[Progres
         return
     try:
         from rich.console import Console
-        from rich.progress import Progress
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
     except ImportError:  # rich is in the [cli] extra
         yield None
         return
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int | None) -> None:
@@ -159,7 +208,9 @@ def range_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="any other getCallData filter, e.g. --filter call_res=ANSWERED",
     )
-    parser.add_argument("--page-size", type=int, default=5000, help="rows per page")
+    parser.add_argument(
+        "--page-size", type=whole(1, 20000), default=5000, help="rows per page (1-20000)"
+    )
 
 
 def range_filters(args: argparse.Namespace) -> dict[str, Any]:

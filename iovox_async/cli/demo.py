@@ -12,7 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._common import EXIT_FAILED, Subparsers, emit, progress_bar, rate, report_problems, run_command
+from ._common import (
+    EXIT_FAILED,
+    Subparsers,
+    emit,
+    latency,
+    progress_bar,
+    rate,
+    report_problems,
+    run_command,
+    share,
+    whole,
+)
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
@@ -190,14 +201,18 @@ def add_demo_command(subparsers: Subparsers) -> None:
     )
     demo.add_argument("--dest", help="folder for the files (default: a temporary folder)")
     demo.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    demo.add_argument("--calls", type=int, default=2000, help="seeded calls (default 2000)")
+    demo.add_argument("--calls", type=whole(0), default=2000, help="seeded calls (default 2000)")
     demo.add_argument("--seed", type=int, default=1, help="seed of data and faults")
-    demo.add_argument("--error-rate", type=float, default=0.03, help="share answered 5xx")
-    demo.add_argument("--drop-rate", type=float, default=0.01, help="share of dropped answers")
+    demo.add_argument("--error-rate", type=share, default=0.03, help="share answered 5xx")
+    demo.add_argument("--drop-rate", type=share, default=0.01, help="share of dropped answers")
     demo.add_argument(
-        "--latency-ms", type=float, nargs=2, default=(1.0, 10.0), metavar=("MIN", "MAX")
+        "--latency-ms",
+        type=latency,
+        default=(1.0, 10.0),
+        metavar="A[-B]",
+        help="added latency per request: fixed A or uniform A-B milliseconds (default 1-10)",
     )
-    demo.add_argument("--concurrency", type=int, default=32, help="downloads at once")
-    demo.add_argument("--max-concurrency", type=int, default=64, help="requests in flight")
+    demo.add_argument("--concurrency", type=whole(1), default=32, help="downloads at once")
+    demo.add_argument("--max-concurrency", type=whole(1), default=64, help="requests in flight")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(handler=run_command, iovox_runner=_demo)

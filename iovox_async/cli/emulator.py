@@ -6,44 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._common import Subparsers, fail, one_line
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
-def _latency(text: str) -> tuple[float, float]:
-    from ..emulator.faults import parse_latency
-
-    try:
-        return parse_latency(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-
-    return parse
+from ._common import Subparsers, fail, latency, one_line, share, whole
 
 
 def _date(text: str) -> Any:
@@ -71,7 +37,7 @@ def add_emulator_commands(subparsers: Subparsers) -> None:
     )
     serve.add_argument(
         "--port",
-        type=_whole(0, 65535),
+        type=whole(0, 65535),
         default=8444,
         help="port (default 8444; 0 picks a free one)",
     )
@@ -81,12 +47,12 @@ def add_emulator_commands(subparsers: Subparsers) -> None:
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the data and the faults"
     )
     serve.add_argument(
-        "--calls", type=_whole(0), default=10_000, help="seeded call records (default 10000)"
+        "--calls", type=whole(0), default=10_000, help="seeded call records (default 10000)"
     )
     serve.add_argument(
-        "--days", type=_whole(1), default=90, help="days of call history (default 90)"
+        "--days", type=whole(1), default=90, help="days of call history (default 90)"
     )
-    serve.add_argument("--nodes", type=_whole(0), default=40, help="seeded nodes (default 40)")
+    serve.add_argument("--nodes", type=whole(0), default=40, help="seeded nodes (default 40)")
     serve.add_argument(
         "--reference-date",
         type=_date,
@@ -95,42 +61,42 @@ def add_emulator_commands(subparsers: Subparsers) -> None:
     )
     serve.add_argument(
         "--latency-ms",
-        type=_latency,
+        type=latency,
         default=None,
         metavar="A[-B]",
         help="added latency per request: fixed A or uniform A-B milliseconds",
     )
     serve.add_argument(
         "--error-rate",
-        type=_share,
+        type=share,
         default=None,
         metavar="R",
         help="share of requests answered 500/502/503 (0-1)",
     )
     serve.add_argument(
         "--rate-limit-rate",
-        type=_share,
+        type=share,
         default=None,
         metavar="R",
         help="share of requests answered 429 with Retry-After (0-1)",
     )
     serve.add_argument(
         "--retry-after",
-        type=_whole(0),
+        type=whole(0),
         default=None,
         metavar="S",
         help="Retry-After seconds of 429 answers (default 1)",
     )
     serve.add_argument(
         "--drop-rate",
-        type=_share,
+        type=share,
         default=None,
         metavar="R",
         help="share of requests whose connection drops after the method ran (0-1)",
     )
     serve.add_argument(
         "--truncate-rate",
-        type=_share,
+        type=share,
         default=None,
         metavar="R",
         help="share of responses cut short after the method ran (0-1)",

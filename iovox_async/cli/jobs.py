@@ -21,6 +21,7 @@ from ._common import (
     rate,
     report_problems,
     run_command,
+    whole,
 )
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def add_job_commands(subparsers: Subparsers) -> None:
     download.add_argument("dest", type=Path, help="folder for the .mp3 files")
     download.add_argument("--id", action="append", default=[], help="call id(s), comma separated")
     download.add_argument("--ids-file", help="a file with one call id per line")
-    download.add_argument("--concurrency", type=int, default=16, help="downloads at once")
+    download.add_argument("--concurrency", type=whole(1), default=16, help="downloads at once")
     download.add_argument("--overwrite", action="store_true", help="download existing files again")
     range_options(download)
     download.set_defaults(handler=run_command, iovox_runner=_recordings_download)

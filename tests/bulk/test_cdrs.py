@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from iovox_async import ServerError, ValidationError
+from iovox_async.bulk.cdrs import CDR_FIELDS, _page_count
 
 from .conftest import MakeBulk, error, method_of, xml
 
@@ -167,8 +168,10 @@ async def test_changing_totals_are_reported(
 
 
 async def test_bad_arguments(make_bulk: MakeBulk) -> None:
-    _, bulk = make_bulk(FakeCalls())
+    fake = FakeCalls()
+    _, bulk = make_bulk(fake)
     for kwargs in (
+        {"bogus": 1},
         {"page": 2},
         {"limit": 5},
         {"page_size": 0},
@@ -180,6 +183,23 @@ async def test_bad_arguments(make_bulk: MakeBulk) -> None:
                 pass
     with pytest.raises(ValidationError):
         await bulk.export_call_data("x.txt", format="xml")
+    assert fake.requests == []
+
+
+def test_page_count_trusts_the_larger_of_pages_and_totals() -> None:
+    assert _page_count({"total_pages": "1", "total_results": "250"}, 100) == 3
+    assert _page_count({"total_pages": "4", "total_results": "250"}, 100) == 4
+    assert _page_count({"total_results": "0"}, 100) == 1
+    assert _page_count({}, 100) == 1
+
+
+async def test_an_empty_csv_export_has_its_header(make_bulk: MakeBulk, tmp_path: Path) -> None:
+    _, bulk = make_bulk(FakeCalls(rows=[]))
+    assert await bulk.export_call_data(tmp_path / "none.csv") == 0
+    header = (tmp_path / "none.csv").read_text(encoding="utf-8").splitlines()
+    assert header == [",".join(CDR_FIELDS)]
+    assert await bulk.export_call_data(tmp_path / "none.jsonl") == 0
+    assert (tmp_path / "none.jsonl").read_text(encoding="utf-8") == ""
 
 
 async def test_export_csv_and_jsonl(make_bulk: MakeBulk, tmp_path: Path) -> None:

@@ -79,3 +79,12 @@ def test_parameters_may_follow_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(call, "run_command", record)  # the handler, read when parsing
     assert main(["call", "Calls", "getCallData", "limit=2", "--json", "sdt=2026-01-01"]) == 0
     assert seen == {"params": ["limit=2", "sdt=2026-01-01"], "json": True}
+
+
+def test_demo_and_serve_read_latency_alike() -> None:
+    from iovox_async.cli import build_parser
+
+    parser = build_parser()
+    for command in (["demo"], ["emulator", "serve"]):
+        assert parser.parse_args([*command, "--latency-ms", "5-50"]).latency_ms == (5.0, 50.0)
+        assert parser.parse_args([*command, "--latency-ms", "7"]).latency_ms == (7.0, 7.0)
