@@ -12,7 +12,6 @@ import logging
 import os
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from ._errors import (
     TransportError,
     error_class_for,
 )
+from ._files import create_for_writing, discard, temporary_path
 from ._retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after
 from ._spec import ElementSpec
 from ._wire import Answer, NetworkFailure, Timeouts, Wire
@@ -138,18 +138,19 @@ class Transport:
         or cancellation the temporary file is removed and nothing is left behind.
         """
         destination = Path(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:12]}.part")
+        temporary = temporary_path(destination)
         url = self._url(call)
+        placed = False
         try:
             size = await self._with_retries(
                 call, lambda n: self._stream_once(call, url, temporary, n)
             )
             os.replace(temporary, destination)
+            placed = True
             return size
         finally:
-            if temporary.exists():
-                temporary.unlink()
+            if not placed:
+                discard(temporary)
 
     # -- one attempt ------------------------------------------------------------------
 
@@ -191,7 +192,10 @@ class Transport:
         return answer
 
     async def _stream_once(self, call: Call, url: str, temporary: Path, attempt: int) -> int:
-        with temporary.open("wb") as sink:
+        # Creating a file can block for a millisecond on a busy disk: not on the loop.
+        # (The thread call is shielded, so a cancellation cannot lose the open file.)
+        sink = await anyio.to_thread.run_sync(create_for_writing, temporary)
+        with sink:
             answer = await self._send_once(call, url, attempt, sink)
         if answer.expected is not None and answer.expected != answer.written:
             # A short body is a dropped transfer: safe to fetch again.

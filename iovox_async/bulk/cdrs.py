@@ -8,13 +8,13 @@ import json
 import logging
 import math
 import os
-import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from .._errors import ValidationError
+from .._files import discard, temporary_path
 from ..interfaces._catalog import METHODS
 from .report import Progress
 
@@ -229,11 +229,6 @@ def export_format(path: Path, format: str | None) -> ExportFormat:
     return chosen  # type: ignore[return-value]
 
 
-def temporary_path(path: Path) -> Path:
-    """A hidden temporary name beside ``path`` (renamed into place when complete)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
-
-
 async def write_rows(
     rows: AsyncIterator[dict[str, Any]] | Iterable[dict[str, Any]],
     path: str | os.PathLike[str],
@@ -259,8 +254,7 @@ async def write_rows(
             sink.finish()
         os.replace(temporary, target)
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        discard(temporary)  # still there only if something failed
     return count
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,22 +65,19 @@ def call_id_of(item: CallOrId) -> tuple[str, str | None]:
     return str(raw).strip(), skip
 
 
-def _prepare(dest: str | os.PathLike[str]) -> tuple[Path, Path]:
+def _make_folder(dest: str | os.PathLike[str]) -> Path:
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder, folder.resolve()
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().parent == root
+    return folder
 
 
 def _existing_size(path: Path) -> int:
+    """The size of a regular file at ``path`` (0 when there is none)."""
     try:
-        stat = os.stat(path)
+        status = os.stat(path)
     except OSError:
         return 0
-    return stat.st_size if path.is_file() else 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
 async def download_recordings(
@@ -106,7 +104,7 @@ async def download_recordings(
     check_concurrency(concurrency)
     if not suffix.startswith(".") or "/" in suffix or "\\" in suffix:
         raise ValidationError(f"suffix must look like '.mp3', got {suffix!r}")
-    folder, root = _prepare(dest)
+    folder = _make_folder(dest)
     first_index: dict[str, int] = {}
 
     async def fetch(ref: _Ref) -> Recording:
@@ -118,8 +116,6 @@ async def download_recordings(
         if first != ref.index:
             raise SkipItem(f"duplicate of item {first}")
         path = folder / safe_filename(ref.call_id, suffix)
-        if not _inside(path, root):  # pragma: no cover - safe_filename prevents it
-            raise ValidationError(f"refusing to write outside {folder}: {path.name!r}")
         size = _existing_size(path)
         if size > 0 and not overwrite:
             raise SkipItem("already downloaded", Recording(ref.call_id, path, size))

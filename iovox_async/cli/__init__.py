@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .._redact import redact, register_secret
-from ._common import Subparsers
+from ._common import EXIT_USAGE, Subparsers
 from .call import add_call_command
 from .demo import add_demo_command
 from .emulator import add_emulator_commands
@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         line = redact(" ".join(message.split()))
-        self.exit(2, f"iovox: error: {line} (see `{self.prog} --help`)\n")
+        self.exit(EXIT_USAGE, f"iovox: error: {line} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

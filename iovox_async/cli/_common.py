@@ -30,6 +30,7 @@ Subparsers = Any
 """``argparse._SubParsersAction`` (private in the standard library)."""
 
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -111,10 +112,10 @@ def one_line(error: BaseException) -> str:
     return redact(text)
 
 
-def fail(message: str) -> int:
-    """Print ``message`` as the command's one-line error; return the failure status."""
+def fail(message: str, status: int = EXIT_FAILED) -> int:
+    """Print ``message`` as the command's one-line error; return ``status``."""
     print(f"iovox: error: {redact(' '.join(message.split()))}", file=sys.stderr)
-    return EXIT_FAILED
+    return status
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import Subparsers, fail, latency, one_line, share, whole
+from ._common import EXIT_USAGE, Subparsers, fail, latency, one_line, share, whole
 
 
 def _date(text: str) -> Any:
@@ -158,8 +157,7 @@ def cmd_emulator_serve(args: argparse.Namespace) -> int:
     try:
         faults = _fault_settings(args)
     except (OSError, ValueError) as exc:
-        print(f"iovox emulator: bad --faults: {exc}", file=sys.stderr)
-        return 2
+        return fail(f"emulator: bad --faults: {exc}", EXIT_USAGE)
     try:
         config = EmulatorConfig(
             username=args.username,
