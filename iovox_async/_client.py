@@ -36,6 +36,13 @@ _RECONCILE = {
 }
 
 
+def _check_max_retries(value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValidationError(f"max_retries must be a whole number from 0, got {value!r}")
+
+
 def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -116,8 +123,7 @@ class AsyncIovox(Interfaces):
             raise ValidationError(f"secure_key is required (argument or {C.ENV_SECURE_KEY})")
         if max_concurrency < 1:
             raise ValidationError("max_concurrency must be at least 1")
-        if max_retries < 0:
-            raise ValidationError("max_retries must not be negative")
+        _check_max_retries(max_retries)
         if timeout <= 0 or retry_deadline <= 0:
             raise ValidationError("timeout and retry_deadline must be positive")
         if transport not in ("auto", "aiohttp", "httpx"):
@@ -224,6 +230,7 @@ class AsyncIovox(Interfaces):
             )
         if not interface or not method:
             raise ValidationError("interface and method are required")
+        _check_max_retries(max_retries)
         if payload is not None and verb in ("GET", "DELETE"):
             raise ValidationError(f"{verb} requests take no payload; use params")
         known = METHODS.get(interface, {}).get(method)
@@ -302,9 +309,12 @@ class AsyncIovox(Interfaces):
         query: Mapping[str, object],
         payload: Mapping[str, Any] | None,
         timeout: float | None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> Call:
         if self._closed:
             raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        _check_max_retries(max_retries)
         pairs = build_query(method, query)
         check_payload(method, payload)
         content = None
@@ -316,8 +326,9 @@ class AsyncIovox(Interfaces):
             http_method=method.http,
             params=tuple(pairs),
             content=content,
-            idempotent=method.idempotent,
+            idempotent=method.idempotent or bool(idempotent),
             timeout=timeout if timeout is not None else method.timeout,
+            max_retries=max_retries,
             force_list=method.repeated,
             elements=method.response,
             expect_binary=method.response_kind == "binary",
@@ -332,8 +343,11 @@ class AsyncIovox(Interfaces):
         payload: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
-        return await self._transport.send(self._spec_call(method, query, payload, timeout))
+        call = self._spec_call(method, query, payload, timeout, max_retries, idempotent)
+        return await self._transport.send(call)
 
     async def _invoke_to_file(
         self,
@@ -342,6 +356,8 @@ class AsyncIovox(Interfaces):
         destination: str | os.PathLike[str],
         *,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> int:
-        call = self._spec_call(method, query, None, timeout)
+        call = self._spec_call(method, query, None, timeout, max_retries, idempotent)
         return await self._transport.download(call, Path(destination))

@@ -241,6 +241,20 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
     doc_args += _wrap(
         "timeout: seconds for this call instead of the client's default.", "            "
     )
+    args.append("max_retries: int | None = None")
+    doc_args += _wrap(
+        "max_retries: retries for this call instead of the client's default (0: none).",
+        "            ",
+    )
+    overrides = ["timeout=timeout", "max_retries=max_retries"]
+    if not method.idempotent:
+        args.append("idempotent: bool = False")
+        doc_args += _wrap(
+            "idempotent: True to retry this call even after a failure that may have"
+            " reached the server, as reads are; only when doing it twice is harmless.",
+            "            ",
+        )
+        overrides.append("idempotent=idempotent")
     # Required arguments first keeps the signature valid; all are keyword-only anyway.
     args.sort(key=lambda a: "=" in a)
     kind = method.response_kind
@@ -250,7 +264,7 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
     doc.append("")
     doc.append(
         f"        ``{method.http} /{method.interface}?v=3&method={method.name}``"
-        + ("" if method.idempotent else " (has side effects: never retried once sent)")
+        + ("" if method.idempotent else " (has side effects: not retried once it may have been sent)")
     )
     if doc_args:
         doc += ["", "        Args:", *doc_args]
@@ -293,7 +307,7 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
         f"            {spec_ref},",
         f"            {query_literal},",
         f"            {payload_literal},",
-        "            timeout=timeout,",
+        f"            {', '.join(overrides)},",
         "        )",
         "",
     ]
@@ -313,7 +327,7 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
             f"            {spec_ref},",
             f"            {query_literal},",
             "            destination,",
-            "            timeout=timeout,",
+            f"            {', '.join(overrides)},",
             "        )",
             "",
         ]

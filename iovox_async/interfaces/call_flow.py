@@ -352,6 +352,7 @@ class CallFlowInterface:
         advanced: Literal['YES'] | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Lists call flow (rule) templates with name, notes, type, creation date and advanced flag.
 
@@ -371,6 +372,7 @@ class CallFlowInterface:
             advanced: YES = only advanced templates.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -397,7 +399,7 @@ class CallFlowInterface:
             _METHODS['getCallFlows'],
             {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'template_name': template_name, 'template_type': template_type, 'advanced': advanced, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_call_flow(
@@ -405,6 +407,7 @@ class CallFlowInterface:
         *,
         call_flow: str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Returns the full XML definition of one call flow.
 
@@ -413,6 +416,7 @@ class CallFlowInterface:
         Args:
             call_flow: Call Flow title (name). Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: call,
@@ -434,7 +438,7 @@ class CallFlowInterface:
             _METHODS['getCallFlow'],
             {'call_flow': call_flow},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_call_flow(
@@ -442,16 +446,21 @@ class CallFlowInterface:
         *,
         callFlow: CreateCallFlowCallFlow,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Creates a call flow from an XML set of call flow rules.
 
-        ``POST /CallFlow?v=3&method=createCallFlow`` (has side effects: never retried once sent)
+        ``POST /CallFlow?v=3&method=createCallFlow`` (has side effects: not retried once it may have been sent)
 
         Args:
             callFlow: <callFlow> of the request body. the flow definition: attributes name
                 (required, unique in the whole account) and notes, then one or more rules in
                 execution order Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -482,7 +491,7 @@ class CallFlowInterface:
             _METHODS['createCallFlow'],
             {},
             {'callFlow': callFlow},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_call_flow(
@@ -490,6 +499,7 @@ class CallFlowInterface:
         *,
         callFlow: UpdateCallFlowCallFlow,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Replaces a call flow's rules (and optionally renames it); re-applied to all links using it.
 
@@ -500,6 +510,7 @@ class CallFlowInterface:
                 (identifies the existing flow), newName (optional rename) and notes, then the
                 complete new rule set Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -521,7 +532,7 @@ class CallFlowInterface:
             _METHODS['updateCallFlow'],
             {},
             {'callFlow': callFlow},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_call_flows(
@@ -530,6 +541,7 @@ class CallFlowInterface:
         call_flows: Sequence[str] | str,
         detach_from_links: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Deletes one or more call flows, optionally detaching them from links first.
 
@@ -541,6 +553,7 @@ class CallFlowInterface:
             detach_from_links: TRUE detaches the flows from their links first; FALSE = only
                 flows not attached to any link can be deleted. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -561,5 +574,5 @@ class CallFlowInterface:
             _METHODS['deleteCallFlows'],
             {'call_flows': call_flows, 'detach_from_links': detach_from_links},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -34,10 +34,12 @@ class CallingInterface:
         link_id: str,
         call_variables: InitiateCallCallVariables | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Starts an outbound (click-to-call) call that runs the call flow attached to a Link.
 
-        ``POST /Calling?v=3&method=initiateCall`` (has side effects: never retried once sent)
+        ``POST /Calling?v=3&method=initiateCall`` (has side effects: not retried once it may have been sent)
 
         Args:
             link_id: <link_id> of the request body. Link whose call flow (Calling Rules) is
@@ -50,6 +52,9 @@ class CallingInterface:
                 a child element (e.g. my_custom_var, the_custom_var, another_custom_var in the
                 docs' example).
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -71,5 +76,5 @@ class CallingInterface:
             _METHODS['initiateCall'],
             {},
             {'link_id': link_id, 'call_variables': call_variables},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )

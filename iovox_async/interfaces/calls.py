@@ -71,6 +71,7 @@ class CallsInterface:
         req_fields: Sequence[GetCallDataReqFieldsValue] | GetCallDataReqFieldsValue | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Lists call detail records (CDRs) with filters, field selection, ordering and pagination.
 
@@ -114,6 +115,7 @@ class CallsInterface:
                 contact_cat_lbl, contact_cat_v, direction.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: call_category,
@@ -137,7 +139,7 @@ class CallsInterface:
             _METHODS['getCallData'],
             {'page': page, 'limit': limit, 'order': order, 'sdt': sdt, 'edt': edt, 'dconst': dconst, 'id': id, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'ctype': ctype, 'call_res': call_res, 'rule_res': rule_res, 'call_origin': call_origin, 'call_origin_encoded': call_origin_encoded, 'voxnumber': voxnumber, 'call_dest': call_dest, 'direction': direction, 'detail': detail, 'cat_ids': cat_ids, 'req_fields': req_fields, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_call_metrics(
@@ -164,6 +166,7 @@ class CallsInterface:
         group_fields: Sequence[GetCallMetricsGroupFieldsValue] | GetCallMetricsGroupFieldsValue | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Returns aggregated call metrics (totals/averages), optionally grouped by up to two dimensions.
 
@@ -206,6 +209,7 @@ class CallsInterface:
                 call_res, nid, ntype, lid, lname, ltype.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -228,7 +232,7 @@ class CallsInterface:
             _METHODS['getCallMetrics'],
             {'page': page, 'limit': limit, 'sdt': sdt, 'edt': edt, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'call_res': call_res, 'rule_res': rule_res, 'call_origin': call_origin, 'call_origin_encryption': call_origin_encryption, 'voxnumber': voxnumber, 'call_dest': call_dest, 'ctype': ctype, 'detail': detail, 'cat_ids': cat_ids, 'req_fields': req_fields, 'group_fields': group_fields, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_call_recording(
@@ -236,6 +240,7 @@ class CallsInterface:
         *,
         id: str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> bytes:
         """Downloads the MP3 recording of one call.
 
@@ -244,6 +249,7 @@ class CallsInterface:
         Args:
             id: Call ID = the id field returned by getCallData. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The raw bytes (e.g. MP3).
@@ -262,7 +268,7 @@ class CallsInterface:
             _METHODS['getCallRecording'],
             {'id': id},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_call_recording_to_file(
@@ -271,6 +277,7 @@ class CallsInterface:
         *,
         id: str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> int:
         """Like :meth:`get_call_recording`, but streams the body to ``destination``.
 
@@ -281,7 +288,7 @@ class CallsInterface:
             _METHODS['getCallRecording'],
             {'id': id},
             destination,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_voicemail_recording(
@@ -289,6 +296,7 @@ class CallsInterface:
         *,
         id: str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> bytes:
         """Downloads the MP3 voicemail left during a call.
 
@@ -297,6 +305,7 @@ class CallsInterface:
         Args:
             id: Call ID from getCallData. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The raw bytes (e.g. MP3).
@@ -315,7 +324,7 @@ class CallsInterface:
             _METHODS['getVoicemailRecording'],
             {'id': id},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_voicemail_recording_to_file(
@@ -324,6 +333,7 @@ class CallsInterface:
         *,
         id: str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> int:
         """Like :meth:`get_voicemail_recording`, but streams the body to ``destination``.
 
@@ -334,7 +344,7 @@ class CallsInterface:
             _METHODS['getVoicemailRecording'],
             {'id': id},
             destination,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def transcribe_call_recording(
@@ -342,14 +352,19 @@ class CallsInterface:
         *,
         calls: TranscribeCallRecordingCalls,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Requests asynchronous transcription of one or more call recordings, delivered to a callback URL.
 
-        ``POST /Calls?v=3&method=transcribeCallRecording`` (has side effects: never retried once sent)
+        ``POST /Calls?v=3&method=transcribeCallRecording`` (has side effects: not retried once it may have been sent)
 
         Args:
             calls: <calls> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -372,5 +387,5 @@ class CallsInterface:
             _METHODS['transcribeCallRecording'],
             {},
             {'calls': calls},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )

@@ -51,6 +51,7 @@ class CategoriesInterface:
         delimiter: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Find category ids (and full category paths) matching a label and leaf value.
 
@@ -64,6 +65,7 @@ class CategoriesInterface:
             delimiter: separator used between the levels of category_path. Server default: ;.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -87,7 +89,7 @@ class CategoriesInterface:
             _METHODS['getCategoryId'],
             {'page': page, 'limit': limit, 'label': label, 'value': value, 'delimiter': delimiter, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_categories(
@@ -99,6 +101,7 @@ class CategoriesInterface:
         parent_category_id: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List child categories of a parent category (top-level when no parent given).
 
@@ -115,6 +118,7 @@ class CategoriesInterface:
                 categories (configurations).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -140,7 +144,7 @@ class CategoriesInterface:
             _METHODS['getCategories'],
             {'page': page, 'limit': limit, 'req_fields': req_fields, 'parent_category_id': parent_category_id, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_category_configurations(
@@ -148,15 +152,20 @@ class CategoriesInterface:
         *,
         category: list[CreateCategoryConfigurationsCategory] | CreateCategoryConfigurationsCategory,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create top-level category configurations (Tree, Quarantine_Date or Deletion_Date types).
 
-        ``POST /Categories?v=3&method=createCategoryConfigurations`` (has side effects: never retried once sent)
+        ``POST /Categories?v=3&method=createCategoryConfigurations`` (has side effects: not retried once it may have been sent)
 
         Args:
             category: <category> of the request body. one category configuration (top-level
                 category) Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -184,7 +193,7 @@ class CategoriesInterface:
             _METHODS['createCategoryConfigurations'],
             {},
             {'category': category},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def create_categories(
@@ -192,14 +201,19 @@ class CategoriesInterface:
         *,
         category: list[CreateCategoriesCategory] | CreateCategoriesCategory,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create category values (optionally as sub-categories) under a category configuration.
 
-        ``POST /Categories?v=3&method=createCategories`` (has side effects: never retried once sent)
+        ``POST /Categories?v=3&method=createCategories`` (has side effects: not retried once it may have been sent)
 
         Args:
             category: <category> of the request body. one category value Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -228,7 +242,7 @@ class CategoriesInterface:
             _METHODS['createCategories'],
             {},
             {'category': category},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def delete_category_configurations(
@@ -236,6 +250,7 @@ class CategoriesInterface:
         *,
         categories_ids: Sequence[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete category configurations and all their category values.
 
@@ -245,6 +260,7 @@ class CategoriesInterface:
             categories_ids: configuration ids, comma separated. A list: items joined with ','.
                 Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -264,7 +280,7 @@ class CategoriesInterface:
             _METHODS['deleteCategoryConfigurations'],
             {'categories_ids': categories_ids},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_categories(
@@ -272,6 +288,7 @@ class CategoriesInterface:
         *,
         categories: Sequence[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete category values identified by label;id pairs.
 
@@ -281,6 +298,7 @@ class CategoriesInterface:
             categories: comma-separated items, each a label;id pair, e.g.
                 Location;Cambridge,Location;London. A list: items joined with ','. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -301,5 +319,5 @@ class CategoriesInterface:
             _METHODS['deleteCategories'],
             {'categories': categories},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -27,15 +27,20 @@ class ClisInterface:
         *,
         cli: list[int | str] | int | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Import CLI numbers (caller ids) into the account.
 
-        ``POST /Clis?v=3&method=createClis`` (has side effects: never retried once sent)
+        ``POST /Clis?v=3&method=createClis`` (has side effects: not retried once it may have been sent)
 
         Args:
             cli: <cli> of the request body. one CLI number in international format, e.g.
                 4412345678; repeated directly under <request> Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -58,7 +63,7 @@ class ClisInterface:
             _METHODS['createClis'],
             {},
             {'cli': cli},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def delete_clis(
@@ -67,6 +72,7 @@ class ClisInterface:
         clis: Sequence[int | str] | int | str,
         rm_if_in_use: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete CLI numbers from the account.
 
@@ -78,6 +84,7 @@ class ClisInterface:
             rm_if_in_use: TRUE deletes a CLI even if it is attached to a link; FALSE gives 'Cli
                 x of y in use'. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -99,5 +106,5 @@ class ClisInterface:
             _METHODS['deleteClis'],
             {'clis': clis, 'rm_if_in_use': rm_if_in_use},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -93,6 +93,7 @@ class ContactsInterface:
         email: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List contacts (summary fields) with filters.
 
@@ -114,6 +115,7 @@ class ContactsInterface:
             email:
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -136,7 +138,7 @@ class ContactsInterface:
             _METHODS['getContacts'],
             {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'contact_id': contact_id, 'display_name': display_name, 'company': company, 'phone_number': phone_number, 'email': email, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_contact_details(
@@ -147,6 +149,7 @@ class ContactsInterface:
         limit: int | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Full details of one contact.
 
@@ -158,6 +161,7 @@ class ContactsInterface:
             limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: business_phone,
@@ -182,7 +186,7 @@ class ContactsInterface:
             _METHODS['getContactDetails'],
             {'contact_id': contact_id, 'page': page, 'limit': limit, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_contacts(
@@ -190,14 +194,19 @@ class ContactsInterface:
         *,
         contact: list[CreateContactsContact] | CreateContactsContact,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create contacts from a subset of fields (not vCard).
 
-        ``POST /Contacts?v=3&method=createContacts`` (has side effects: never retried once sent)
+        ``POST /Contacts?v=3&method=createContacts`` (has side effects: not retried once it may have been sent)
 
         Args:
             contact: <contact> of the request body. one contact Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -219,7 +228,7 @@ class ContactsInterface:
             _METHODS['createContacts'],
             {},
             {'contact': contact},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_contacts(
@@ -229,6 +238,7 @@ class ContactsInterface:
         rm_rules: Literal['TRUE', 'FALSE'] | None = None,
         replace_details: Literal['TRUE', 'FALSE'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Update contact details, optionally renaming contact ids.
 
@@ -241,6 +251,7 @@ class ContactsInterface:
             replace_details: <replace_details> of the request body.
             contact: <contact> of the request body. one contact to update Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -262,7 +273,7 @@ class ContactsInterface:
             _METHODS['updateContacts'],
             {},
             {'rm_rules': rm_rules, 'replace_details': replace_details, 'contact': contact},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_contacts(
@@ -272,6 +283,7 @@ class ContactsInterface:
         rm_rules: bool | None = None,
         rm_if_user: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete contacts, optionally cascading to rule templates and user accounts.
 
@@ -286,6 +298,7 @@ class ContactsInterface:
             rm_if_user: TRUE also removes the contact's portal user; FALSE gives an error
                 instead. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -308,5 +321,5 @@ class ContactsInterface:
             _METHODS['deleteContacts'],
             {'contact_ids': contact_ids, 'rm_rules': rm_rules, 'rm_if_user': rm_if_user},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

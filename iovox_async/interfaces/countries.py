@@ -28,6 +28,7 @@ class CountriesInterface:
         limit: int | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List countries (dialling code + name).
 
@@ -38,6 +39,7 @@ class CountriesInterface:
             limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -59,5 +61,5 @@ class CountriesInterface:
             _METHODS['getCountries'],
             {'page': page, 'limit': limit, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

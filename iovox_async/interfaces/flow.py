@@ -397,10 +397,12 @@ class FlowInterface:
         smsFlow: CreateFlowSmsFlow | None = None,
         emailFlow: CreateFlowEmailFlow | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Creates a Call, SMS or Email flow (generalised createCallFlow).
 
-        ``POST /Flow?v=3&method=createFlow`` (has side effects: never retried once sent)
+        ``POST /Flow?v=3&method=createFlow`` (has side effects: not retried once it may have been sent)
 
         Args:
             callFlow: <callFlow> of the request body. a call flow: attributes name (required,
@@ -412,6 +414,9 @@ class FlowInterface:
             emailFlow: <emailFlow> of the request body. an Email flow (flow_type Email);
                 attributes name (required) and notes, then sendEmail rules (PHP peer model only)
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -434,7 +439,7 @@ class FlowInterface:
             _METHODS['createFlow'],
             {},
             {'callFlow': callFlow, 'smsFlow': smsFlow, 'emailFlow': emailFlow},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_flow(
@@ -444,6 +449,7 @@ class FlowInterface:
         smsFlow: UpdateFlowSmsFlow | None = None,
         emailFlow: UpdateFlowEmailFlow | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Updates a Call/SMS/Email flow (rename via newName); re-applied to links, matched by Rule ID.
 
@@ -457,6 +463,7 @@ class FlowInterface:
             emailFlow: <emailFlow> of the request body. the new Email flow definition (name
                 identifies it, newName renames it), then the complete new rule set
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -474,7 +481,7 @@ class FlowInterface:
             _METHODS['updateFlow'],
             {},
             {'callFlow': callFlow, 'smsFlow': smsFlow, 'emailFlow': emailFlow},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_flow(
@@ -483,6 +490,7 @@ class FlowInterface:
         flow_name: str,
         flow_type: Literal['Call', 'SMS', 'Email'],
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Returns the XML definition of one Call/SMS/Email flow.
 
@@ -492,6 +500,7 @@ class FlowInterface:
             flow_name: Required.
             flow_type: Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: call,
@@ -513,7 +522,7 @@ class FlowInterface:
             _METHODS['getFlow'],
             {'flow_name': flow_name, 'flow_type': flow_type},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_flows(
@@ -529,6 +538,7 @@ class FlowInterface:
         output: Literal['XML', 'JSON'] | None = None,
         flow_type: Literal['SMS', 'Call', 'Email'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Lists Call/SMS/Email flows.
 
@@ -549,6 +559,7 @@ class FlowInterface:
             output: response format. Server default: XML.
             flow_type: omitted = all flow types.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -572,7 +583,7 @@ class FlowInterface:
             _METHODS['getFlows'],
             {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'template_name': template_name, 'template_type': template_type, 'advanced': advanced, 'output': output, 'flow_type': flow_type},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_flows(
@@ -581,6 +592,7 @@ class FlowInterface:
         flows: Sequence[str] | str,
         detach_from_links: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Deletes Call/SMS/Email flows, optionally detaching them from links.
 
@@ -592,6 +604,7 @@ class FlowInterface:
             detach_from_links: TRUE detaches the flows from their links first; FALSE = only
                 flows not attached to any link can be deleted. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -612,5 +625,5 @@ class FlowInterface:
             _METHODS['deleteFlows'],
             {'flows': flows, 'detach_from_links': detach_from_links},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

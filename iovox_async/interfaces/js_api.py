@@ -25,13 +25,18 @@ class JsApiInterface:
         self,
         *,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create an action key (actK) authorising one JavaScript-API action (exists per Ruby peer).
 
-        ``POST /JsApi?v=3&method=createActionKey`` (has side effects: never retried once sent)
+        ``POST /JsApi?v=3&method=createActionKey`` (has side effects: not retried once it may have been sent)
 
         Args:
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -50,13 +55,14 @@ class JsApiInterface:
             _METHODS['createActionKey'],
             {},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def get_action_key(
         self,
         *,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Retrieve an existing JavaScript-API action key (exists per Ruby peer).
 
@@ -64,6 +70,7 @@ class JsApiInterface:
 
         Args:
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -81,5 +88,5 @@ class JsApiInterface:
             _METHODS['getActionKey'],
             {},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -390,6 +390,7 @@ class LinksInterface:
         cat_ids: Sequence[str] | str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List links with their node, VoxNumber, call flow (rule template) and categories; filterable.
 
@@ -412,6 +413,7 @@ class LinksInterface:
                 alternatives (OR); sub-categories also match. A list: items repeated as name[].
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: cat, result.
@@ -438,7 +440,7 @@ class LinksInterface:
             _METHODS['getLinks'],
             {'page': page, 'limit': limit, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'req_fields': req_fields, 'order': order, 'cat_ids': cat_ids, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_links(
@@ -447,16 +449,21 @@ class LinksInterface:
         link: list[CreateLinksLink] | CreateLinksLink,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create one or more links under existing nodes.
 
-        ``POST /Links?v=3&method=createLinks`` (has side effects: never retried once sent)
+        ``POST /Links?v=3&method=createLinks`` (has side effects: not retried once it may have been sent)
 
         Args:
             output: response format (listed by the docs although the call returns no body).
                 Server default: XML.
             link: <link> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -481,7 +488,7 @@ class LinksInterface:
             _METHODS['createLinks'],
             {'output': output},
             {'link': link},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def create_links_full(
@@ -489,15 +496,20 @@ class LinksInterface:
         *,
         node: CreateLinksFullNode,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create links with call flow variables, contacts, categories and VoxNumber assignment under an existing node.
 
-        ``POST /Links?v=3&method=createLinksFull`` (has side effects: never retried once sent)
+        ``POST /Links?v=3&method=createLinksFull`` (has side effects: not retried once it may have been sent)
 
         Args:
             node: <node> of the request body. the existing node that receives the links
                 Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             The content of <response> as dicts; these elements are always lists: link.
@@ -519,7 +531,7 @@ class LinksInterface:
             _METHODS['createLinksFull'],
             {},
             {'node': node},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_links(
@@ -527,6 +539,7 @@ class LinksInterface:
         *,
         link: list[UpdateLinksLink] | UpdateLinksLink,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Update link details, optionally renaming the link id.
 
@@ -535,6 +548,7 @@ class LinksInterface:
         Args:
             link: <link> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -560,7 +574,7 @@ class LinksInterface:
             _METHODS['updateLinks'],
             {},
             {'link': link},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_links(
@@ -568,6 +582,7 @@ class LinksInterface:
         *,
         link_ids: Sequence[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete links.
 
@@ -577,6 +592,7 @@ class LinksInterface:
             link_ids: comma separated link ids, e.g. 111,112,115. A list: items joined with ','.
                 Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -598,7 +614,7 @@ class LinksInterface:
             _METHODS['deleteLinks'],
             {'link_ids': link_ids},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def attach_voxnumber_to_link(
@@ -606,6 +622,7 @@ class LinksInterface:
         *,
         link: list[AttachVoxnumberToLinkLink] | AttachVoxnumberToLinkLink,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Attach a VoxNumber from the account's pool to each link, chosen by area, exact number or postcode.
 
@@ -616,6 +633,7 @@ class LinksInterface:
                 method: BY AREA (voxnumber_idd, area_code), BY VOXNUMBER (full_voxnumber), BY
                 POSTCODE (voxnumber_country, postcode, fallback_area_distance) Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -638,7 +656,7 @@ class LinksInterface:
             _METHODS['attachVoxnumberToLink'],
             {},
             {'link': link},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def remove_voxnumber_from_link(
@@ -646,6 +664,7 @@ class LinksInterface:
         *,
         link_id: list[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Detach the VoxNumber from each link and return it to the account's pool.
 
@@ -656,6 +675,7 @@ class LinksInterface:
                 <request>; the docs type it INTEGER although link ids are strings elsewhere
                 Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -679,7 +699,7 @@ class LinksInterface:
             _METHODS['removeVoxnumberFromLink'],
             {},
             {'link_id': link_id},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def attach_rule_template_to_links(
@@ -690,6 +710,7 @@ class LinksInterface:
         link_ids: AttachRuleTemplateToLinksLinkIds,
         rules_variable: AttachRuleTemplateToLinksRulesVariable | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Attach a call flow (rule template) with its variable rules filled in to several links.
 
@@ -705,6 +726,7 @@ class LinksInterface:
             rules_variable: <rules_variable> of the request body. values for the template's
                 variable rules, in the shape Rules.getVariableRulesOfTemplate returns
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -726,7 +748,7 @@ class LinksInterface:
             _METHODS['attachRuleTemplateToLinks'],
             {},
             {'template_name': template_name, 'overwrite_existing': overwrite_existing, 'link_ids': link_ids, 'rules_variable': rules_variable},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def remove_rule_template_from_links(
@@ -734,6 +756,7 @@ class LinksInterface:
         *,
         link_ids: RemoveRuleTemplateFromLinksLinkIds,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Detach the call flow (rule template) from the given links.
 
@@ -742,6 +765,7 @@ class LinksInterface:
         Args:
             link_ids: <link_ids> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -764,7 +788,7 @@ class LinksInterface:
             _METHODS['removeRuleTemplateFromLinks'],
             {},
             {'link_ids': link_ids},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def attach_sms_template_to_links(
@@ -775,6 +799,7 @@ class LinksInterface:
         link_ids: AttachSMSTemplateToLinksLinkIds,
         rules_variable: AttachSMSTemplateToLinksRulesVariable | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Attach an SMS rule template (sendSms rules) to several links.
 
@@ -788,6 +813,7 @@ class LinksInterface:
             link_ids: <link_ids> of the request body. Required.
             rules_variable: <rules_variable> of the request body.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -809,7 +835,7 @@ class LinksInterface:
             _METHODS['attachSMSTemplateToLinks'],
             {},
             {'template_name': template_name, 'overwrite_existing': overwrite_existing, 'link_ids': link_ids, 'rules_variable': rules_variable},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def remove_sms_template_from_links(
@@ -817,6 +843,7 @@ class LinksInterface:
         *,
         link_ids: RemoveSMSTemplateFromLinksLinkIds,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Detach the SMS rule template from the given links.
 
@@ -825,6 +852,7 @@ class LinksInterface:
         Args:
             link_ids: <link_ids> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -848,7 +876,7 @@ class LinksInterface:
             _METHODS['removeSMSTemplateFromLinks'],
             {},
             {'link_ids': link_ids},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def attach_category_to_link(
@@ -856,6 +884,7 @@ class LinksInterface:
         *,
         link: list[AttachCategoryToLinkLink] | AttachCategoryToLinkLink,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Attach a category to links; may create a sub-category on the fly.
 
@@ -864,6 +893,7 @@ class LinksInterface:
         Args:
             link: <link> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -885,7 +915,7 @@ class LinksInterface:
             _METHODS['attachCategoryToLink'],
             {},
             {'link': link},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def remove_category_from_link(
@@ -893,6 +923,7 @@ class LinksInterface:
         *,
         link: list[RemoveCategoryFromLinkLink] | RemoveCategoryFromLinkLink,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Remove attached categories from links.
 
@@ -901,6 +932,7 @@ class LinksInterface:
         Args:
             link: <link> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -925,5 +957,5 @@ class LinksInterface:
             _METHODS['removeCategoryFromLink'],
             {},
             {'link': link},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

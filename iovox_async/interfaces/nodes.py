@@ -166,6 +166,7 @@ class NodesInterface:
         order: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List nodes (one row per node/link pair) with optional filters.
 
@@ -189,6 +190,7 @@ class NodesInterface:
             order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -212,7 +214,7 @@ class NodesInterface:
             _METHODS['getNodes'],
             {'page': page, 'limit': limit, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'voxnumber': voxnumber, 'req_fields': req_fields, 'rule_name': rule_name, 'order': order, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_node_details(
@@ -228,6 +230,7 @@ class NodesInterface:
         return_voxnumber: Literal['true', 'false'] | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Full details of one node: its links, VoxNumbers, rule templates, rules and categories.
 
@@ -249,6 +252,7 @@ class NodesInterface:
             return_voxnumber: include the VoxNumber (lower-case true/false in the docs).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: cat, link,
@@ -274,7 +278,7 @@ class NodesInterface:
             _METHODS['getNodeDetails'],
             {'page': page, 'limit': limit, 'node_id': node_id, 'link_id': link_id, 'req_fields': req_fields, 'order': order, 'return_rule_name': return_rule_name, 'return_voxnumber': return_voxnumber, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_nodes(
@@ -282,14 +286,19 @@ class NodesInterface:
         *,
         node: list[CreateNodesNode] | CreateNodesNode,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create one or more nodes.
 
-        ``POST /Nodes?v=3&method=createNodes`` (has side effects: never retried once sent)
+        ``POST /Nodes?v=3&method=createNodes`` (has side effects: not retried once it may have been sent)
 
         Args:
             node: <node> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -317,7 +326,7 @@ class NodesInterface:
             _METHODS['createNodes'],
             {},
             {'node': node},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def create_node_full(
@@ -325,14 +334,19 @@ class NodesInterface:
         *,
         node: CreateNodeFullNode,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create a node with its links, categories, call flow variables, contacts and VoxNumber assignment in one call.
 
-        ``POST /Nodes?v=3&method=createNodeFull`` (has side effects: never retried once sent)
+        ``POST /Nodes?v=3&method=createNodeFull`` (has side effects: not retried once it may have been sent)
 
         Args:
             node: <node> of the request body. one node per request Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             The content of <response> as dicts; these elements are always lists: link.
@@ -355,7 +369,7 @@ class NodesInterface:
             _METHODS['createNodeFull'],
             {},
             {'node': node},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_nodes(
@@ -363,6 +377,7 @@ class NodesInterface:
         *,
         node: list[UpdateNodesNode] | UpdateNodesNode,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Update details (and optionally the id) of one or more nodes.
 
@@ -371,6 +386,7 @@ class NodesInterface:
         Args:
             node: <node> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -397,7 +413,7 @@ class NodesInterface:
             _METHODS['updateNodes'],
             {},
             {'node': node},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_nodes(
@@ -405,6 +421,7 @@ class NodesInterface:
         *,
         node_ids: Sequence[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete nodes together with their links and categories.
 
@@ -414,6 +431,7 @@ class NodesInterface:
             node_ids: comma separated node ids, e.g. 101,102,105. A list: items joined with ','.
                 Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -434,5 +452,5 @@ class NodesInterface:
             _METHODS['deleteNodes'],
             {'node_ids': node_ids},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -65,6 +65,7 @@ class PurchaseInterface:
         req_fields: Sequence[GetVoxnumberRegionsReqFieldsValue] | GetVoxnumberRegionsReqFieldsValue | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List the regions (country, area code, city) where VoxNumbers of a number type can be bought.
 
@@ -81,6 +82,7 @@ class PurchaseInterface:
                 ac, cc, con, stn, cin, ct.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -102,13 +104,14 @@ class PurchaseInterface:
             _METHODS['getVoxnumberRegions'],
             {'page': page, 'limit': limit, 'number_type': number_type, 'country_code': country_code, 'area_code': area_code, 'req_fields': req_fields, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_region_for_number_type(
         self,
         *,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Regions for a given number type (known only from the Ruby peer; parameters unknown).
 
@@ -116,6 +119,7 @@ class PurchaseInterface:
 
         Args:
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -133,7 +137,7 @@ class PurchaseInterface:
             _METHODS['getRegionForNumberType'],
             {},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_order_details(
@@ -143,6 +147,7 @@ class PurchaseInterface:
         page: int | None = None,
         limit: int | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Details and status of VoxNumber purchase orders (known only from the Ruby peer; parameters guessed).
 
@@ -154,6 +159,7 @@ class PurchaseInterface:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: item, result,
@@ -172,7 +178,7 @@ class PurchaseInterface:
             _METHODS['getOrderDetails'],
             {'order_reference': order_reference, 'page': page, 'limit': limit},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def purchase_vox_numbers(
@@ -183,10 +189,12 @@ class PurchaseInterface:
         cc_list: str | None = None,
         dynamic_quantity: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Buy VoxNumbers (a basket of items); items not fulfilled at once are completed later and reported to a callback URL.
 
-        ``POST /Purchase?v=3&method=purchaseVoxNumbers`` (has side effects: never retried once sent)
+        ``POST /Purchase?v=3&method=purchaseVoxNumbers`` (has side effects: not retried once it may have been sent)
 
         Args:
             callback_url: <callback_url> of the request body. max 120 characters;
@@ -197,6 +205,9 @@ class PurchaseInterface:
                 stock and amend the order quantity; default FALSE
             items: <items> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             The content of <response> as dicts; these elements are always lists: voxnumber.
@@ -219,5 +230,5 @@ class PurchaseInterface:
             _METHODS['purchaseVoxNumbers'],
             {},
             {'callback_url': callback_url, 'cc_list': cc_list, 'dynamic_quantity': dynamic_quantity, 'items': items},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )

@@ -170,6 +170,7 @@ class RulesInterface:
         advanced: Literal['YES'] | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List rule templates (call flows) with name, notes, type, creation date and advanced flag.
 
@@ -188,6 +189,7 @@ class RulesInterface:
             advanced: YES = only advanced templates.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -214,7 +216,7 @@ class RulesInterface:
             _METHODS['getRuleTemplates'],
             {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'template_name': template_name, 'template_type': template_type, 'advanced': advanced, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_variable_rules_of_template(
@@ -226,6 +228,7 @@ class RulesInterface:
         link_id: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """The variable ('?') parts of a template's rules, optionally with the values currently applied to a link.
 
@@ -238,6 +241,7 @@ class RulesInterface:
             link_id: when set, the values currently applied to this link are returned.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: rule,
@@ -260,7 +264,7 @@ class RulesInterface:
             _METHODS['getVariableRulesOfTemplate'],
             {'page': page, 'limit': limit, 'template_name': template_name, 'link_id': link_id, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_time_templates(
@@ -273,6 +277,7 @@ class RulesInterface:
         time_template_label: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List time templates (named sets of date/time frames used by time-based and blocking rules).
 
@@ -288,6 +293,7 @@ class RulesInterface:
             time_template_label: only this time template.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: day, result,
@@ -311,7 +317,7 @@ class RulesInterface:
             _METHODS['getTimeTemplates'],
             {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'time_template_label': time_template_label, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_time_templates(
@@ -319,14 +325,19 @@ class RulesInterface:
         *,
         time_template: list[CreateTimeTemplatesTimeTemplate] | CreateTimeTemplatesTimeTemplate,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create one or more time templates made of time frames.
 
-        ``POST /Rules?v=3&method=createTimeTemplates`` (has side effects: never retried once sent)
+        ``POST /Rules?v=3&method=createTimeTemplates`` (has side effects: not retried once it may have been sent)
 
         Args:
             time_template: <time_template> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -348,7 +359,7 @@ class RulesInterface:
             _METHODS['createTimeTemplates'],
             {},
             {'time_template': time_template},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_time_templates(
@@ -356,6 +367,7 @@ class RulesInterface:
         *,
         time_template: list[UpdateTimeTemplatesTimeTemplate] | UpdateTimeTemplatesTimeTemplate,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Update time templates (optional rename via new_label, new set of time frames).
 
@@ -364,6 +376,7 @@ class RulesInterface:
         Args:
             time_template: <time_template> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -385,7 +398,7 @@ class RulesInterface:
             _METHODS['updateTimeTemplates'],
             {},
             {'time_template': time_template},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_time_templates(
@@ -394,6 +407,7 @@ class RulesInterface:
         time_template_labels: Sequence[str] | str,
         force: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete time templates; force also removes them from the blocking rules that use them.
 
@@ -405,6 +419,7 @@ class RulesInterface:
             force: TRUE removes the template from the blocking rules using it; FALSE fails if it
                 is used. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -426,7 +441,7 @@ class RulesInterface:
             _METHODS['deleteTimeTemplates'],
             {'time_template_labels': time_template_labels, 'force': force},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_blocked_numbers(
@@ -441,6 +456,7 @@ class RulesInterface:
         page: int | None = None,
         limit: int | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List blocked/allowed number rules with their per-link and time-template exceptions.
 
@@ -459,6 +475,7 @@ class RulesInterface:
             limit: results per page (PHP peer; not in the docs table). From 1 to 20000. Server
                 default: 20000.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: link_id,
@@ -485,7 +502,7 @@ class RulesInterface:
             _METHODS['getBlockedNumbers'],
             {'number': number, 'operator': operator, 'in_or_out': in_or_out, 'req_fields': req_fields, 'order': order, 'output': output, 'page': page, 'limit': limit},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_blocked_numbers(
@@ -493,15 +510,20 @@ class RulesInterface:
         *,
         blocked_number: list[CreateBlockedNumbersBlockedNumber] | CreateBlockedNumbersBlockedNumber,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create block/allow rules for inbound callers or outbound destinations, with link and time exceptions.
 
-        ``POST /Rules?v=3&method=createBlockedNumbers`` (has side effects: never retried once sent)
+        ``POST /Rules?v=3&method=createBlockedNumbers`` (has side effects: not retried once it may have been sent)
 
         Args:
             blocked_number: <blocked_number> of the request body. identified by (number,
                 in_or_out, operator) Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -523,7 +545,7 @@ class RulesInterface:
             _METHODS['createBlockedNumbers'],
             {},
             {'blocked_number': blocked_number},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_blocked_numbers(
@@ -531,6 +553,7 @@ class RulesInterface:
         *,
         blocked_number: list[UpdateBlockedNumbersBlockedNumber] | UpdateBlockedNumbersBlockedNumber,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Change a blocked-number rule's number, direction, operator, default or rules.
 
@@ -539,6 +562,7 @@ class RulesInterface:
         Args:
             blocked_number: <blocked_number> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -560,7 +584,7 @@ class RulesInterface:
             _METHODS['updateBlockedNumbers'],
             {},
             {'blocked_number': blocked_number},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_blocked_numbers(
@@ -568,6 +592,7 @@ class RulesInterface:
         *,
         blocked_numbers: Sequence[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete blocked-number rules identified by number;in_or_out;operator triples.
 
@@ -577,6 +602,7 @@ class RulesInterface:
             blocked_numbers: comma-delimited list; each item is number;in_or_out;operator, e.g.
                 44207;IN;STARTSWITH,44208;OUT;EQUALS. A list: items joined with ','. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -598,5 +624,5 @@ class RulesInterface:
             _METHODS['deleteBlockedNumbers'],
             {'blocked_numbers': blocked_numbers},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -34,10 +34,12 @@ class SMSInterface:
         expiry: int | str | None = None,
         c2c_failover_link_id: str | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Send one SMS, with an optional delivery-receipt callback and expiry with a text-to-speech call failover.
 
-        ``POST /SMS?v=3&method=sendSms`` (has side effects: never retried once sent)
+        ``POST /SMS?v=3&method=sendSms`` (has side effects: not retried once it may have been sent)
 
         Args:
             origin: <origin> of the request body. sender id, max 11 characters: an international
@@ -56,6 +58,9 @@ class SMSInterface:
             c2c_failover_link_id: <c2c_failover_link_id> of the request body. link used for a
                 text-to-speech (click-to-call) failover when the SMS expires
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -75,7 +80,7 @@ class SMSInterface:
             _METHODS['sendSms'],
             {},
             {'origin': origin, 'destination': destination, 'message': message, 'callback_url': callback_url, 'callback_url_headers': callback_url_headers, 'expiry': expiry, 'c2c_failover_link_id': c2c_failover_link_id},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def get_sms_data(
@@ -99,6 +104,7 @@ class SMSInterface:
         req_fields: Sequence[str] | str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List SMS activity records (sent and received SMS) with filters and pagination.
 
@@ -127,6 +133,7 @@ class SMSInterface:
                 list: items joined with ','.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -149,7 +156,7 @@ class SMSInterface:
             _METHODS['getSmsData'],
             {'page': page, 'limit': limit, 'order': order, 'sdt': sdt, 'edt': edt, 'sms_activity_id': sms_activity_id, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'rule_result': rule_result, 'origin': origin, 'voxnumber': voxnumber, 'destination': destination, 'direction': direction, 'req_fields': req_fields, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_sms_history(
@@ -163,6 +170,7 @@ class SMSInterface:
         destination: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List the SMS sent (sender, destination, time sent, message).
 
@@ -179,6 +187,7 @@ class SMSInterface:
             destination: only this destination.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -201,5 +210,5 @@ class SMSInterface:
             _METHODS['getSmsHistory'],
             {'page': page, 'limit': limit, 'req_fields': req_fields, 'order': order, 'sender': sender, 'destination': destination, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -56,6 +56,7 @@ class SoundFilesInterface:
         sound_group: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List the uploaded sound files (whispers, prompts) with group, size and dates.
 
@@ -73,6 +74,7 @@ class SoundFilesInterface:
             sound_group: only this group.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -95,7 +97,7 @@ class SoundFilesInterface:
             _METHODS['getSoundFiles'],
             {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'sound_label': sound_label, 'sound_group': sound_group, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_sound_file_data(
@@ -104,6 +106,7 @@ class SoundFilesInterface:
         sound_label: str,
         sound_group: str | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> bytes:
         """Download the audio bytes of one sound file.
 
@@ -113,6 +116,7 @@ class SoundFilesInterface:
             sound_label: Required.
             sound_group:
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The raw bytes (e.g. MP3).
@@ -131,7 +135,7 @@ class SoundFilesInterface:
             _METHODS['getSoundFileData'],
             {'sound_label': sound_label, 'sound_group': sound_group},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def get_sound_file_data_to_file(
@@ -141,6 +145,7 @@ class SoundFilesInterface:
         sound_label: str,
         sound_group: str | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> int:
         """Like :meth:`get_sound_file_data`, but streams the body to ``destination``.
 
@@ -151,7 +156,7 @@ class SoundFilesInterface:
             _METHODS['getSoundFileData'],
             {'sound_label': sound_label, 'sound_group': sound_group},
             destination,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def create_sound_files(
@@ -159,14 +164,19 @@ class SoundFilesInterface:
         *,
         sound_file: list[CreateSoundFilesSoundFile] | CreateSoundFilesSoundFile,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Upload one or more sound files, base64-encoded inside the XML.
 
-        ``POST /SoundFiles?v=3&method=createSoundFiles`` (has side effects: never retried once sent)
+        ``POST /SoundFiles?v=3&method=createSoundFiles`` (has side effects: not retried once it may have been sent)
 
         Args:
             sound_file: <sound_file> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -194,7 +204,7 @@ class SoundFilesInterface:
             _METHODS['createSoundFiles'],
             {},
             {'sound_file': sound_file},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def update_sound_files(
@@ -202,6 +212,7 @@ class SoundFilesInterface:
         *,
         sound_file: list[UpdateSoundFilesSoundFile] | UpdateSoundFilesSoundFile,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Rename, regroup, replace the audio of or re-note existing sound files.
 
@@ -210,6 +221,7 @@ class SoundFilesInterface:
         Args:
             sound_file: <sound_file> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -238,7 +250,7 @@ class SoundFilesInterface:
             _METHODS['updateSoundFiles'],
             {},
             {'sound_file': sound_file},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_sound_files(
@@ -246,6 +258,7 @@ class SoundFilesInterface:
         *,
         sound_files: Sequence[str] | str,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Delete sound files identified by label;group pairs.
 
@@ -256,6 +269,7 @@ class SoundFilesInterface:
                 SoundLabel1;SoundGroup1,SoundLabel2;SoundGroup1. A list: items joined with ','.
                 Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -276,5 +290,5 @@ class SoundFilesInterface:
             _METHODS['deleteSoundFiles'],
             {'sound_files': sound_files},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

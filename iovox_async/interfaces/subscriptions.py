@@ -40,6 +40,7 @@ class SubscriptionsInterface:
         *,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Credit balance and credit-check flag of the account (or of a sub-account chosen by a header).
 
@@ -48,6 +49,7 @@ class SubscriptionsInterface:
         Args:
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -66,7 +68,7 @@ class SubscriptionsInterface:
             _METHODS['getAccountCreditDetails'],
             {'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def update_subscription_details(
@@ -79,6 +81,7 @@ class SubscriptionsInterface:
         voxnumbers_to_remove: UpdateSubscriptionDetailsVoxnumbersToRemove | None = None,
         subscriber_location: UpdateSubscriptionDetailsSubscriberLocation | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Change the account subscription: recurring credit, VoxNumber quota, location and billing period.
 
@@ -97,6 +100,7 @@ class SubscriptionsInterface:
             billing_length_unit: <billing_length_unit> of the request body. D = day, W = week, M
                 = month Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -120,7 +124,7 @@ class SubscriptionsInterface:
             _METHODS['updateSubscriptionDetails'],
             {},
             {'recurring_credit': recurring_credit, 'voxnumber_quantity': voxnumber_quantity, 'voxnumbers_to_remove': voxnumbers_to_remove, 'subscriber_location': subscriber_location, 'billing_length': billing_length, 'billing_length_unit': billing_length_unit},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def cancel_subscription(
@@ -128,6 +132,7 @@ class SubscriptionsInterface:
         *,
         sub_account_name: str | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Cancel the subscription of the API account or of one of its sub-accounts.
 
@@ -137,6 +142,7 @@ class SubscriptionsInterface:
             sub_account_name: <sub_account_name> of the request body. the sub-account whose
                 subscription is cancelled; empty (the default) = the API account itself
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -159,5 +165,5 @@ class SubscriptionsInterface:
             _METHODS['cancelSubscription'],
             {},
             {'sub_account_name': sub_account_name},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -25,6 +25,7 @@ class UserInterface:
         self,
         *,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Portal login for a user (known only from the Ruby peer; parameters and response unknown).
 
@@ -32,6 +33,7 @@ class UserInterface:
 
         Args:
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -49,5 +51,5 @@ class UserInterface:
             _METHODS['userPortalLogin'],
             {},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -70,10 +70,12 @@ class UsersInterface:
         contact: CreateSubAccountContact | None = None,
         configuration: CreateSubAccountConfiguration | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create an IOVOX Enterprise sub-account for an end user under a parent account.
 
-        ``POST /Users?v=3&method=createSubAccount`` (has side effects: never retried once sent)
+        ``POST /Users?v=3&method=createSubAccount`` (has side effects: not retried once it may have been sent)
 
         Args:
             account_name: <account_name> of the request body. the new account's name (a UUID in
@@ -88,6 +90,9 @@ class UsersInterface:
             contact: <contact> of the request body.
             configuration: <configuration> of the request body.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
 
         Returns:
             The content of <response> as dicts; no repeated elements.
@@ -108,7 +113,7 @@ class UsersInterface:
             _METHODS['createSubAccount'],
             {},
             {'account_name': account_name, 'parent_account_name': parent_account_name, 'company_name': company_name, 'country': country, 'time_zone': time_zone, 'business_type': business_type, 'type': type, 'contact': contact, 'configuration': configuration},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
         )
 
     async def set_account_check_credit(
@@ -117,6 +122,7 @@ class UsersInterface:
         sub_account_name: str,
         check_credit: bool,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Turn credit checking on or off for a sub-account that has an active subscription.
 
@@ -127,6 +133,7 @@ class UsersInterface:
                 account Required.
             check_credit: <check_credit> of the request body. TRUE or FALSE Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -150,5 +157,5 @@ class UsersInterface:
             _METHODS['setAccountCheckCredit'],
             {},
             {'sub_account_name': sub_account_name, 'check_credit': check_credit},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

@@ -53,6 +53,7 @@ class VoxnumbersInterface:
         link_id: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """List the account's VoxNumbers with assignment and call status, link and location.
 
@@ -79,6 +80,7 @@ class VoxnumbersInterface:
             link_id: the number attached to this link.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The content of <response> as dicts; these elements are always lists: result.
@@ -101,7 +103,7 @@ class VoxnumbersInterface:
             _METHODS['getVoxnumbers'],
             {'page': page, 'limit': limit, 'req_fields': req_fields, 'order': order, 'voxnumber': voxnumber, 'voxnumber_type': voxnumber_type, 'voxnumber_country': voxnumber_country, 'voxnumber_city': voxnumber_city, 'assigned_status': assigned_status, 'call_status': call_status, 'node_id': node_id, 'link_id': link_id, 'output': output},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def set_call_status(
@@ -110,6 +112,7 @@ class VoxnumbersInterface:
         call_status: Literal['ON', 'OFF'],
         voxnumbers: SetCallStatusVoxnumbers,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Switch VoxNumbers ON or OFF (suspend/unsuspend); OFF drops incoming calls and the number stays on its link.
 
@@ -120,6 +123,7 @@ class VoxnumbersInterface:
                 enables the attached call flow Required.
             voxnumbers: <voxnumbers> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -141,7 +145,7 @@ class VoxnumbersInterface:
             _METHODS['setCallStatus'],
             {},
             {'call_status': call_status, 'voxnumbers': voxnumbers},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def delete_voxnumbers_from_account(
@@ -150,6 +154,7 @@ class VoxnumbersInterface:
         full_voxnumbers: Sequence[int | str] | int | str,
         rm_if_in_use: bool | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Release VoxNumbers from the account back to IOVOX (at most 100 per call).
 
@@ -162,6 +167,7 @@ class VoxnumbersInterface:
             rm_if_in_use: TRUE detaches the numbers from their links first; FALSE fails for
                 numbers attached to a link. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -186,7 +192,7 @@ class VoxnumbersInterface:
             _METHODS['deleteVoxnumbersFromAccount'],
             {'full_voxnumbers': full_voxnumbers, 'rm_if_in_use': rm_if_in_use},
             None,
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )
 
     async def transfer_voxnumbers(
@@ -196,6 +202,7 @@ class VoxnumbersInterface:
         destination_partner_name: str,
         voxnumbers: TransferVoxnumbersVoxnumbers,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> dict[str, Any]:
         """Move unassigned VoxNumbers from one partner (sub-)account to another.
 
@@ -208,6 +215,7 @@ class VoxnumbersInterface:
                 account receiving them Required.
             voxnumbers: <voxnumbers> of the request body. Required.
             timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
@@ -235,5 +243,5 @@ class VoxnumbersInterface:
             _METHODS['transferVoxnumbers'],
             {},
             {'origin_partner_name': origin_partner_name, 'destination_partner_name': destination_partner_name, 'voxnumbers': voxnumbers},
-            timeout=timeout,
+            timeout=timeout, max_retries=max_retries,
         )

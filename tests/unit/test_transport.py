@@ -20,6 +20,7 @@ from iovox_async import (
     ResponseDecodeError,
     ServerError,
     TransportError,
+    ValidationError,
 )
 
 from .conftest import SECRET, errors, xml
@@ -426,3 +427,34 @@ async def test_one_debug_line_per_attempt(
     assert len(lines) == 2
     assert "GET Test.echo attempt 1: HTTP 503 in" in lines[0]
     assert "GET Test.echo attempt 2: HTTP 200 in" in lines[1]
+
+
+ITEMS = {"item": [{"country_code": 44, "number_type": "TOLLFREE", "quantity": 1}]}
+
+
+async def test_generated_calls_take_per_call_retry_settings(
+    make_client: Callable[..., Any],
+) -> None:
+    handler = Counter(errors(500, "Internal Server Error"), httpx.Response(201))
+    client, _ = make_client(handler)
+    with pytest.raises(OutcomeUnknownError):  # a purchase is not repeated by default
+        await client.purchase.purchase_vox_numbers(items=ITEMS)
+    assert len(handler.requests) == 1
+
+    handler = Counter(errors(500, "Internal Server Error"), httpx.Response(201))
+    client, _ = make_client(handler)
+    # The caller knows repeating it is harmless: retried like a read.
+    assert await client.purchase.purchase_vox_numbers(items=ITEMS, idempotent=True) == {}
+    assert len(handler.requests) == 2
+
+    handler = Counter(errors(503, "Service Unavailable"), xml(OK))
+    client, _ = make_client(handler)
+    with pytest.raises(ServerError):
+        await client.calls.get_call_metrics(max_retries=0)
+    assert len(handler.requests) == 1
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValidationError, match="max_retries"):
+            await client.calls.get_call_metrics(max_retries=bad)
+        with pytest.raises(ValidationError, match="max_retries"):
+            await client.request("Calls", "getCallMetrics", max_retries=bad)
+    assert len(handler.requests) == 1
