@@ -131,6 +131,9 @@ class _TypeDefinitions:
     def __init__(self) -> None:
         self.blocks: list[str] = []
         self.names: set[str] = set()
+        # The same shape (fields, types, required) is defined once; later names for it
+        # become aliases, so every method keeps its own name without a second body.
+        self.shapes: dict[tuple[object, ...], str] = {}
 
     def type_of(self, element: ElementSpec, owner: str) -> str:
         if element.children:
@@ -156,14 +159,19 @@ class _TypeDefinitions:
         if len(values) <= 4:
             return text
         name = self._unique(alias)
-        self.blocks.append(f"{name} = {text}\n")
-        return name
+        canonical = self.shapes.setdefault((text,), name)
+        self.blocks.append(f"{name} = {text if canonical == name else canonical}\n")
+        return canonical
 
     def _define(self, element: ElementSpec, owner: str) -> str:
         name = self._unique(owner + camel_case(element.name))
         fields_ = [(child.name, self.type_of(child, name)) for child in element.children]
         required = [c.name for c in element.children if c.required]
         doc = f"<{element.name}>" + (f"; required: {', '.join(required)}" if required else "")
+        canonical = self.shapes.setdefault((doc, *fields_), name)
+        if canonical != name:
+            self.blocks.append(f"{name} = {canonical}\n")
+            return canonical
         if all(key.isidentifier() and not keyword.iskeyword(key) for key, _ in fields_):
             body = "".join(f"    {key}: {annotation}\n" for key, annotation in fields_)
             self.blocks.append(

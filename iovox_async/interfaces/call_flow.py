@@ -23,24 +23,22 @@ CreateCallFlowCallFlowPlaySoundFile = TypedDict('CreateCallFlowCallFlowPlaySound
 # <play>; required: @id, @label
 CreateCallFlowCallFlowPlay = TypedDict('CreateCallFlowCallFlowPlay', {'@id': str, '@label': str, 'soundFile': list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowCallCallerMessageSoundFile = TypedDict('CreateCallFlowCallFlowCallCallerMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowCallCallerMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
 
 class CreateCallFlowCallFlowCallCallerMessage(TypedDict, total=False):
     """<callerMessage>"""
 
-    soundFile: list[CreateCallFlowCallFlowCallCallerMessageSoundFile] | CreateCallFlowCallFlowCallCallerMessageSoundFile
+    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
 
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowCallCalledMessageSoundFile = TypedDict('CreateCallFlowCallFlowCallCalledMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowCallCalledMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
 
 class CreateCallFlowCallFlowCallCalledMessage(TypedDict, total=False):
     """<calledMessage>"""
 
-    soundFile: list[CreateCallFlowCallFlowCallCalledMessageSoundFile] | CreateCallFlowCallFlowCallCalledMessageSoundFile
+    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
 
 
 # <callEvent>
@@ -57,20 +55,17 @@ class CreateCallFlowCallFlowCallEventHandlers(TypedDict, total=False):
 # <call>; required: @id, @label
 CreateCallFlowCallFlowCall = TypedDict('CreateCallFlowCallFlowCall', {'@id': str, '@label': str, '@record': Literal['true', 'false'], '@recordingLabel': str, '@recordCallNotificationLabel': str, '@sendCallAlert': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@timeout': int | str, '@callAlertFromName': str, '@callAlertEmailTemplateName': str, 'callerMessage': CreateCallFlowCallFlowCallCallerMessage, 'calledMessage': CreateCallFlowCallFlowCallCalledMessage, 'eventHandlers': CreateCallFlowCallFlowCallEventHandlers}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowMessageKeypressPlaySoundFile = TypedDict('CreateCallFlowCallFlowMessageKeypressPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowMessageKeypressPlaySoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-# <play>; required: @id, @label
-CreateCallFlowCallFlowMessageKeypressPlay = TypedDict('CreateCallFlowCallFlowMessageKeypressPlay', {'@id': str, '@label': str, 'soundFile': list[CreateCallFlowCallFlowMessageKeypressPlaySoundFile] | CreateCallFlowCallFlowMessageKeypressPlaySoundFile}, total=False)
+CreateCallFlowCallFlowMessageKeypressPlay = CreateCallFlowCallFlowPlay
 
 # <keyEvent>
 CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent', {'@action': Literal['onMatchKeypressSequence'], '@keypressSequence': str}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
 # <keypressFailureMessage>
-CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile] | CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile}, total=False)
+CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile}, total=False)
 
 
 class CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages(TypedDict, total=False):
@@ -91,29 +86,27 @@ class CreateCallFlowCallFlowMessageKeypressEventHandlers(TypedDict, total=False)
 
 
 # <messageKeypress>; required: @id, @label
-CreateCallFlowCallFlowMessageKeypress = TypedDict('CreateCallFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[CreateCallFlowCallFlowMessageKeypressPlay] | CreateCallFlowCallFlowMessageKeypressPlay, 'eventHandlers': CreateCallFlowCallFlowMessageKeypressEventHandlers}, total=False)
+CreateCallFlowCallFlowMessageKeypress = TypedDict('CreateCallFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[CreateCallFlowCallFlowPlay] | CreateCallFlowCallFlowPlay, 'eventHandlers': CreateCallFlowCallFlowMessageKeypressEventHandlers}, total=False)
 
 # <sendSms>; required: @id, @label, @from, @destinationPhoneNumber, @destinationContactId, @destinationContactName
 CreateCallFlowCallFlowSendSms = TypedDict('CreateCallFlowCallFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowVoicemailVoicemailMessageSoundFile = TypedDict('CreateCallFlowCallFlowVoicemailVoicemailMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
 
 class CreateCallFlowCallFlowVoicemailVoicemailMessage(TypedDict, total=False):
     """<voicemailMessage>"""
 
-    soundFile: list[CreateCallFlowCallFlowVoicemailVoicemailMessageSoundFile] | CreateCallFlowCallFlowVoicemailVoicemailMessageSoundFile
+    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
 
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowVoicemailCompletedMessageSoundFile = TypedDict('CreateCallFlowCallFlowVoicemailCompletedMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowVoicemailCompletedMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
 
 class CreateCallFlowCallFlowVoicemailCompletedMessage(TypedDict, total=False):
     """<completedMessage>"""
 
-    soundFile: list[CreateCallFlowCallFlowVoicemailCompletedMessageSoundFile] | CreateCallFlowCallFlowVoicemailCompletedMessageSoundFile
+    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
 
 
 # <voicemail>; required: @id, @label, @from, @subject, @silence, @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage
@@ -135,14 +128,13 @@ CreateCallFlowCallFlowHttpRequest = TypedDict('CreateCallFlowCallFlowHttpRequest
 # <timeEvent>; required: @action, @timeTemplateLabel
 CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent = TypedDict('CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent', {'@action': Literal['onMatchTime'], '@timeTemplateLabel': str}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = TypedDict('CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
 
 class CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage(TypedDict, total=False):
     """<failureMessage>"""
 
-    soundFile: list[CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile] | CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile
+    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
 
 
 # <failure>
@@ -175,163 +167,80 @@ CreateCallFlowCallFlowEvaluate = TypedDict('CreateCallFlowCallFlowEvaluate', {'@
 # <callFlow>; required: @name
 CreateCallFlowCallFlow = TypedDict('CreateCallFlowCallFlow', {'@name': str, '@notes': str, 'play': list[CreateCallFlowCallFlowPlay] | CreateCallFlowCallFlowPlay, 'call': list[CreateCallFlowCallFlowCall] | CreateCallFlowCallFlowCall, 'messageKeypress': list[CreateCallFlowCallFlowMessageKeypress] | CreateCallFlowCallFlowMessageKeypress, 'sendSms': list[CreateCallFlowCallFlowSendSms] | CreateCallFlowCallFlowSendSms, 'voicemail': list[CreateCallFlowCallFlowVoicemail] | CreateCallFlowCallFlowVoicemail, 'httpRequest': list[CreateCallFlowCallFlowHttpRequest] | CreateCallFlowCallFlowHttpRequest, 'timeBased': list[CreateCallFlowCallFlowTimeBased] | CreateCallFlowCallFlowTimeBased, 'evaluate': list[CreateCallFlowCallFlowEvaluate] | CreateCallFlowCallFlowEvaluate}, total=False)
 
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowPlaySoundFile = TypedDict('UpdateCallFlowCallFlowPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateCallFlowCallFlowPlaySoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-# <play>; required: @id, @label
-UpdateCallFlowCallFlowPlay = TypedDict('UpdateCallFlowCallFlowPlay', {'@id': str, '@label': str, 'soundFile': list[UpdateCallFlowCallFlowPlaySoundFile] | UpdateCallFlowCallFlowPlaySoundFile}, total=False)
+UpdateCallFlowCallFlowPlay = CreateCallFlowCallFlowPlay
 
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowCallCallerMessageSoundFile = TypedDict('UpdateCallFlowCallFlowCallCallerMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateCallFlowCallFlowCallCallerMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
+UpdateCallFlowCallFlowCallCallerMessage = CreateCallFlowCallFlowCallCallerMessage
 
-class UpdateCallFlowCallFlowCallCallerMessage(TypedDict, total=False):
-    """<callerMessage>"""
+UpdateCallFlowCallFlowCallCalledMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-    soundFile: list[UpdateCallFlowCallFlowCallCallerMessageSoundFile] | UpdateCallFlowCallFlowCallCallerMessageSoundFile
+UpdateCallFlowCallFlowCallCalledMessage = CreateCallFlowCallFlowCallCalledMessage
 
+UpdateCallFlowCallFlowCallEventHandlersCallEvent = CreateCallFlowCallFlowCallEventHandlersCallEvent
 
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowCallCalledMessageSoundFile = TypedDict('UpdateCallFlowCallFlowCallCalledMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateCallFlowCallFlowCallEventHandlers = CreateCallFlowCallFlowCallEventHandlers
 
+UpdateCallFlowCallFlowCall = CreateCallFlowCallFlowCall
 
-class UpdateCallFlowCallFlowCallCalledMessage(TypedDict, total=False):
-    """<calledMessage>"""
+UpdateCallFlowCallFlowMessageKeypressPlaySoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-    soundFile: list[UpdateCallFlowCallFlowCallCalledMessageSoundFile] | UpdateCallFlowCallFlowCallCalledMessageSoundFile
+UpdateCallFlowCallFlowMessageKeypressPlay = CreateCallFlowCallFlowPlay
 
+UpdateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent = CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent
 
-# <callEvent>
-UpdateCallFlowCallFlowCallEventHandlersCallEvent = TypedDict('UpdateCallFlowCallFlowCallEventHandlersCallEvent', {'@action': Literal['onMatchResult'], '@result': str}, total=False)
+UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
+UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
 
-class UpdateCallFlowCallFlowCallEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
+UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages = CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages
 
-    callEvent: list[UpdateCallFlowCallFlowCallEventHandlersCallEvent] | UpdateCallFlowCallFlowCallEventHandlersCallEvent
-    failure: str
+UpdateCallFlowCallFlowMessageKeypressEventHandlersFailure = CreateCallFlowCallFlowMessageKeypressEventHandlersFailure
 
+UpdateCallFlowCallFlowMessageKeypressEventHandlers = CreateCallFlowCallFlowMessageKeypressEventHandlers
 
-# <call>; required: @id, @label
-UpdateCallFlowCallFlowCall = TypedDict('UpdateCallFlowCallFlowCall', {'@id': str, '@label': str, '@record': Literal['true', 'false'], '@recordingLabel': str, '@recordCallNotificationLabel': str, '@sendCallAlert': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@timeout': int | str, '@callAlertFromName': str, '@callAlertEmailTemplateName': str, 'callerMessage': UpdateCallFlowCallFlowCallCallerMessage, 'calledMessage': UpdateCallFlowCallFlowCallCalledMessage, 'eventHandlers': UpdateCallFlowCallFlowCallEventHandlers}, total=False)
+UpdateCallFlowCallFlowMessageKeypress = CreateCallFlowCallFlowMessageKeypress
 
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowMessageKeypressPlaySoundFile = TypedDict('UpdateCallFlowCallFlowMessageKeypressPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateCallFlowCallFlowSendSms = CreateCallFlowCallFlowSendSms
 
-# <play>; required: @id, @label
-UpdateCallFlowCallFlowMessageKeypressPlay = TypedDict('UpdateCallFlowCallFlowMessageKeypressPlay', {'@id': str, '@label': str, 'soundFile': list[UpdateCallFlowCallFlowMessageKeypressPlaySoundFile] | UpdateCallFlowCallFlowMessageKeypressPlaySoundFile}, total=False)
+UpdateCallFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-# <keyEvent>
-UpdateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent = TypedDict('UpdateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent', {'@action': Literal['onMatchKeypressSequence'], '@keypressSequence': str}, total=False)
+UpdateCallFlowCallFlowVoicemailVoicemailMessage = CreateCallFlowCallFlowVoicemailVoicemailMessage
 
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = TypedDict('UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateCallFlowCallFlowVoicemailCompletedMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-# <keypressFailureMessage>
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile] | UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile}, total=False)
+UpdateCallFlowCallFlowVoicemailCompletedMessage = CreateCallFlowCallFlowVoicemailCompletedMessage
 
+UpdateCallFlowCallFlowVoicemail = CreateCallFlowCallFlowVoicemail
 
-class UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages>"""
+UpdateCallFlowCallFlowHttpRequestParamsParam = CreateCallFlowCallFlowHttpRequestParamsParam
 
-    keypressFailureMessage: list[UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage] | UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
+UpdateCallFlowCallFlowHttpRequestParams = CreateCallFlowCallFlowHttpRequestParams
 
+UpdateCallFlowCallFlowHttpRequest = CreateCallFlowCallFlowHttpRequest
 
-# <failure>
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailure = TypedDict('UpdateCallFlowCallFlowMessageKeypressEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'keypressFailureMessages': UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages}, total=False)
+UpdateCallFlowCallFlowTimeBasedEventHandlersTimeEvent = CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent
 
+UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
 
-class UpdateCallFlowCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
+UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage = CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage
 
-    keyEvent: list[UpdateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent] | UpdateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent
-    failure: UpdateCallFlowCallFlowMessageKeypressEventHandlersFailure
+UpdateCallFlowCallFlowTimeBasedEventHandlersFailure = CreateCallFlowCallFlowTimeBasedEventHandlersFailure
 
+UpdateCallFlowCallFlowTimeBasedEventHandlers = CreateCallFlowCallFlowTimeBasedEventHandlers
 
-# <messageKeypress>; required: @id, @label
-UpdateCallFlowCallFlowMessageKeypress = TypedDict('UpdateCallFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[UpdateCallFlowCallFlowMessageKeypressPlay] | UpdateCallFlowCallFlowMessageKeypressPlay, 'eventHandlers': UpdateCallFlowCallFlowMessageKeypressEventHandlers}, total=False)
+UpdateCallFlowCallFlowTimeBased = CreateCallFlowCallFlowTimeBased
 
-# <sendSms>; required: @id, @label, @from, @destinationPhoneNumber, @destinationContactId, @destinationContactName
-UpdateCallFlowCallFlowSendSms = TypedDict('UpdateCallFlowCallFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
+UpdateCallFlowCallFlowEvaluateEventHandlersMatchEvent = CreateCallFlowCallFlowEvaluateEventHandlersMatchEvent
 
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowVoicemailVoicemailMessageSoundFile = TypedDict('UpdateCallFlowCallFlowVoicemailVoicemailMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateCallFlowCallFlowEvaluateEventHandlers = CreateCallFlowCallFlowEvaluateEventHandlers
 
-
-class UpdateCallFlowCallFlowVoicemailVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage>"""
-
-    soundFile: list[UpdateCallFlowCallFlowVoicemailVoicemailMessageSoundFile] | UpdateCallFlowCallFlowVoicemailVoicemailMessageSoundFile
-
-
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowVoicemailCompletedMessageSoundFile = TypedDict('UpdateCallFlowCallFlowVoicemailCompletedMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
-
-
-class UpdateCallFlowCallFlowVoicemailCompletedMessage(TypedDict, total=False):
-    """<completedMessage>"""
-
-    soundFile: list[UpdateCallFlowCallFlowVoicemailCompletedMessageSoundFile] | UpdateCallFlowCallFlowVoicemailCompletedMessageSoundFile
-
-
-# <voicemail>; required: @id, @label, @from, @subject, @silence, @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage
-UpdateCallFlowCallFlowVoicemail = TypedDict('UpdateCallFlowCallFlowVoicemail', {'@id': str, '@label': str, '@from': str, '@fromName': str, '@subject': str, '@silence': int | str, '@maxDuration': int | str, '@templateName': str, '@destinationEmailAddress': str, '@destinationContactId': str, 'voicemailMessage': UpdateCallFlowCallFlowVoicemailVoicemailMessage, 'completedMessage': UpdateCallFlowCallFlowVoicemailCompletedMessage}, total=False)
-
-# <param>; required: @name, @value
-UpdateCallFlowCallFlowHttpRequestParamsParam = TypedDict('UpdateCallFlowCallFlowHttpRequestParamsParam', {'@name': str, '@value': str}, total=False)
-
-
-class UpdateCallFlowCallFlowHttpRequestParams(TypedDict, total=False):
-    """<params>"""
-
-    param: list[UpdateCallFlowCallFlowHttpRequestParamsParam] | UpdateCallFlowCallFlowHttpRequestParamsParam
-
-
-# <httpRequest>; required: @id, @label, @url, @requestMethod, params
-UpdateCallFlowCallFlowHttpRequest = TypedDict('UpdateCallFlowCallFlowHttpRequest', {'@id': str, '@label': str, '@url': str, '@requestMethod': Literal['POST', 'GET'], 'params': UpdateCallFlowCallFlowHttpRequestParams}, total=False)
-
-# <timeEvent>; required: @action, @timeTemplateLabel
-UpdateCallFlowCallFlowTimeBasedEventHandlersTimeEvent = TypedDict('UpdateCallFlowCallFlowTimeBasedEventHandlersTimeEvent', {'@action': Literal['onMatchTime'], '@timeTemplateLabel': str}, total=False)
-
-# <soundFile>; required: @soundLabel
-UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = TypedDict('UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
-
-
-class UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage(TypedDict, total=False):
-    """<failureMessage>"""
-
-    soundFile: list[UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile] | UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile
-
-
-# <failure>
-UpdateCallFlowCallFlowTimeBasedEventHandlersFailure = TypedDict('UpdateCallFlowCallFlowTimeBasedEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'failureMessage': UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage}, total=False)
-
-
-class UpdateCallFlowCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    timeEvent: list[UpdateCallFlowCallFlowTimeBasedEventHandlersTimeEvent] | UpdateCallFlowCallFlowTimeBasedEventHandlersTimeEvent
-    failure: UpdateCallFlowCallFlowTimeBasedEventHandlersFailure
-
-
-# <timeBased>; required: @id, @label
-UpdateCallFlowCallFlowTimeBased = TypedDict('UpdateCallFlowCallFlowTimeBased', {'@id': str, '@label': str, 'eventHandlers': UpdateCallFlowCallFlowTimeBasedEventHandlers}, total=False)
-
-# <matchEvent>
-UpdateCallFlowCallFlowEvaluateEventHandlersMatchEvent = TypedDict('UpdateCallFlowCallFlowEvaluateEventHandlersMatchEvent', {'@action': str, '@rightExprValue': str, '@operator': str}, total=False)
-
-
-class UpdateCallFlowCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    matchEvent: list[UpdateCallFlowCallFlowEvaluateEventHandlersMatchEvent] | UpdateCallFlowCallFlowEvaluateEventHandlersMatchEvent
-
-
-# <evaluate>
-UpdateCallFlowCallFlowEvaluate = TypedDict('UpdateCallFlowCallFlowEvaluate', {'@id': str, '@label': str, '@leftExprValue': str, 'eventHandlers': UpdateCallFlowCallFlowEvaluateEventHandlers}, total=False)
+UpdateCallFlowCallFlowEvaluate = CreateCallFlowCallFlowEvaluate
 
 # <callFlow>; required: @name
-UpdateCallFlowCallFlow = TypedDict('UpdateCallFlowCallFlow', {'@name': str, '@newName': str, '@notes': str, 'play': list[UpdateCallFlowCallFlowPlay] | UpdateCallFlowCallFlowPlay, 'call': list[UpdateCallFlowCallFlowCall] | UpdateCallFlowCallFlowCall, 'messageKeypress': list[UpdateCallFlowCallFlowMessageKeypress] | UpdateCallFlowCallFlowMessageKeypress, 'sendSms': list[UpdateCallFlowCallFlowSendSms] | UpdateCallFlowCallFlowSendSms, 'voicemail': list[UpdateCallFlowCallFlowVoicemail] | UpdateCallFlowCallFlowVoicemail, 'httpRequest': list[UpdateCallFlowCallFlowHttpRequest] | UpdateCallFlowCallFlowHttpRequest, 'timeBased': list[UpdateCallFlowCallFlowTimeBased] | UpdateCallFlowCallFlowTimeBased, 'evaluate': list[UpdateCallFlowCallFlowEvaluate] | UpdateCallFlowCallFlowEvaluate}, total=False)
+UpdateCallFlowCallFlow = TypedDict('UpdateCallFlowCallFlow', {'@name': str, '@newName': str, '@notes': str, 'play': list[CreateCallFlowCallFlowPlay] | CreateCallFlowCallFlowPlay, 'call': list[CreateCallFlowCallFlowCall] | CreateCallFlowCallFlowCall, 'messageKeypress': list[CreateCallFlowCallFlowMessageKeypress] | CreateCallFlowCallFlowMessageKeypress, 'sendSms': list[CreateCallFlowCallFlowSendSms] | CreateCallFlowCallFlowSendSms, 'voicemail': list[CreateCallFlowCallFlowVoicemail] | CreateCallFlowCallFlowVoicemail, 'httpRequest': list[CreateCallFlowCallFlowHttpRequest] | CreateCallFlowCallFlowHttpRequest, 'timeBased': list[CreateCallFlowCallFlowTimeBased] | CreateCallFlowCallFlowTimeBased, 'evaluate': list[CreateCallFlowCallFlowEvaluate] | CreateCallFlowCallFlowEvaluate}, total=False)
 
 
 class CallFlowInterface:

@@ -21,24 +21,22 @@ CreateFlowCallFlowPlaySoundFile = TypedDict('CreateFlowCallFlowPlaySoundFile', {
 # <play>; required: @id, @label
 CreateFlowCallFlowPlay = TypedDict('CreateFlowCallFlowPlay', {'@id': str, '@label': str, 'soundFile': list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowCallCallerMessageSoundFile = TypedDict('CreateFlowCallFlowCallCallerMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowCallCallerMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
 
 class CreateFlowCallFlowCallCallerMessage(TypedDict, total=False):
     """<callerMessage>"""
 
-    soundFile: list[CreateFlowCallFlowCallCallerMessageSoundFile] | CreateFlowCallFlowCallCallerMessageSoundFile
+    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
 
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowCallCalledMessageSoundFile = TypedDict('CreateFlowCallFlowCallCalledMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowCallCalledMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
 
 class CreateFlowCallFlowCallCalledMessage(TypedDict, total=False):
     """<calledMessage>"""
 
-    soundFile: list[CreateFlowCallFlowCallCalledMessageSoundFile] | CreateFlowCallFlowCallCalledMessageSoundFile
+    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
 
 
 # <callEvent>
@@ -55,20 +53,17 @@ class CreateFlowCallFlowCallEventHandlers(TypedDict, total=False):
 # <call>; required: @id, @label
 CreateFlowCallFlowCall = TypedDict('CreateFlowCallFlowCall', {'@id': str, '@label': str, '@record': Literal['true', 'false'], '@recordingLabel': str, '@recordCallNotificationLabel': str, '@sendCallAlert': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@timeout': int | str, '@callAlertFromName': str, '@callAlertEmailTemplateName': str, 'callerMessage': CreateFlowCallFlowCallCallerMessage, 'calledMessage': CreateFlowCallFlowCallCalledMessage, 'eventHandlers': CreateFlowCallFlowCallEventHandlers}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowMessageKeypressPlaySoundFile = TypedDict('CreateFlowCallFlowMessageKeypressPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowMessageKeypressPlaySoundFile = CreateFlowCallFlowPlaySoundFile
 
-# <play>; required: @id, @label
-CreateFlowCallFlowMessageKeypressPlay = TypedDict('CreateFlowCallFlowMessageKeypressPlay', {'@id': str, '@label': str, 'soundFile': list[CreateFlowCallFlowMessageKeypressPlaySoundFile] | CreateFlowCallFlowMessageKeypressPlaySoundFile}, total=False)
+CreateFlowCallFlowMessageKeypressPlay = CreateFlowCallFlowPlay
 
 # <keyEvent>
 CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent', {'@action': Literal['onMatchKeypressSequence'], '@keypressSequence': str}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
 # <keypressFailureMessage>
-CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile] | CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile}, total=False)
+CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile}, total=False)
 
 
 class CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages(TypedDict, total=False):
@@ -89,29 +84,27 @@ class CreateFlowCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
 
 
 # <messageKeypress>; required: @id, @label
-CreateFlowCallFlowMessageKeypress = TypedDict('CreateFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[CreateFlowCallFlowMessageKeypressPlay] | CreateFlowCallFlowMessageKeypressPlay, 'eventHandlers': CreateFlowCallFlowMessageKeypressEventHandlers}, total=False)
+CreateFlowCallFlowMessageKeypress = TypedDict('CreateFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[CreateFlowCallFlowPlay] | CreateFlowCallFlowPlay, 'eventHandlers': CreateFlowCallFlowMessageKeypressEventHandlers}, total=False)
 
 # <sendSms>; required: @id, @label, @from, @destinationPhoneNumber, @destinationContactId, @destinationContactName
 CreateFlowCallFlowSendSms = TypedDict('CreateFlowCallFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowVoicemailVoicemailMessageSoundFile = TypedDict('CreateFlowCallFlowVoicemailVoicemailMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
 
 class CreateFlowCallFlowVoicemailVoicemailMessage(TypedDict, total=False):
     """<voicemailMessage>"""
 
-    soundFile: list[CreateFlowCallFlowVoicemailVoicemailMessageSoundFile] | CreateFlowCallFlowVoicemailVoicemailMessageSoundFile
+    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
 
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowVoicemailCompletedMessageSoundFile = TypedDict('CreateFlowCallFlowVoicemailCompletedMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowVoicemailCompletedMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
 
 class CreateFlowCallFlowVoicemailCompletedMessage(TypedDict, total=False):
     """<completedMessage>"""
 
-    soundFile: list[CreateFlowCallFlowVoicemailCompletedMessageSoundFile] | CreateFlowCallFlowVoicemailCompletedMessageSoundFile
+    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
 
 
 # <voicemail>; required: @id, @label, @from, @subject, @silence, @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage
@@ -133,14 +126,13 @@ CreateFlowCallFlowHttpRequest = TypedDict('CreateFlowCallFlowHttpRequest', {'@id
 # <timeEvent>; required: @action, @timeTemplateLabel
 CreateFlowCallFlowTimeBasedEventHandlersTimeEvent = TypedDict('CreateFlowCallFlowTimeBasedEventHandlersTimeEvent', {'@action': Literal['onMatchTime'], '@timeTemplateLabel': str}, total=False)
 
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = TypedDict('CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
 
 class CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage(TypedDict, total=False):
     """<failureMessage>"""
 
-    soundFile: list[CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile] | CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile
+    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
 
 
 # <failure>
@@ -176,21 +168,14 @@ CreateFlowCallFlow = TypedDict('CreateFlowCallFlow', {'@name': str, '@notes': st
 # <sendSms>; required: @id, @label, @from
 CreateFlowSmsFlowSendSms = TypedDict('CreateFlowSmsFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@smsTemplateName': str, '@destinationContactId': str, '@destinationPhoneNumber': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
 
-# <param>; required: @name, @value
-CreateFlowSmsFlowHttpRequestParamsParam = TypedDict('CreateFlowSmsFlowHttpRequestParamsParam', {'@name': str, '@value': str}, total=False)
+CreateFlowSmsFlowHttpRequestParamsParam = CreateFlowCallFlowHttpRequestParamsParam
 
+CreateFlowSmsFlowHttpRequestParams = CreateFlowCallFlowHttpRequestParams
 
-class CreateFlowSmsFlowHttpRequestParams(TypedDict, total=False):
-    """<params>"""
-
-    param: list[CreateFlowSmsFlowHttpRequestParamsParam] | CreateFlowSmsFlowHttpRequestParamsParam
-
-
-# <httpRequest>; required: @id, @label, @url, @requestMethod, params
-CreateFlowSmsFlowHttpRequest = TypedDict('CreateFlowSmsFlowHttpRequest', {'@id': str, '@label': str, '@url': str, '@requestMethod': Literal['POST', 'GET'], 'params': CreateFlowSmsFlowHttpRequestParams}, total=False)
+CreateFlowSmsFlowHttpRequest = CreateFlowCallFlowHttpRequest
 
 # <smsFlow>; required: @name
-CreateFlowSmsFlow = TypedDict('CreateFlowSmsFlow', {'@name': str, '@notes': str, 'sendSms': list[CreateFlowSmsFlowSendSms] | CreateFlowSmsFlowSendSms, 'httpRequest': list[CreateFlowSmsFlowHttpRequest] | CreateFlowSmsFlowHttpRequest}, total=False)
+CreateFlowSmsFlow = TypedDict('CreateFlowSmsFlow', {'@name': str, '@notes': str, 'sendSms': list[CreateFlowSmsFlowSendSms] | CreateFlowSmsFlowSendSms, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest}, total=False)
 
 # <sendEmail>
 CreateFlowEmailFlowSendEmail = TypedDict('CreateFlowEmailFlowSendEmail', {'@id': str, '@label': str, '@from': str, '@destinationEmailAddress': str, '@destinationContactId': str}, total=False)
@@ -198,188 +183,96 @@ CreateFlowEmailFlowSendEmail = TypedDict('CreateFlowEmailFlowSendEmail', {'@id':
 # <emailFlow>; required: @name
 CreateFlowEmailFlow = TypedDict('CreateFlowEmailFlow', {'@name': str, '@notes': str, 'sendEmail': list[CreateFlowEmailFlowSendEmail] | CreateFlowEmailFlowSendEmail}, total=False)
 
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowPlaySoundFile = TypedDict('UpdateFlowCallFlowPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateFlowCallFlowPlaySoundFile = CreateFlowCallFlowPlaySoundFile
 
-# <play>; required: @id, @label
-UpdateFlowCallFlowPlay = TypedDict('UpdateFlowCallFlowPlay', {'@id': str, '@label': str, 'soundFile': list[UpdateFlowCallFlowPlaySoundFile] | UpdateFlowCallFlowPlaySoundFile}, total=False)
+UpdateFlowCallFlowPlay = CreateFlowCallFlowPlay
 
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowCallCallerMessageSoundFile = TypedDict('UpdateFlowCallFlowCallCallerMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateFlowCallFlowCallCallerMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
+UpdateFlowCallFlowCallCallerMessage = CreateFlowCallFlowCallCallerMessage
 
-class UpdateFlowCallFlowCallCallerMessage(TypedDict, total=False):
-    """<callerMessage>"""
+UpdateFlowCallFlowCallCalledMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
-    soundFile: list[UpdateFlowCallFlowCallCallerMessageSoundFile] | UpdateFlowCallFlowCallCallerMessageSoundFile
+UpdateFlowCallFlowCallCalledMessage = CreateFlowCallFlowCallCalledMessage
 
+UpdateFlowCallFlowCallEventHandlersCallEvent = CreateFlowCallFlowCallEventHandlersCallEvent
 
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowCallCalledMessageSoundFile = TypedDict('UpdateFlowCallFlowCallCalledMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateFlowCallFlowCallEventHandlers = CreateFlowCallFlowCallEventHandlers
 
+UpdateFlowCallFlowCall = CreateFlowCallFlowCall
 
-class UpdateFlowCallFlowCallCalledMessage(TypedDict, total=False):
-    """<calledMessage>"""
+UpdateFlowCallFlowMessageKeypressPlaySoundFile = CreateFlowCallFlowPlaySoundFile
 
-    soundFile: list[UpdateFlowCallFlowCallCalledMessageSoundFile] | UpdateFlowCallFlowCallCalledMessageSoundFile
+UpdateFlowCallFlowMessageKeypressPlay = CreateFlowCallFlowPlay
 
+UpdateFlowCallFlowMessageKeypressEventHandlersKeyEvent = CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent
 
-# <callEvent>
-UpdateFlowCallFlowCallEventHandlersCallEvent = TypedDict('UpdateFlowCallFlowCallEventHandlersCallEvent', {'@action': Literal['onMatchResult'], '@result': str}, total=False)
+UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
+UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
 
-class UpdateFlowCallFlowCallEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
+UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages = CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages
 
-    callEvent: list[UpdateFlowCallFlowCallEventHandlersCallEvent] | UpdateFlowCallFlowCallEventHandlersCallEvent
-    failure: str
+UpdateFlowCallFlowMessageKeypressEventHandlersFailure = CreateFlowCallFlowMessageKeypressEventHandlersFailure
 
+UpdateFlowCallFlowMessageKeypressEventHandlers = CreateFlowCallFlowMessageKeypressEventHandlers
 
-# <call>; required: @id, @label
-UpdateFlowCallFlowCall = TypedDict('UpdateFlowCallFlowCall', {'@id': str, '@label': str, '@record': Literal['true', 'false'], '@recordingLabel': str, '@recordCallNotificationLabel': str, '@sendCallAlert': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@timeout': int | str, '@callAlertFromName': str, '@callAlertEmailTemplateName': str, 'callerMessage': UpdateFlowCallFlowCallCallerMessage, 'calledMessage': UpdateFlowCallFlowCallCalledMessage, 'eventHandlers': UpdateFlowCallFlowCallEventHandlers}, total=False)
+UpdateFlowCallFlowMessageKeypress = CreateFlowCallFlowMessageKeypress
 
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowMessageKeypressPlaySoundFile = TypedDict('UpdateFlowCallFlowMessageKeypressPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateFlowCallFlowSendSms = CreateFlowCallFlowSendSms
 
-# <play>; required: @id, @label
-UpdateFlowCallFlowMessageKeypressPlay = TypedDict('UpdateFlowCallFlowMessageKeypressPlay', {'@id': str, '@label': str, 'soundFile': list[UpdateFlowCallFlowMessageKeypressPlaySoundFile] | UpdateFlowCallFlowMessageKeypressPlaySoundFile}, total=False)
+UpdateFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
-# <keyEvent>
-UpdateFlowCallFlowMessageKeypressEventHandlersKeyEvent = TypedDict('UpdateFlowCallFlowMessageKeypressEventHandlersKeyEvent', {'@action': Literal['onMatchKeypressSequence'], '@keypressSequence': str}, total=False)
+UpdateFlowCallFlowVoicemailVoicemailMessage = CreateFlowCallFlowVoicemailVoicemailMessage
 
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = TypedDict('UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateFlowCallFlowVoicemailCompletedMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
-# <keypressFailureMessage>
-UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile] | UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile}, total=False)
+UpdateFlowCallFlowVoicemailCompletedMessage = CreateFlowCallFlowVoicemailCompletedMessage
 
+UpdateFlowCallFlowVoicemail = CreateFlowCallFlowVoicemail
 
-class UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages>"""
+UpdateFlowCallFlowHttpRequestParamsParam = CreateFlowCallFlowHttpRequestParamsParam
 
-    keypressFailureMessage: list[UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage] | UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
+UpdateFlowCallFlowHttpRequestParams = CreateFlowCallFlowHttpRequestParams
 
+UpdateFlowCallFlowHttpRequest = CreateFlowCallFlowHttpRequest
 
-# <failure>
-UpdateFlowCallFlowMessageKeypressEventHandlersFailure = TypedDict('UpdateFlowCallFlowMessageKeypressEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'keypressFailureMessages': UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages}, total=False)
+UpdateFlowCallFlowTimeBasedEventHandlersTimeEvent = CreateFlowCallFlowTimeBasedEventHandlersTimeEvent
 
+UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
 
-class UpdateFlowCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
+UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage = CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage
 
-    keyEvent: list[UpdateFlowCallFlowMessageKeypressEventHandlersKeyEvent] | UpdateFlowCallFlowMessageKeypressEventHandlersKeyEvent
-    failure: UpdateFlowCallFlowMessageKeypressEventHandlersFailure
+UpdateFlowCallFlowTimeBasedEventHandlersFailure = CreateFlowCallFlowTimeBasedEventHandlersFailure
 
+UpdateFlowCallFlowTimeBasedEventHandlers = CreateFlowCallFlowTimeBasedEventHandlers
 
-# <messageKeypress>; required: @id, @label
-UpdateFlowCallFlowMessageKeypress = TypedDict('UpdateFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[UpdateFlowCallFlowMessageKeypressPlay] | UpdateFlowCallFlowMessageKeypressPlay, 'eventHandlers': UpdateFlowCallFlowMessageKeypressEventHandlers}, total=False)
+UpdateFlowCallFlowTimeBased = CreateFlowCallFlowTimeBased
 
-# <sendSms>; required: @id, @label, @from, @destinationPhoneNumber, @destinationContactId, @destinationContactName
-UpdateFlowCallFlowSendSms = TypedDict('UpdateFlowCallFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
+UpdateFlowCallFlowEvaluateEventHandlersMatchEvent = CreateFlowCallFlowEvaluateEventHandlersMatchEvent
 
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowVoicemailVoicemailMessageSoundFile = TypedDict('UpdateFlowCallFlowVoicemailVoicemailMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
+UpdateFlowCallFlowEvaluateEventHandlers = CreateFlowCallFlowEvaluateEventHandlers
 
-
-class UpdateFlowCallFlowVoicemailVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage>"""
-
-    soundFile: list[UpdateFlowCallFlowVoicemailVoicemailMessageSoundFile] | UpdateFlowCallFlowVoicemailVoicemailMessageSoundFile
-
-
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowVoicemailCompletedMessageSoundFile = TypedDict('UpdateFlowCallFlowVoicemailCompletedMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
-
-
-class UpdateFlowCallFlowVoicemailCompletedMessage(TypedDict, total=False):
-    """<completedMessage>"""
-
-    soundFile: list[UpdateFlowCallFlowVoicemailCompletedMessageSoundFile] | UpdateFlowCallFlowVoicemailCompletedMessageSoundFile
-
-
-# <voicemail>; required: @id, @label, @from, @subject, @silence, @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage
-UpdateFlowCallFlowVoicemail = TypedDict('UpdateFlowCallFlowVoicemail', {'@id': str, '@label': str, '@from': str, '@fromName': str, '@subject': str, '@silence': int | str, '@maxDuration': int | str, '@templateName': str, '@destinationEmailAddress': str, '@destinationContactId': str, 'voicemailMessage': UpdateFlowCallFlowVoicemailVoicemailMessage, 'completedMessage': UpdateFlowCallFlowVoicemailCompletedMessage}, total=False)
-
-# <param>; required: @name, @value
-UpdateFlowCallFlowHttpRequestParamsParam = TypedDict('UpdateFlowCallFlowHttpRequestParamsParam', {'@name': str, '@value': str}, total=False)
-
-
-class UpdateFlowCallFlowHttpRequestParams(TypedDict, total=False):
-    """<params>"""
-
-    param: list[UpdateFlowCallFlowHttpRequestParamsParam] | UpdateFlowCallFlowHttpRequestParamsParam
-
-
-# <httpRequest>; required: @id, @label, @url, @requestMethod, params
-UpdateFlowCallFlowHttpRequest = TypedDict('UpdateFlowCallFlowHttpRequest', {'@id': str, '@label': str, '@url': str, '@requestMethod': Literal['POST', 'GET'], 'params': UpdateFlowCallFlowHttpRequestParams}, total=False)
-
-# <timeEvent>; required: @action, @timeTemplateLabel
-UpdateFlowCallFlowTimeBasedEventHandlersTimeEvent = TypedDict('UpdateFlowCallFlowTimeBasedEventHandlersTimeEvent', {'@action': Literal['onMatchTime'], '@timeTemplateLabel': str}, total=False)
-
-# <soundFile>; required: @soundLabel
-UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = TypedDict('UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
-
-
-class UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage(TypedDict, total=False):
-    """<failureMessage>"""
-
-    soundFile: list[UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile] | UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile
-
-
-# <failure>
-UpdateFlowCallFlowTimeBasedEventHandlersFailure = TypedDict('UpdateFlowCallFlowTimeBasedEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'failureMessage': UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage}, total=False)
-
-
-class UpdateFlowCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    timeEvent: list[UpdateFlowCallFlowTimeBasedEventHandlersTimeEvent] | UpdateFlowCallFlowTimeBasedEventHandlersTimeEvent
-    failure: UpdateFlowCallFlowTimeBasedEventHandlersFailure
-
-
-# <timeBased>; required: @id, @label
-UpdateFlowCallFlowTimeBased = TypedDict('UpdateFlowCallFlowTimeBased', {'@id': str, '@label': str, 'eventHandlers': UpdateFlowCallFlowTimeBasedEventHandlers}, total=False)
-
-# <matchEvent>
-UpdateFlowCallFlowEvaluateEventHandlersMatchEvent = TypedDict('UpdateFlowCallFlowEvaluateEventHandlersMatchEvent', {'@action': str, '@rightExprValue': str, '@operator': str}, total=False)
-
-
-class UpdateFlowCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    matchEvent: list[UpdateFlowCallFlowEvaluateEventHandlersMatchEvent] | UpdateFlowCallFlowEvaluateEventHandlersMatchEvent
-
-
-# <evaluate>
-UpdateFlowCallFlowEvaluate = TypedDict('UpdateFlowCallFlowEvaluate', {'@id': str, '@label': str, '@leftExprValue': str, 'eventHandlers': UpdateFlowCallFlowEvaluateEventHandlers}, total=False)
+UpdateFlowCallFlowEvaluate = CreateFlowCallFlowEvaluate
 
 # <callFlow>; required: @name
-UpdateFlowCallFlow = TypedDict('UpdateFlowCallFlow', {'@name': str, '@newName': str, '@notes': str, 'play': list[UpdateFlowCallFlowPlay] | UpdateFlowCallFlowPlay, 'call': list[UpdateFlowCallFlowCall] | UpdateFlowCallFlowCall, 'messageKeypress': list[UpdateFlowCallFlowMessageKeypress] | UpdateFlowCallFlowMessageKeypress, 'sendSms': list[UpdateFlowCallFlowSendSms] | UpdateFlowCallFlowSendSms, 'voicemail': list[UpdateFlowCallFlowVoicemail] | UpdateFlowCallFlowVoicemail, 'httpRequest': list[UpdateFlowCallFlowHttpRequest] | UpdateFlowCallFlowHttpRequest, 'timeBased': list[UpdateFlowCallFlowTimeBased] | UpdateFlowCallFlowTimeBased, 'evaluate': list[UpdateFlowCallFlowEvaluate] | UpdateFlowCallFlowEvaluate}, total=False)
+UpdateFlowCallFlow = TypedDict('UpdateFlowCallFlow', {'@name': str, '@newName': str, '@notes': str, 'play': list[CreateFlowCallFlowPlay] | CreateFlowCallFlowPlay, 'call': list[CreateFlowCallFlowCall] | CreateFlowCallFlowCall, 'messageKeypress': list[CreateFlowCallFlowMessageKeypress] | CreateFlowCallFlowMessageKeypress, 'sendSms': list[CreateFlowCallFlowSendSms] | CreateFlowCallFlowSendSms, 'voicemail': list[CreateFlowCallFlowVoicemail] | CreateFlowCallFlowVoicemail, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest, 'timeBased': list[CreateFlowCallFlowTimeBased] | CreateFlowCallFlowTimeBased, 'evaluate': list[CreateFlowCallFlowEvaluate] | CreateFlowCallFlowEvaluate}, total=False)
 
-# <sendSms>; required: @id, @label, @from
-UpdateFlowSmsFlowSendSms = TypedDict('UpdateFlowSmsFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@smsTemplateName': str, '@destinationContactId': str, '@destinationPhoneNumber': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
+UpdateFlowSmsFlowSendSms = CreateFlowSmsFlowSendSms
 
-# <param>; required: @name, @value
-UpdateFlowSmsFlowHttpRequestParamsParam = TypedDict('UpdateFlowSmsFlowHttpRequestParamsParam', {'@name': str, '@value': str}, total=False)
+UpdateFlowSmsFlowHttpRequestParamsParam = CreateFlowCallFlowHttpRequestParamsParam
 
+UpdateFlowSmsFlowHttpRequestParams = CreateFlowCallFlowHttpRequestParams
 
-class UpdateFlowSmsFlowHttpRequestParams(TypedDict, total=False):
-    """<params>"""
-
-    param: list[UpdateFlowSmsFlowHttpRequestParamsParam] | UpdateFlowSmsFlowHttpRequestParamsParam
-
-
-# <httpRequest>; required: @id, @label, @url, @requestMethod, params
-UpdateFlowSmsFlowHttpRequest = TypedDict('UpdateFlowSmsFlowHttpRequest', {'@id': str, '@label': str, '@url': str, '@requestMethod': Literal['POST', 'GET'], 'params': UpdateFlowSmsFlowHttpRequestParams}, total=False)
+UpdateFlowSmsFlowHttpRequest = CreateFlowCallFlowHttpRequest
 
 # <smsFlow>; required: @name
-UpdateFlowSmsFlow = TypedDict('UpdateFlowSmsFlow', {'@name': str, '@newName': str, '@notes': str, 'sendSms': list[UpdateFlowSmsFlowSendSms] | UpdateFlowSmsFlowSendSms, 'httpRequest': list[UpdateFlowSmsFlowHttpRequest] | UpdateFlowSmsFlowHttpRequest}, total=False)
+UpdateFlowSmsFlow = TypedDict('UpdateFlowSmsFlow', {'@name': str, '@newName': str, '@notes': str, 'sendSms': list[CreateFlowSmsFlowSendSms] | CreateFlowSmsFlowSendSms, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest}, total=False)
 
-# <sendEmail>
-UpdateFlowEmailFlowSendEmail = TypedDict('UpdateFlowEmailFlowSendEmail', {'@id': str, '@label': str, '@from': str, '@destinationEmailAddress': str, '@destinationContactId': str}, total=False)
+UpdateFlowEmailFlowSendEmail = CreateFlowEmailFlowSendEmail
 
 # <emailFlow>; required: @name
-UpdateFlowEmailFlow = TypedDict('UpdateFlowEmailFlow', {'@name': str, '@newName': str, '@notes': str, 'sendEmail': list[UpdateFlowEmailFlowSendEmail] | UpdateFlowEmailFlowSendEmail}, total=False)
+UpdateFlowEmailFlow = TypedDict('UpdateFlowEmailFlow', {'@name': str, '@newName': str, '@notes': str, 'sendEmail': list[CreateFlowEmailFlowSendEmail] | CreateFlowEmailFlowSendEmail}, total=False)
 
 GetFlowsReqFieldsValue = Literal['tna', 'tno', 'tt', 'c', 'a']
 

@@ -64,16 +64,13 @@ class CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage(TypedDict, tota
     sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
-class CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage(TypedDict, total=False):
     """<called_message>"""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class CreateLinksFullNodeLinksLinkRulesVariableRule(TypedDict, total=False):
@@ -177,22 +174,15 @@ class AttachRuleTemplateToLinksLinkIds(TypedDict, total=False):
     link_id: list[str] | str
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
+AttachRuleTemplateToLinksRulesVariableRuleSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
-    sound_file: list[str] | str
-
-
-class AttachRuleTemplateToLinksRulesVariableRulePlaySoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRulePlaySoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRulePlay(TypedDict, total=False):
     """<play>"""
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRulePlaySoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRuleContact(TypedDict, total=False):
@@ -202,88 +192,57 @@ class AttachRuleTemplateToLinksRulesVariableRuleContact(TypedDict, total=False):
     phone_number: str
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleCallerMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
+AttachRuleTemplateToLinksRulesVariableRuleCallerMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRuleCallerMessage = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage
 
+AttachRuleTemplateToLinksRulesVariableRuleCalledMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
-class AttachRuleTemplateToLinksRulesVariableRuleCallerMessage(TypedDict, total=False):
-    """<caller_message>"""
+AttachRuleTemplateToLinksRulesVariableRuleCalledMessage = CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleCallerMessageSoundFiles
-
-
-class AttachRuleTemplateToLinksRulesVariableRuleCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
-
-
-class AttachRuleTemplateToLinksRulesVariableRuleCalledMessage(TypedDict, total=False):
-    """<called_message>"""
-
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleCalledMessageSoundFiles
-
-
-class AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessage(TypedDict, total=False):
     """<voicemail_message>"""
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessageSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleCompletedMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRuleCompletedMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRuleCompletedMessage(TypedDict, total=False):
     """<completed_message>"""
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleCompletedMessageSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleFailureMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRuleFailureMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRuleFailureMessage(TypedDict, total=False):
     """<failure_message>"""
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleFailureMessageSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessagesSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessagesSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessages(TypedDict, total=False):
     """<no_key_messages>"""
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessagesSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessagesSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessagesSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessages(TypedDict, total=False):
     """<unmatched_messages>"""
 
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessagesSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksRulesVariableRule(TypedDict, total=False):
@@ -292,11 +251,11 @@ class AttachRuleTemplateToLinksRulesVariableRule(TypedDict, total=False):
     rule_id: str
     rule_type: str
     rule_label: str
-    sound_files: AttachRuleTemplateToLinksRulesVariableRuleSoundFiles
+    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
     play: AttachRuleTemplateToLinksRulesVariableRulePlay
     contact: AttachRuleTemplateToLinksRulesVariableRuleContact
-    caller_message: AttachRuleTemplateToLinksRulesVariableRuleCallerMessage
-    called_message: AttachRuleTemplateToLinksRulesVariableRuleCalledMessage
+    caller_message: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage
+    called_message: CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage
     voicemail_message: AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessage
     completed_message: AttachRuleTemplateToLinksRulesVariableRuleCompletedMessage
     failure_message: AttachRuleTemplateToLinksRulesVariableRuleFailureMessage
@@ -312,23 +271,11 @@ class AttachRuleTemplateToLinksRulesVariable(TypedDict, total=False):
     rule: list[AttachRuleTemplateToLinksRulesVariableRule] | AttachRuleTemplateToLinksRulesVariableRule
 
 
-class RemoveRuleTemplateFromLinksLinkIds(TypedDict, total=False):
-    """<link_ids>; required: link_id"""
+RemoveRuleTemplateFromLinksLinkIds = AttachRuleTemplateToLinksLinkIds
 
-    link_id: list[str] | str
+AttachSMSTemplateToLinksLinkIds = AttachRuleTemplateToLinksLinkIds
 
-
-class AttachSMSTemplateToLinksLinkIds(TypedDict, total=False):
-    """<link_ids>; required: link_id"""
-
-    link_id: list[str] | str
-
-
-class AttachSMSTemplateToLinksRulesVariableRuleContact(TypedDict, total=False):
-    """<contact>"""
-
-    contact_id: str
-    phone_number: str
+AttachSMSTemplateToLinksRulesVariableRuleContact = AttachRuleTemplateToLinksRulesVariableRuleContact
 
 
 class AttachSMSTemplateToLinksRulesVariableRule(TypedDict, total=False):
@@ -337,7 +284,7 @@ class AttachSMSTemplateToLinksRulesVariableRule(TypedDict, total=False):
     rule_id: str
     rule_type: str
     rule_label: str
-    contact: AttachSMSTemplateToLinksRulesVariableRuleContact
+    contact: AttachRuleTemplateToLinksRulesVariableRuleContact
 
 
 class AttachSMSTemplateToLinksRulesVariable(TypedDict, total=False):
@@ -346,10 +293,7 @@ class AttachSMSTemplateToLinksRulesVariable(TypedDict, total=False):
     rule: list[AttachSMSTemplateToLinksRulesVariableRule] | AttachSMSTemplateToLinksRulesVariableRule
 
 
-class RemoveSMSTemplateFromLinksLinkIds(TypedDict, total=False):
-    """<link_ids>; required: link_id"""
-
-    link_id: list[str] | str
+RemoveSMSTemplateFromLinksLinkIds = AttachRuleTemplateToLinksLinkIds
 
 
 class AttachCategoryToLinkLink(TypedDict, total=False):
@@ -754,7 +698,7 @@ class LinksInterface:
     async def remove_rule_template_from_links(
         self,
         *,
-        link_ids: RemoveRuleTemplateFromLinksLinkIds,
+        link_ids: AttachRuleTemplateToLinksLinkIds,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
@@ -796,7 +740,7 @@ class LinksInterface:
         *,
         template_name: str,
         overwrite_existing: bool,
-        link_ids: AttachSMSTemplateToLinksLinkIds,
+        link_ids: AttachRuleTemplateToLinksLinkIds,
         rules_variable: AttachSMSTemplateToLinksRulesVariable | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -841,7 +785,7 @@ class LinksInterface:
     async def remove_sms_template_from_links(
         self,
         *,
-        link_ids: RemoveSMSTemplateFromLinksLinkIds,
+        link_ids: AttachRuleTemplateToLinksLinkIds,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:

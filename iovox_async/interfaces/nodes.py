@@ -50,16 +50,13 @@ class CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessage(TypedDict, total
     sound_files: CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
-class CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
-
-    sound_file: list[str] | str
+CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles = CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessage(TypedDict, total=False):
     """<called_message>"""
 
-    sound_files: CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles
+    sound_files: CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
 
 
 class CreateNodeFullNodeLinksLinkRulesVariableRule(TypedDict, total=False):

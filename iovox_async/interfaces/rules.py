@@ -51,13 +51,9 @@ class CreateTimeTemplatesTimeTemplate(TypedDict, total=False):
     time_frames: CreateTimeTemplatesTimeTemplateTimeFrames
 
 
-UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue = Literal['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN']
+UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue = CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue
 
-
-class UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays(TypedDict, total=False):
-    """<days>"""
-
-    day: list[UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue] | UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue
+UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays = CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays
 
 
 class UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrame(TypedDict, total=False):
@@ -68,7 +64,7 @@ class UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrame(TypedDict, total=False)
     recurrence: Literal['YEARLY', 'MONTHLY', 'NONE']
     time_from: str
     time_to: str
-    days: UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays
+    days: CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays
 
 
 class UpdateTimeTemplatesTimeTemplateTimeFrames(TypedDict, total=False):

@@ -24,10 +24,7 @@ class SetCallStatusVoxnumbers(TypedDict, total=False):
     voxnumber: list[int | str] | int | str
 
 
-class TransferVoxnumbersVoxnumbers(TypedDict, total=False):
-    """<voxnumbers>; required: voxnumber"""
-
-    voxnumber: list[int | str] | int | str
+TransferVoxnumbersVoxnumbers = SetCallStatusVoxnumbers
 
 
 class VoxnumbersInterface:
@@ -200,7 +197,7 @@ class VoxnumbersInterface:
         *,
         origin_partner_name: str,
         destination_partner_name: str,
-        voxnumbers: TransferVoxnumbersVoxnumbers,
+        voxnumbers: SetCallStatusVoxnumbers,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
