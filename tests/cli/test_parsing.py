@@ -47,9 +47,15 @@ def test_a_misspelt_key_option_is_never_echoed(
         (["emulator", "serve", "--days", "0"], "at least 1"),
         (["emulator", "serve", "--nodes", "x"], "not a whole number"),
         (["emulator", "serve", "--retry-after", "-3"], "at least 0"),
+        (["emulator", "serve", "--error-rate", "2"], "between 0 and 1"),
+        (["emulator", "serve", "--latency-ms", "20-5"], "latency"),
+        (["demo", "--drop-rate", "-0.5"], "between 0 and 1"),
+        (["demo", "--concurrency", "0"], "at least 1"),
+        (["emulator"], "required"),
+        ([], "required"),
     ],
 )
-def test_emulator_numbers_are_checked(
+def test_bad_arguments_are_one_line_with_status_2(
     arguments: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exited:

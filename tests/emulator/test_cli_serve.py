@@ -52,23 +52,6 @@ def test_serve_runs_answers_and_stops_on_ctrl_c() -> None:
                 process.wait()
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        ["emulator", "serve", "--error-rate", "2"],
-        ["emulator", "serve", "--latency-ms", "20-5"],
-        ["emulator"],
-        [],
-    ],
-)
-def test_bad_arguments_exit_with_status_2(
-    arguments: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(arguments)
-    assert exited.value.code == 2
-
-
 def test_bad_faults_json_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["emulator", "serve", "--faults", '{"default": {"error_rate": 5}}']) == 2
     assert "bad --faults" in capsys.readouterr().err
