@@ -270,9 +270,10 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
     summary = method.summary
     doc = ['        """' + summary.rstrip(".") + "."]
     doc.append("")
+    side_effects = " (has side effects: not retried once it may have been sent)"
     doc.append(
         f"        ``{method.http} /{method.interface}?v=3&method={method.name}``"
-        + ("" if method.idempotent else " (has side effects: not retried once it may have been sent)")
+        + ("" if method.idempotent else side_effects)
     )
     if doc_args:
         doc += ["", "        Args:", *doc_args]
