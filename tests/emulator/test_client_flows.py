@@ -293,6 +293,14 @@ async def test_contacts_create_get_update_delete(emulator: RunningEmulator) -> N
             ]
         )
         assert int((await iovox.contacts.get_contacts(limit=1))["total_results"]) == before + 2
+        # Filters as documented: display_name contains, phone_number matches a phone.
+        found = rows(await iovox.contacts.get_contacts(display_name="ann l"))
+        assert [row["contact_id"] for row in found] == ["NEW1"]
+        found = rows(await iovox.contacts.get_contacts(phone_number="442070000000"))
+        assert [row["contact_id"] for row in found] == ["NEW1"]
+        assert rows(await iovox.contacts.get_contacts(phone_number="449999999999")) == []
+        found = rows(await iovox.contacts.get_contacts(company="acme", email="ann@example.com"))
+        assert [row["contact_id"] for row in found] == ["NEW1"]
         (ann,) = rows(await iovox.contacts.get_contact_details(contact_id="NEW1"))
         assert (ann["contact_id"], ann["display_name"], ann["company"], ann["email"]) == (
             "NEW1",
@@ -481,6 +489,88 @@ async def test_flow_interface_create_get_update_delete(emulator: RunningEmulator
     assert emulator.effects("Flow.deleteFlows") == 1
 
 
+async def test_sms_and_email_flows_keep_their_type(emulator: RunningEmulator) -> None:
+    async with emulator.client() as iovox:
+        await iovox.flow.create_flow(
+            smsFlow={
+                "@name": "SMS Agent",
+                "@notes": "fwd",
+                "sendSms": {
+                    "@id": "1",
+                    "@label": "Send SMS",
+                    "@from": "$_smsOrigin",
+                    "@destinationPhoneNumber": "?",
+                },
+            }
+        )
+        await iovox.flow.create_flow(
+            emailFlow={
+                "@name": "Mail Agent",
+                "sendEmail": {"@id": "1", "@label": "Mail", "@destinationEmailAddress": "?"},
+            }
+        )
+        sms = await iovox.flow.get_flow(flow_name="SMS Agent", flow_type="SMS")
+        assert sms["smsFlow"]["@name"] == "SMS Agent"
+        assert sms["smsFlow"]["sendSms"][0]["@from"] == "$_smsOrigin"
+        mail = await iovox.flow.get_flow(flow_name="Mail Agent", flow_type="Email")
+        assert mail["emailFlow"]["sendEmail"][0]["@destinationEmailAddress"] == "?"
+        wrong_type = iovox.flow.get_flow(flow_name="SMS Agent", flow_type="Call")
+        assert await error_messages(wrong_type) == ["Flow Doesn't exist"]
+        not_a_call_flow = iovox.call_flow.get_call_flow(call_flow="SMS Agent")
+        assert await error_messages(not_a_call_flow) == ["Call Flow Doesn't exist"]
+        listed = await iovox.flow.get_flows(flow_type="SMS", req_fields=["tna"])
+        assert [row["template_name"] for row in rows(listed)] == ["SMS Agent"]
+        listed = await iovox.flow.get_flows(flow_type="Email", req_fields=["tna"])
+        assert [row["template_name"] for row in rows(listed)] == ["Mail Agent"]
+    assert emulator.effects("Flow.createFlow") == 2
+
+
+async def test_link_values_follow_the_flow(emulator: RunningEmulator) -> None:
+    contact = {"contact_id": "C0003", "phone_number": "442073334444"}
+    async with emulator.client() as iovox:
+        await iovox.call_flow.create_call_flow(
+            callFlow={
+                "@name": "Two Calls",
+                "call": [
+                    {"@id": "c1", "@label": "First", "@destinationPhoneNumber": "?"},
+                    {"@id": "c2", "@label": "Second", "@destinationPhoneNumber": "?"},
+                ],
+            }
+        )
+        await iovox.links.attach_rule_template_to_links(
+            template_name="Two Calls",
+            overwrite_existing=True,
+            link_ids={"link_id": "L00001"},
+            rules_variable={
+                "rule": [
+                    {"rule_id": "c1", "rule_type": "call", "rule_label": "First",
+                     "contact": contact},
+                    {"rule_id": "c2", "rule_type": "call", "rule_label": "Second",
+                     "contact": {"contact_id": "C0004", "phone_number": "442075556666"}},
+                ]
+            },
+        )  # fmt: skip
+        # The link's values, given in the documented nested form, come back for the link.
+        variables = await iovox.rules.get_variable_rules_of_template(
+            template_name="Two Calls", link_id="L00001"
+        )
+        by_rule = {rule["rule_id"]: rule["contact"] for rule in variables["rules"]["rule"]}
+        assert by_rule == {
+            "c1": contact,
+            "c2": {"contact_id": "C0004", "phone_number": "442075556666"},
+        }
+        # A rule removed from the flow drops its value on every link using it.
+        await iovox.call_flow.update_call_flow(
+            callFlow={
+                "@name": "Two Calls",
+                "call": {"@id": "c2", "@label": "Second", "@destinationPhoneNumber": "?"},
+            }
+        )
+        (node,) = rows(await iovox.nodes.get_node_details(node_id="N0001", link_id="L00001"))
+        (link,) = node["links"]["link"]
+        assert [rule["rule_id"] for rule in link["rules"]["rule"]] == ["c2"]
+
+
 async def test_rule_template_attach_and_remove_on_links(emulator: RunningEmulator) -> None:
     async with emulator.client() as iovox:
         await iovox.call_flow.create_call_flow(
@@ -530,6 +620,20 @@ async def test_rule_template_attach_and_remove_on_links(emulator: RunningEmulato
             template_name="Nope", overwrite_existing=True, link_ids={"link_id": "L00001"}
         )
         assert await error_messages(unknown) == ["Template Name does not exist"]
+        # overwrite_existing=FALSE refuses links that have a template, and changes nothing.
+        (other,) = rows(await iovox.links.get_links(link_id="L00003", req_fields=["rn"]))
+        assert other["rule_name"] not in (None, "Night Line")
+        kept = iovox.links.attach_rule_template_to_links(
+            template_name="Night Line",
+            overwrite_existing=False,
+            link_ids={"link_id": ["L00001", "L00003"]},
+        )
+        assert await error_messages(kept) == [
+            "Link ID 1 of 2 already has a Rule Template",
+            "Link ID 2 of 2 already has a Rule Template",
+        ]
+        (still,) = rows(await iovox.links.get_links(link_id="L00003", req_fields=["rn"]))
+        assert still["rule_name"] == other["rule_name"]
 
         await iovox.links.remove_rule_template_from_links(link_ids={"link_id": ["L00002"]})
         (plain,) = rows(await iovox.links.get_links(link_id="L00002", req_fields=["rn"]))

@@ -74,23 +74,37 @@ def _record(state: State, contact: Contact) -> dict[str, str]:
 
 @handles("Contacts.getContacts")
 def get_contacts(ctx: Context) -> Reply:
-    """Contacts, filtered by any listed field given as a parameter."""
-    records = [_record(ctx.state, contact) for contact in ctx.state.contacts.values()]
-    for name in (
-        "contact_id",
-        "display_name",
-        "company",
-        "email",
-        "business_phone",
-        "assigned_status",
-    ):
+    """Contacts, filtered as documented: ``display_name`` contains, the rest match."""
+    contacts = list(ctx.state.contacts.values())
+    for name in ("contact_id", "company", "email"):
         wanted = ctx.param(name)
         if wanted is not None:
-            records = [record for record in records if record[name].lower() == wanted.lower()]
+            contacts = [c for c in contacts if _field(c, name).lower() == wanted.lower()]
+    part = ctx.param("display_name")
+    if part is not None:
+        contacts = [c for c in contacts if part.lower() in _field(c, "display_name").lower()]
+    phone = ctx.param("phone_number")
+    if phone is not None:
+        contacts = [c for c in contacts if _digits(phone) in _phone_numbers(c)]
+    records = [_record(ctx.state, contact) for contact in contacts]
     records.sort(key=lambda record: record["contact_id"])
     records = sort_records(records, ctx.order(), CONTACT_FIELDS)
     fields = ctx.req_fields()
     return ctx.page([select(record, fields, CONTACT_FIELDS) for record in records])
+
+
+def _field(contact: Contact, name: str) -> str:
+    return contact.contact_id if name == "contact_id" else contact.fields.get(name, "")
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def _phone_numbers(contact: Contact) -> set[str]:
+    """Every phone number of a contact, digits only (the filter matches any of them)."""
+    names = ("business_phone", "mobile_phone", "home_phone")
+    return {_digits(contact.fields[name]) for name in names if contact.fields.get(name)}
 
 
 @handles("Contacts.getContactDetails")

@@ -8,7 +8,7 @@ from typing import Any
 from ..protocol import RawXml, Reply
 from ..state import CallFlow, State
 from ..xmlbody import serialise
-from .base import Context, fail, handles, select, sort_records
+from .base import Context, fail, handles, select, sort_records, text_of
 
 TEMPLATE_FIELDS = {
     "tna": "template_name",
@@ -26,7 +26,10 @@ RULE_TAGS = (
     "httpRequest",
     "timeBased",
     "evaluate",
+    "sendEmail",  # Email flows: only a peer client's model shows this rule
 )
+FLOW_TYPES = {"callFlow": "Call", "smsFlow": "SMS", "emailFlow": "Email"}
+"""The element of each flow type (the Flow interface takes all three, CallFlow calls)."""
 MAX_NAME = 100
 
 
@@ -62,20 +65,30 @@ def get_call_flows(ctx: Context) -> Reply:
 
 @handles("CallFlow.getCallFlow", "Flow.getFlow")
 def get_call_flow(ctx: Context) -> Reply:
-    """The stored ``<callFlow>`` definition."""
+    """The stored ``<callFlow>`` (``<smsFlow>``, ``<emailFlow>``) definition."""
     name = ctx.param("call_flow") or ctx.param("flow_name") or ""
+    flow = _flow_of_type(ctx, name, ctx.param("flow_type") or "Call")
+    return ctx.tree({"callFlow": RawXml(flow.xml)})  # the stored element, tag and all
+
+
+def _flow_of_type(ctx: Context, name: str, flow_type: str) -> CallFlow:
     flow = ctx.state.call_flows.get(name)
-    if flow is None:
+    if flow is None or flow.flow_type.lower() != flow_type.lower():
         raise fail(
             "Flow Doesn't exist" if ctx.method.interface == "Flow" else "Call Flow Doesn't exist"
         )
-    return ctx.tree({"callFlow": RawXml(flow.xml)})
+    return flow
 
 
 def _flow_element(ctx: Context) -> ET.Element:
-    element = ctx.root.find("callFlow") if ctx.root is not None else None
-    if element is None and ctx.root is not None and ctx.root.tag == "callFlow":
-        element = ctx.root
+    """The request's flow element: ``<callFlow>``, or for Flow also SMS and Email flows."""
+    tags = FLOW_TYPES if ctx.method.interface == "Flow" else {"callFlow": "Call"}
+    root = ctx.root
+    if root is None:
+        raise fail("Request Empty")
+    if root.tag in tags:
+        return root
+    element = next((child for child in root if child.tag in tags), None)
     if element is None:
         raise fail("Request Empty")
     return element
@@ -109,7 +122,7 @@ def create_call_flow(ctx: Context) -> Reply:
     errors += _check_rules(element)
     if errors:
         raise fail(*errors)
-    flow_type = ctx.param("flow_type") or "Call"
+    flow_type = FLOW_TYPES[element.tag]
     ctx.state.call_flows[name] = CallFlow(
         name=name,
         xml=serialise(element),
@@ -126,9 +139,7 @@ def update_call_flow(ctx: Context) -> Reply:
     """Replace a flow's definition; ``newName`` renames it (links follow)."""
     element = _flow_element(ctx)
     name = element.get("name", "").strip()
-    flow = ctx.state.call_flows.get(name)
-    if flow is None:
-        raise fail("Call Flow Doesn't exist")
+    flow = _flow_of_type(ctx, name, FLOW_TYPES[element.tag])
     new_name = element.attrib.pop("newName", "").strip()
     if new_name and new_name != name and new_name in ctx.state.call_flows:
         raise fail("CallFlow Name already exists")
@@ -140,6 +151,15 @@ def update_call_flow(ctx: Context) -> Reply:
         _rename(ctx.state, flow, new_name)
     flow.xml = serialise(element)
     flow.notes = element.get("notes", flow.notes)
+    # Links keep their values for the rules that remain (matched by rule id) only.
+    kept = {rule.get("id", "") for rule in element.iter() if rule.tag in RULE_TAGS}
+    for link in ctx.state.links.values():
+        if link.rule_template == flow.name:
+            link.rules_variable = [
+                value
+                for value in link.rules_variable
+                if isinstance(value, dict) and value.get("rule_id") in kept
+            ]
     return ctx.done()
 
 
@@ -167,7 +187,9 @@ def delete_call_flows(ctx: Context) -> Reply:
         where = f"{position} of {len(names)}"
         if name not in state.call_flows:
             errors.append(f"{flow_word} {where} does not exist")
-        elif not detach and any(link.rule_template == name for link in state.links.values()):
+        elif not detach and any(
+            name in (link.rule_template, link.sms_template) for link in state.links.values()
+        ):
             errors.append(f"{flow_word} {where} is attached to a Link")
     if errors:
         raise fail(*errors)
@@ -207,6 +229,16 @@ def variable_rules(flow: CallFlow) -> list[dict[str, Any]]:
     return rules
 
 
+def _rule_contact(value: dict[str, Any]) -> dict[str, str]:
+    """A link's contact for a rule: nested ``<contact>`` as documented, or flat (seed data)."""
+    nested = value.get("contact")
+    source = nested if isinstance(nested, dict) else value
+    return {
+        "contact_id": text_of(source.get("contact_id")) or "?",
+        "phone_number": text_of(source.get("phone_number")) or "?",
+    }
+
+
 @handles("Rules.getVariableRulesOfTemplate")
 def get_variable_rules(ctx: Context) -> Reply:
     """The template's variable rules (with a link's current contact when ``link_id`` is given)."""
@@ -226,8 +258,5 @@ def get_variable_rules(ctx: Context) -> Reply:
                     and value.get("rule_id") == rule["rule_id"]
                     and "contact" in rule
                 ):
-                    rule["contact"] = {
-                        "contact_id": str(value.get("contact_id", "?")),
-                        "phone_number": str(value.get("phone_number", "?")),
-                    }
+                    rule["contact"] = _rule_contact(value)
     return ctx.tree({"rules": {"rule": rules} if rules else None})

@@ -401,14 +401,23 @@ def attach_template(ctx: Context) -> Reply:
         raise fail("Template Name does not exist")
     links = _template_links(ctx)
     rules = _items(ctx.body.get("rules_variable"), "rule")
-    overwrite = ctx.text("overwrite_existing").upper() == "TRUE"
+    sms = ctx.method.name == "attachSMSTemplateToLinks"
+    if ctx.text("overwrite_existing").upper() != "TRUE":
+        # The docs: FALSE errors when a template is attached (the wording is ours).
+        kind = "SMS Template" if sms else "Rule Template"
+        taken = [
+            f"Link ID {position} of {len(links)} already has a {kind}"
+            for position, link in enumerate(links, start=1)
+            if (link.sms_template if sms else link.rule_template)
+        ]
+        if taken:
+            raise fail(*taken)
     for link in links:
-        if ctx.method.name == "attachSMSTemplateToLinks":
+        if sms:
             link.sms_template = name
         else:
             link.rule_template = name
-        if rules and (overwrite or not link.rules_variable):
-            link.rules_variable = list(rules)
+            link.rules_variable = list(rules)  # the new template's values replace the old
     return ctx.done()
 
 
