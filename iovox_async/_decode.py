@@ -13,19 +13,28 @@ from ._spec import ElementSpec
 from ._xml import decode_document, excerpt, fill_missing_lists, is_xml
 
 
-def force_lists(value: Any, names: frozenset[str]) -> Any:
-    """Make every key in ``names`` hold a list, at any depth (for JSON bodies)."""
+def normalise_json(value: Any, names: frozenset[str]) -> Any:
+    """Give a JSON body the shape its XML form decodes to, at any depth.
+
+    Every key in ``names`` holds a list, and an empty string becomes ``None`` (an
+    empty element such as ``<detail/>`` decodes to ``None``), so ``output=JSON`` and
+    XML answers compare equal.
+    """
     if isinstance(value, dict):
         for key, item in value.items():
+            if item == "":
+                item = value[key] = None
             if key in names and not isinstance(item, list):
                 item = [] if item is None else [item]
                 value[key] = item
             if isinstance(item, (dict, list)):
-                force_lists(item, names)
+                normalise_json(item, names)
     elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, (dict, list)):
-                force_lists(item, names)
+        for index, item in enumerate(value):
+            if item == "":
+                value[index] = None
+            elif isinstance(item, (dict, list)):
+                normalise_json(item, names)
     return value
 
 
@@ -38,7 +47,7 @@ def _decode_json(body: bytes, force_list: frozenset[str]) -> dict[str, Any]:
         data = data["response"]
     if not isinstance(data, dict):
         raise ResponseDecodeError(f"expected a JSON object, body starts {excerpt(body)!r}")
-    return force_lists(data, force_list)  # type: ignore[no-any-return]
+    return normalise_json(data, force_list)  # type: ignore[no-any-return]
 
 
 def _decode_sync(

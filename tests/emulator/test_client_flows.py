@@ -792,6 +792,11 @@ async def test_call_data_json_pages(emulator: RunningEmulator) -> None:
         )
         assert [row["id"] for row in rows(both)] == ids
         assert rows(both) == [row for page in pages for row in rows(page)], "XML == JSON"
+        # Every field, empty ones included (<detail/> is None from XML and from JSON).
+        as_xml = await iovox.calls.get_call_data(sdt=SDT, edt=EDT, limit=50)
+        as_json = await iovox.calls.get_call_data(sdt=SDT, edt=EDT, limit=50, output="JSON")
+        assert any(value is None for row in rows(as_xml) for value in row.values())
+        assert as_json == as_xml
         last = await iovox.calls.get_call_data(
             sdt=SDT, edt=EDT, page=expected_pages, limit=limit, req_fields="id", output="JSON"
         )

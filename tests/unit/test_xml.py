@@ -146,3 +146,31 @@ async def test_json_is_recognised_whatever_the_content_type() -> None:
     for content_type in ("application/json", "text/xml", "text/html; charset=utf-8", None):
         decoded = await decode_body(body, content_type, force_list=frozenset({"result"}))
         assert decoded == {"results": {"result": [{"id": "1"}]}}
+
+
+async def test_json_decodes_like_the_same_xml() -> None:
+    from iovox_async._decode import decode_body
+
+    names = frozenset({"result", "phone"})
+    as_json = (
+        b'{"response": {"results": {"result": {"id": "1", "detail": "",'
+        b' "phones": {"phone": ["", "44"]}, "tags": {"tag": ["a", ""]}}}}}'
+    )
+    as_xml = (
+        b"<response><results><result><id>1</id><detail/><phones><phone/><phone>44</phone>"
+        b"</phones><tags><tag>a</tag><tag></tag></tags></result></results></response>"
+    )
+    decoded_json = await decode_body(as_json, "application/json", force_list=names)
+    decoded_xml = await decode_body(as_xml, "text/xml", force_list=names)
+    assert decoded_json == decoded_xml == {
+        "results": {
+            "result": [
+                {
+                    "id": "1",
+                    "detail": None,
+                    "phones": {"phone": [None, "44"]},
+                    "tags": {"tag": ["a", None]},
+                }
+            ]
+        }
+    }
