@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +35,10 @@ _RECONCILE = {
     "sendSms": "Check sms.get_sms_data(...) before sending it again.",
     "initiateCall": "Check calls.get_call_data(ctype='API', ...) before calling again.",
 }
+
+
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_RESERVED_PARAMS = frozenset({"v", "method"})
 
 
 def _check_max_retries(value: object) -> None:
@@ -228,8 +233,13 @@ class AsyncIovox(Interfaces):
             raise ValidationError(
                 f"http_method must be GET, POST, PUT or DELETE, got {http_method!r}"
             )
-        if not interface or not method:
-            raise ValidationError("interface and method are required")
+        for label, name in (("interface", interface), ("method", method)):
+            if not isinstance(name, str) or not _API_NAME.match(name):
+                raise ValidationError(f"{label} must be an API name like 'Calls', got {name!r}")
+        reserved = sorted(_RESERVED_PARAMS.intersection(params or {}))
+        if reserved:
+            # A second ``method=`` would leave the server to pick which method runs.
+            raise ValidationError(f"params must not set {', '.join(reserved)}: the client sets it")
         _check_max_retries(max_retries)
         if payload is not None and verb in ("GET", "DELETE"):
             raise ValidationError(f"{verb} requests take no payload; use params")

@@ -107,7 +107,17 @@ async def test_raw_request_rejects_bad_arguments_before_sending() -> None:
         await client.request("A", "b", payload={"x": 1})  # GET takes no payload
     with pytest.raises(ValidationError):
         await client.request("", "b")
+    for interface, method in (("Calls/../Nodes", "getNodes"), ("Calls", "get?x=1"), ("A#", "b")):
+        with pytest.raises(ValidationError, match="API name"):
+            await client.request(interface, method)
+    for reserved in ({"method": "deleteNodes"}, {"v": "2"}):
+        with pytest.raises(ValidationError, match="must not set"):
+            await client.request("Calls", "getCallData", params=reserved)
+        with pytest.raises(ValidationError, match="must not set"):
+            await client.download("Calls", "getCallRecording", "x.mp3", params=reserved)
     assert sent == []
+    await client.request("Calls", "getCallData", params={"limit": 1})
+    assert len(sent) == 1
 
 
 @pytest.mark.parametrize("bad", [{"max_concurrency": 0}, {"max_retries": -1}, {"timeout": 0}])
