@@ -162,15 +162,19 @@ async def test_json_decodes_like_the_same_xml() -> None:
     )
     decoded_json = await decode_body(as_json, "application/json", force_list=names)
     decoded_xml = await decode_body(as_xml, "text/xml", force_list=names)
-    assert decoded_json == decoded_xml == {
-        "results": {
-            "result": [
-                {
-                    "id": "1",
-                    "detail": None,
-                    "phones": {"phone": [None, "44"]},
-                    "tags": {"tag": ["a", None]},
-                }
-            ]
+    assert (
+        decoded_json
+        == decoded_xml
+        == {
+            "results": {
+                "result": [
+                    {
+                        "id": "1",
+                        "detail": None,
+                        "phones": {"phone": [None, "44"]},
+                        "tags": {"tag": ["a", None]},
+                    }
+                ]
+            }
         }
-    }
+    )
