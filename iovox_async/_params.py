@@ -109,6 +109,14 @@ def check_payload(method: Method, payload: Mapping[str, Any] | None) -> None:
         if payload:
             raise ValidationError(f"{_where(method)} takes no payload")
         return
+    if method.payload_one_of:
+        given = [
+            name for name in method.payload_one_of if (payload or {}).get(name) not in (None, [])
+        ]
+        if len(given) != 1:
+            choices = ", ".join(method.payload_one_of)
+            extra = f" (got {', '.join(given)})" if given else ""
+            raise ValidationError(f"{_where(method)}: give exactly one of {choices}{extra}")
     if not payload:
         if any(element.required for element in method.payload):
             raise ValidationError(f"{_where(method)}: a payload is required")

@@ -85,6 +85,9 @@ class Method:
     confidence: Confidence = "partial"
     repeated: frozenset[str] = field(default_factory=frozenset)
     """Response element names that always decode as lists."""
+    payload_one_of: tuple[str, ...] = ()
+    """Top-level payload elements of which exactly one must be given (Flow: call, SMS or
+    email flow)."""
 
     def param(self, name: str) -> Param | None:
         for candidate in self.query:

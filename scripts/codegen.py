@@ -275,6 +275,8 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
         f"        ``{method.http} /{method.interface}?v=3&method={method.name}``"
         + ("" if method.idempotent else side_effects)
     )
+    if method.payload_one_of:
+        doc += ["", f"        Give exactly one of {', '.join(method.payload_one_of)}."]
     if doc_args:
         doc += ["", "        Args:", *doc_args]
     doc += ["", "        Returns:"]

@@ -56,6 +56,7 @@ _METHOD_KEYS = {
     "query",
     "payload",
     "payload_examples",
+    "payload_one_of",
     "response",
     "errors",
     "notes",
@@ -223,6 +224,10 @@ def _method(interface: str, section: str, name: str, data: Any) -> SpecMethod:
     payload = None if payload_data is None else _elements(f"{where}.payload", payload_data)
     if payload is not None and http in ("GET", "DELETE"):
         raise SpecError(f"{where}: {http} methods take no payload")
+    one_of = _str_list(f"{where}.payload_one_of", data.get("payload_one_of"))
+    optional = {element.name for element in payload or () if not element.required}
+    if one_of and (len(one_of) < 2 or not set(one_of) <= optional):
+        raise SpecError(f"{where}: payload_one_of must name two or more optional payload elements")
     response = data["response"]
     _check_keys(f"{where}.response", response, _RESPONSE_KEYS, {"kind"})
     kind = response["kind"]
@@ -258,6 +263,7 @@ def _method(interface: str, section: str, name: str, data: Any) -> SpecMethod:
         doc_url=data.get("doc_url"),
         confidence=data["confidence"],
         repeated=repeated_names(response_elements),
+        payload_one_of=one_of,
     )
     return SpecMethod(
         method=method,

@@ -297,6 +297,8 @@ class FlowInterface:
 
         ``POST /Flow?v=3&method=createFlow`` (has side effects: not retried once it may have been sent)
 
+        Give exactly one of callFlow, smsFlow, emailFlow.
+
         Args:
             callFlow: <callFlow> of the request body. a call flow: attributes name (required,
                 unique in the account) and notes, then its rules in execution order (see
@@ -347,6 +349,8 @@ class FlowInterface:
         """Updates a Call/SMS/Email flow (rename via newName); re-applied to links, matched by Rule ID.
 
         ``PUT /Flow?v=3&method=updateFlow``
+
+        Give exactly one of callFlow, smsFlow, emailFlow.
 
         Args:
             callFlow: <callFlow> of the request body. the new call flow definition: name

@@ -160,6 +160,8 @@ def kwargs_for(method: Method) -> tuple[dict[str, Any], dict[str, Any], dict[str
     """(coroutine kwargs, query values by API name, payload by API name)."""
     query = {p.name: sample_param(p) for p in method.query}
     payload = sample_tree(method.payload or ())
+    for name in method.payload_one_of[1:]:  # exactly one of them may be sent
+        payload.pop(name, None)
     kwargs = {}
     names = {p.name for p in method.query}
     for p in method.query:
@@ -452,6 +454,24 @@ async def test_binary_methods_stream_to_a_file(tmp_path: Any) -> None:
     written = await client.calls.get_call_recording_to_file(target, **kwargs)
     assert written == target.stat().st_size == 504
     assert [p.name for p in tmp_path.iterdir()] == ["rec.mp3"]
+
+
+@pytest.mark.parametrize("method", [m for m in ALL if m.payload_one_of], ids=lambda m: m.name)
+async def test_exactly_one_of_the_alternative_payloads(method: Method) -> None:
+    handler = Recorder(method)
+    client = client_for(handler)
+    kwargs, _, payload = kwargs_for(method)
+    function = coroutine(client, method)
+    first, *others = method.payload_one_of
+    for name in others:
+        both = {**kwargs, _arg(name): payload[first]}
+        with pytest.raises(ValidationError, match="exactly one of"):
+            await function(**both)
+    with pytest.raises(ValidationError, match="exactly one of"):
+        await function(**{k: v for k, v in kwargs.items() if k != _arg(first)})
+    assert handler.requests == []
+    await function(**kwargs)
+    assert len(handler.requests) == 1
 
 
 @pytest.mark.parametrize("method", ALL, ids=IDS)

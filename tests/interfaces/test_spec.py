@@ -131,3 +131,20 @@ def test_loader_rejects_bad_files(tmp_path: Path) -> None:
     )
     with pytest.raises(SpecError, match="unknown keys"):
         load_spec(tmp_path)
+
+
+def test_loader_checks_payload_alternatives(tmp_path: Path) -> None:
+    spec = tmp_path / "Alt.yaml"
+    base = (
+        "interface: Alt\nsection: X\nmethods:\n  m:\n    http: POST\n    summary: s\n"
+        "    sources: []\n    confidence: full\n    idempotent: false\n"
+        "    payload:\n    - {name: a}\n    - {name: b}\n    - {name: c, required: true}\n"
+        "    response: {kind: empty}\n    errors: []\n"
+    )
+    for one_of in ("[a, z]", "[a]", "[a, c]"):  # unknown, alone, required
+        spec.write_text(base + f"    payload_one_of: {one_of}\n", encoding="utf-8")
+        with pytest.raises(SpecError, match="payload_one_of"):
+            load_spec(tmp_path)
+    spec.write_text(base + "    payload_one_of: [a, b]\n", encoding="utf-8")
+    (method,) = load_spec(tmp_path)
+    assert method.method.payload_one_of == ("a", "b")
