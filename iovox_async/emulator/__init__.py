@@ -1,8 +1,11 @@
 """A local IOVOX Enterprise REST API v3, built from the same spec as the client.
 
 Stateful (nodes, links, contacts, categories, numbers, orders, call flows, calls,
-recordings, SMS, sound files) with deterministic seed data, the API's exact error
-strings and formats, and seeded fault injection. Use it in process::
+recordings, SMS, sound files) with deterministic seed data, the API's documented error
+strings and formats, and seeded fault injection. Where the docs give no message for
+a case (an unknown id in some methods, a refused template overwrite), the emulator
+answers one in the API's style; the real API may word it differently. Use it in
+process::
 
     app = create_app(calls=500)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
