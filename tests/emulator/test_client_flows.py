@@ -849,3 +849,31 @@ async def test_call_data_json_single_elements_are_lists(emulator: RunningEmulato
             == page
         )
     assert emulator.effects("Calling.initiateCall") == 1
+
+
+async def test_create_node_full_numbers_bad_categories_within_the_link(
+    emulator: RunningEmulator,
+) -> None:
+    async with emulator.client() as iovox:
+        refused = iovox.nodes.create_node_full(
+            node={
+                "node_id": "CAT-1",
+                "node_name": "Categories",
+                "node_type": "Shop",
+                "links": {
+                    "link": {
+                        "link_id": "CAT-L1",
+                        "link_name": "Web",
+                        "link_type": "Web",
+                        "categories": {
+                            "category": [{"category_id": "98765"}, {"category_id": "98766"}]
+                        },
+                    }
+                },
+            }
+        )
+        assert await error_messages(refused) == [
+            "Category ID 1 of 2 does not exist",
+            "Category ID 2 of 2 does not exist",
+        ]
+    assert emulator.effects("Nodes.createNodeFull") == 0

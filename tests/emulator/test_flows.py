@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 import httpx
 import pytest
@@ -301,6 +302,22 @@ async def test_send_sms_then_sms_data(fresh_http: httpx.AsyncClient) -> None:
         fresh_http, "POST", "SMS", "sendSms", body="<request><origin>IOVOX</origin></request>"
     )
     assert messages(empty) == ["Destination Empty", "Message Empty"]
+    for origin, accepted in [
+        ("Shop 1.2", True),
+        ("447923221231", True),
+        ("TwelveLetter", False),  # 12 characters
+        ("Shop&Co", False),  # special characters
+        ("00447923221231", False),  # E.164 without 00
+        ("4479232212311234", False),  # 16 digits
+    ]:
+        body = (
+            f"<request><origin>{escape(origin)}</origin><destination>447700900123"
+            "</destination><message>x</message></request>"
+        )
+        answer = await call(fresh_http, "POST", "SMS", "sendSms", body=body)
+        assert (answer.status_code == 201) is accepted, origin
+        if not accepted:
+            assert messages(answer) == ["Origin Invalid"]
 
 
 async def test_sound_file_upload_get_delete(fresh_http: httpx.AsyncClient) -> None:

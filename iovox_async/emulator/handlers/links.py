@@ -182,10 +182,12 @@ def plan_links(ctx: Context, node: Node, items: list[Any]) -> list[Planned]:
         if template is not None and template not in state.call_flows:
             errors.append(f"Rule Template Name {where} does not exist")
         categories = []
-        for category in _items(item.get("categories"), "category"):
+        listed = _items(item.get("categories"), "category")
+        for index, category in enumerate(listed, start=1):
             category_id = text_of(category.get("category_id")) if isinstance(category, dict) else ""
             if category_id and category_id not in state.categories:
-                errors.append(f"Category ID {where} does not exist")
+                # Numbered within the link's categories, as other item errors are.
+                errors.append(f"Category ID {index} of {len(listed)} does not exist")
             elif category_id:
                 categories.append(category_id)
         number = None

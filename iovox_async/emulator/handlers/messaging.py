@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from typing import Any
 
 from ..calldata import hms
@@ -25,6 +26,7 @@ SMS_FIELDS = {
 }
 HISTORY_FIELDS = {"s": "sender", "d": "destination", "t": "time_sent", "m": "message"}
 MAX_ORIGIN = 11
+MAX_E164_DIGITS = 15
 
 
 @handles("Calling.initiateCall")
@@ -79,11 +81,21 @@ def initiate_call(ctx: Context) -> Reply:
     return ctx.done()
 
 
+_ALPHANUMERIC_ORIGIN = re.compile(r"^[A-Za-z0-9 .]+$")
+
+
+def _valid_origin(origin: str) -> bool:
+    """A number (E.164 without ``+`` or ``00``) or up to 11 letters, digits, spaces and dots."""
+    if origin.isdigit():
+        return not origin.startswith("0") and len(origin) <= MAX_E164_DIGITS
+    return len(origin) <= MAX_ORIGIN and bool(_ALPHANUMERIC_ORIGIN.match(origin))
+
+
 @handles("SMS.sendSms")
 def send_sms(ctx: Context) -> Reply:
     """Record an SMS and answer 201 with its ``sms_activity_id``."""
     origin = ctx.text("origin")
-    if len(origin) > MAX_ORIGIN and not origin.isdigit():
+    if not _valid_origin(origin):
         raise fail("Origin Invalid")
     state = ctx.state
     link_id = ctx.text("c2c_failover_link_id")
