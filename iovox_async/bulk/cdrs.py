@@ -109,7 +109,7 @@ async def iter_call_data(
     yielded in page order. At most ``prefetch + 1`` pages are held in memory. If the
     result set changes while it is read (the totals move), a warning is logged: pin
     the range with ``sdt``/``edt`` for an exact export. Leaving the loop early
-    cancels the pages in flight.
+    cancels the pages in flight. Under trio the pages are read one at a time.
     """
     check_filters(filters, page_size, prefetch)
 
@@ -124,10 +124,13 @@ async def iter_call_data(
         progress(0, total_results)
     pending: deque[asyncio.Task[dict[str, Any]]] = deque()
     next_page = 2
+    # Pages are fetched ahead as asyncio tasks. Under trio an async generator cannot
+    # own tasks across its yields, so there the pages are read one after another.
+    ahead = _on_asyncio()
 
     def top_up() -> None:
         nonlocal next_page
-        while next_page <= total_pages and len(pending) < prefetch:
+        while ahead and next_page <= total_pages and len(pending) < prefetch:
             pending.append(asyncio.ensure_future(fetch(next_page)))
             next_page += 1
 
@@ -160,12 +163,23 @@ async def iter_call_data(
                 page = await task
                 number += 1
                 top_up()
+            elif not ahead and number < total_pages:
+                number += 1
+                page = await fetch(number)
     finally:
         for task in pending:
             task.cancel()
         if pending:
             # Wait for the cancelled pages so no request outlives the iterator.
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio
+        return False
+    return True
 
 
 # -- export ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import anyio
 import httpx
 import pytest
 
@@ -68,7 +69,7 @@ class FakeCalls:
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
-            await asyncio.sleep(self.delay)
+            await anyio.sleep(self.delay)  # anyio: the fake also serves under trio
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
@@ -233,3 +234,23 @@ async def test_failed_export_leaves_no_file(make_bulk: MakeBulk, tmp_path: Path)
         await bulk.export_call_data(tmp_path / "calls.csv", page_size=100)
     assert list(tmp_path.iterdir()) == []
     assert fake.running == 0
+
+
+def test_every_cdr_under_trio_one_page_at_a_time(tmp_path: Path) -> None:
+    from iovox_async import AsyncIovox
+    from iovox_async.bulk import Bulk
+
+    fake = FakeCalls(delay=0)
+
+    async def main() -> tuple[list[str], int]:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
+        async with AsyncIovox("u", "k", base_url="https://api.test", http_client=http) as client:
+            bulk = Bulk(client)
+            ids = [row["id"] async for row in bulk.iter_call_data(page_size=100)]
+            count = await bulk.export_call_data(tmp_path / "calls.csv", page_size=500)
+        await http.aclose()
+        return ids, count
+
+    ids, count = anyio.run(main, backend="trio")
+    assert ids == [row["id"] for row in CDRS] and count == len(CDRS)
+    assert fake.peak == 1
