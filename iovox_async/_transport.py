@@ -193,7 +193,7 @@ class Transport:
 
     async def _stream_once(self, call: Call, url: str, temporary: Path, attempt: int) -> int:
         # Creating a file can block for a millisecond on a busy disk: not on the loop.
-        # (The thread call is shielded, so a cancellation cannot lose the open file.)
+        # If a cancellation lands meanwhile, ``download`` still removes the file.
         sink = await anyio.to_thread.run_sync(create_for_writing, temporary)
         with sink:
             answer = await self._send_once(call, url, attempt, sink)
