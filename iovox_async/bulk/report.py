@@ -87,6 +87,10 @@ class ItemResult(Generic[T]):
         return data
 
 
+_SUMMARY_REASON = 60
+"""Characters of a shared reason shown in :meth:`BulkReport.summary`."""
+
+
 @dataclass
 class BulkReport(Generic[T]):
     """Every item's :class:`ItemResult`, in input order, and the job's timing."""
@@ -143,8 +147,18 @@ class BulkReport(Generic[T]):
         self.elapsed = time.perf_counter() - self.started
 
     def summary(self) -> str:
-        """One line: counts per status and the time taken."""
-        parts = [f"{count} {status}" for status, count in self.counts.items() if count]
+        """One line: counts per status (with the reason, when all share one) and the time."""
+        parts = []
+        for status, count in self.counts.items():
+            if not count:
+                continue
+            reasons = {result.reason for result in self.results if result.status == status}
+            reason = reasons.pop() if status != "ok" and len(reasons) == 1 else None
+            if reason:
+                cut = reason if len(reason) <= _SUMMARY_REASON else reason[: _SUMMARY_REASON - 1]
+                parts.append(f"{count} {status} ({cut}{'' if cut == reason else '…'})")
+            else:
+                parts.append(f"{count} {status}")
         return f"{len(self)} items: {', '.join(parts) or 'none'} in {self.elapsed:.2f}s"
 
     def to_dict(self) -> dict[str, Any]:
