@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -118,6 +121,17 @@ def fail(message: str, status: int = EXIT_FAILED) -> int:
     return status
 
 
+async def _stoppable(runner: Runner, args: argparse.Namespace) -> int:
+    """Run the command; SIGTERM (``kill``, ``timeout``) cancels it as Ctrl-C does, so
+    temporary files are removed on the way out."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None and threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    return await runner(args)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the command chosen on the command line; return the exit status."""
     for secret in (getattr(args, "secure_key", None), os.environ.get("IOVOX_SECURE_KEY")):
@@ -125,8 +139,8 @@ def run_command(args: argparse.Namespace) -> int:
             register_secret(secret)
     runner: Runner = args.iovox_runner
     try:
-        result: int = asyncio.run(runner(args))
-    except KeyboardInterrupt:
+        result: int = asyncio.run(_stoppable(runner, args))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("iovox: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # every failure: one line, no traceback

@@ -201,3 +201,34 @@ def test_connection_and_credential_failures(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
     missing = run("call", "Calls", "getCallData", "--base-url", "http://127.0.0.1:9")
     assert_one_line_error(missing, "username is required")
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_stopped_download_leaves_no_partial_file(stop: str, tmp_path: Path) -> None:
+    import signal
+
+    faults = FaultSettings(default=FaultSpec(latency_ms=(30.0, 60.0)))
+    with RunningEmulator(calls=400, seed=9, secure_key=SECRET, faults=faults) as slow:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("IOVOX_")}
+        environ.update(
+            PATH=f"{BIN}{os.pathsep}{environ.get('PATH', '')}",
+            IOVOX_USERNAME=slow.username,
+            IOVOX_SECURE_KEY=slow.secure_key,
+            IOVOX_BASE_URL=slow.base_url,
+        )
+        process = subprocess.Popen(
+            ["iovox", "recordings", "download", str(tmp_path), *EVERYTHING, "--concurrency", "4"],
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not any(p.name.endswith(".part") for p in tmp_path.iterdir()):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.01)
+        process.send_signal(getattr(signal, stop))
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip() == "iovox: interrupted"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
