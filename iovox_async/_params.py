@@ -48,12 +48,14 @@ def _check_scalar(method: Method, param: Param, value: object) -> str:
         if not isinstance(value, (_dt.date, str)):
             raise ValidationError(f"{where} must be a datetime, got {type(value).__name__}")
         text = to_api_text(value)
+        _moment(where, text, _DATETIME_FORMATS)
     elif expected == "date":
         if isinstance(value, _dt.datetime):
             value = value.date()
         if not isinstance(value, (_dt.date, str)):
             raise ValidationError(f"{where} must be a date, got {type(value).__name__}")
         text = to_api_text(value)
+        _moment(where, text, _DATETIME_FORMATS[-1:])
     else:
         if isinstance(value, (Mapping, bytes)):
             raise ValidationError(f"{where} must be text, got {type(value).__name__}")
@@ -62,6 +64,22 @@ def _check_scalar(method: Method, param: Param, value: object) -> str:
         allowed = ", ".join(param.values)
         raise ValidationError(f"{where} must be one of {allowed}; got {text!r}")
     return text
+
+
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+def _moment(where: str, text: str, formats: Sequence[str]) -> _dt.datetime:
+    """``text`` as a real date/time in one of ``formats``, else a ValidationError."""
+    for form in formats:
+        try:
+            return _dt.datetime.strptime(text, form)
+        except ValueError:
+            continue
+    shapes = " or ".join(f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
+                         .replace("%H", "HH").replace("%M", "MM").replace("%S", "SS")
+                         for f in reversed(formats))  # fmt: skip
+    raise ValidationError(f"{where} must be a real date as {shapes}, got {text!r}")
 
 
 def _param_pairs(method: Method, param: Param, value: object) -> QueryPairs:
@@ -100,7 +118,18 @@ def build_query(method: Method, arguments: Mapping[str, object]) -> QueryPairs:
                 raise ValidationError(f"{_where(method)}: {param.name} is required")
             continue
         pairs.extend(_param_pairs(method, param, value))
+    _check_range(method, dict(pairs))
     return pairs
+
+
+def _check_range(method: Method, sent: Mapping[str, str]) -> None:
+    """A range that ends before it starts matches nothing: say so instead of sending it."""
+    start, end = sent.get("sdt"), sent.get("edt")
+    if start is None or end is None:
+        return
+    where = _where(method)
+    if _moment(where, start, _DATETIME_FORMATS) > _moment(where, end, _DATETIME_FORMATS):
+        raise ValidationError(f"{where}: sdt {start!r} is after edt {end!r}")
 
 
 def check_payload(method: Method, payload: Mapping[str, Any] | None) -> None:

@@ -446,6 +446,22 @@ async def test_delete_nodes_joins_ids() -> None:
     assert b"node_ids=101%2C102" in request.url.query
 
 
+async def test_dates_are_real_and_ranges_run_forwards() -> None:
+    handler = Recorder(METHODS["Calls"]["getCallData"])
+    calls = client_for(handler).calls
+    for bad in ("2026-13-01", "2026-02-30", "2026-10-01 25:00:00", "yesterday", "01/10/2026"):
+        with pytest.raises(ValidationError, match="real date"):
+            await calls.get_call_data(sdt=bad)
+    with pytest.raises(ValidationError, match="sdt '2026-10-16' is after edt '2026-10-01'"):
+        await calls.get_call_data(sdt="2026-10-16", edt="2026-10-01")
+    with pytest.raises(ValidationError, match="after edt"):
+        await calls.get_call_data(sdt=dt.datetime(2026, 10, 2), edt=dt.date(2026, 10, 1))
+    assert handler.requests == []
+    await calls.get_call_data(sdt="2026-10-01", edt="2026-10-01 23:59:59")
+    await calls.get_call_data(sdt=dt.date(2026, 2, 28), edt="2026-02-28")
+    assert len(handler.requests) == 2
+
+
 async def test_binary_methods_stream_to_a_file(tmp_path: Any) -> None:
     method = METHODS["Calls"]["getCallRecording"]
     client = client_for(Recorder(method))
