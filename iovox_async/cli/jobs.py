@@ -63,12 +63,21 @@ def _read_ids(args: argparse.Namespace) -> list[str] | None:
         ids.extend(part.strip() for part in chunk.split(",") if part.strip())
     if args.ids_file:
         text = Path(args.ids_file).read_text(encoding="utf-8")
-        ids.extend(line.strip() for line in text.splitlines() if line.strip())
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()  # blank lines and # comments skipped
+            if line:
+                ids.append(line)
     return ids if (args.id or args.ids_file) else None
 
 
 async def _recordings_download(args: argparse.Namespace) -> int:
     ids = _read_ids(args)
+    ranged = args.sdt or args.edt or args.filter
+    if ids is not None and ranged:
+        raise ValidationError("give call ids (--id, --ids-file) or a range (--sdt ...), not both")
+    if ids is None and not (args.sdt or args.edt):
+        # Without a range the API answers the current month: maybe far more than meant.
+        raise ValidationError("give call ids (--id, --ids-file) or a range (--sdt, --edt)")
     async with make_client(args) as client:
         bulk = client.bulk
         source: Any = ids

@@ -184,12 +184,20 @@ def test_call_any_method(emulator: RunningEmulator, tmp_path: Path) -> None:
         (["call", "Nodes", "getNodeDetails"], {}, ["needs node_id"]),
         (["calls", "export", "x.csv", "--filter", "oops"], {}, ["expected NAME=VALUE"]),
         (["numbers", "purchase"], {}, ["nothing to buy"]),
+        (["recordings", "download", "never-made"], {}, ["give call ids", "or a range"]),
+        (
+            ["recordings", "download", "never-made", "--id", "1", "--sdt", "2026-10-01"],
+            {},
+            ["not both"],
+        ),
+        (["calls", "export", "never.csv", "--sdt", "2026-02-30"], {}, ["real date"]),
     ],
 )
 def test_failures_exit_nonzero_with_one_line(
     emulator: RunningEmulator, args: list[str], env: dict[str, str], fragments: list[str]
 ) -> None:
     assert_one_line_error(run(*args, emulator=emulator, **env), *fragments)
+    assert not Path("never-made").exists() and not Path("never.csv").exists()
 
 
 def test_connection_and_credential_failures(tmp_path: Path) -> None:
