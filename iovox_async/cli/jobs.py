@@ -146,15 +146,30 @@ async def _numbers_purchase(args: argparse.Namespace) -> int:
 
 
 def _print_purchases(args: argparse.Namespace, report: BulkReport[Any]) -> int:
-    from ..bulk.numbers import bought
+    from ..bulk.numbers import bought, describe_item
 
     numbers = bought(report)
     data = {**report.to_dict(), "bought": numbers, "dry_run": bool(args.dry_run)}
     lines = [f"purchases: {report.summary()}; {len(numbers)} numbers bought"]
-    lines += [f"  {n}" for n in numbers[:20]]
+    for purchase in report.values():
+        wanted = int(purchase.item.get("quantity") or 0)
+        order = f"order {purchase.order_reference or '(no reference)'}"
+        status = purchase.order_status or "no status"
+        short = (
+            f"; {len(purchase.numbers)} of {wanted} so far"
+            if len(purchase.numbers) < wanted
+            else ""
+        )
+        lines.append(f"  {order} {status}{short}: {describe_item(purchase.item)}")
+    lines += [f"  {n}" for n in numbers[:_LISTED_NUMBERS]]
+    if len(numbers) > _LISTED_NUMBERS:
+        lines.append(f"  ... and {len(numbers) - _LISTED_NUMBERS} more (all of them with --json)")
     lines += [f"  {r.reason}" for r in report.skipped]
     emit(args, data, lines + report_problems(report))
     return 0 if report.all_ok else EXIT_FAILED
+
+
+_LISTED_NUMBERS = 20
 
 
 # -- registration ---------------------------------------------------------------------

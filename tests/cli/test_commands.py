@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -134,6 +135,15 @@ def test_numbers_purchase(emulator: RunningEmulator) -> None:
     done = run("numbers", "purchase", "--item", "country_code=44,quantity=1", emulator=emulator)
     assert done.returncode == 1
     assert "number_type must be one of" in done.stdout
+    big = "country_code=44,area_code=20,number_type=GEOGRAPHIC,quantity=5000"
+    done = run("numbers", "purchase", "--item", big, emulator=emulator)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    (order,) = [line for line in lines if line.startswith("  order ")]
+    assert re.fullmatch(
+        r"  order \S+ PENDING; \d+ of 5000 so far: 5000 GEOGRAPHIC numbers in \+44 20", order
+    ), order
+    assert re.fullmatch(r"  \.\.\. and \d+ more \(all of them with --json\)", lines[-1])
 
 
 def test_call_any_method(emulator: RunningEmulator, tmp_path: Path) -> None:
