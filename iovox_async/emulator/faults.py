@@ -84,7 +84,10 @@ class FaultSpec:
         known = {item.name for item in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"unknown fault settings: {', '.join(sorted(unknown))} (a fault spec takes"
+                f" {', '.join(sorted(known))}; the top level takes default, methods, script)"
+            )
         values: dict[str, Any] = {}
         for name, value in data.items():
             if value is None:
