@@ -81,7 +81,9 @@ class APIError(IovoxError):
     def _describe(self) -> str:
         where = f"{self.interface}.{self.method}"
         if self.errors:
-            detail = "; ".join(item.message for item in self.errors)
+            # The API's 401 text is itself "HTTP 401: Unauthorized": say the status once.
+            repeated = f"HTTP {self.status}: "
+            detail = "; ".join(item.message.removeprefix(repeated) for item in self.errors)
         elif self.excerpt:
             detail = f"unexpected body: {self.excerpt!r}"
         else:

@@ -147,19 +147,21 @@ class BulkReport(Generic[T]):
         self.elapsed = time.perf_counter() - self.started
 
     def summary(self) -> str:
-        """One line: counts per status (with the reason, when all share one) and the time."""
+        """One line: counts per status and the time; skipped items name their reason when
+        all share one (failures are listed one by one by whoever prints the report)."""
         parts = []
         for status, count in self.counts.items():
             if not count:
                 continue
             reasons = {result.reason for result in self.results if result.status == status}
-            reason = reasons.pop() if status != "ok" and len(reasons) == 1 else None
+            reason = reasons.pop() if status == "skipped" and len(reasons) == 1 else None
             if reason:
                 cut = reason if len(reason) <= _SUMMARY_REASON else reason[: _SUMMARY_REASON - 1]
                 parts.append(f"{count} {status} ({cut}{'' if cut == reason else '…'})")
             else:
                 parts.append(f"{count} {status}")
-        return f"{len(self)} items: {', '.join(parts) or 'none'} in {self.elapsed:.2f}s"
+        noun = "item" if len(self) == 1 else "items"
+        return f"{len(self)} {noun}: {', '.join(parts) or 'none'} in {self.elapsed:.2f}s"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form: counts, elapsed seconds, and every item that was not ok."""

@@ -116,7 +116,7 @@ def test_recordings_download(emulator: RunningEmulator, tmp_path: Path) -> None:
         emulator=emulator,
     )  # fmt: skip
     assert done.returncode == 1
-    assert "1 skipped (already downloaded), 1 failed (BadRequestError" in done.stdout
+    assert "1 skipped (already downloaded), 1 failed in" in done.stdout
     assert f"failed: {missing}:" in done.stdout
 
 

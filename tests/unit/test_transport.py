@@ -119,6 +119,7 @@ async def test_authentication_error_mentions_ip_allow_list(make_client: Callable
         await client.request("Test", "echo")
     assert "allow-listed IP" in str(caught.value)
     assert caught.value.messages == ["HTTP 401: Unauthorized"]
+    assert "Test.echo failed with HTTP 401: Unauthorized" in str(caught.value)  # said once
 
 
 async def test_post_is_not_retried_after_a_500(make_client: Callable[..., Any]) -> None:
