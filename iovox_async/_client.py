@@ -129,8 +129,9 @@ class AsyncIovox(Interfaces):
         if max_concurrency < 1:
             raise ValidationError("max_concurrency must be at least 1")
         _check_max_retries(max_retries)
-        if timeout <= 0 or retry_deadline <= 0:
-            raise ValidationError("timeout and retry_deadline must be positive")
+        for name, seconds in (("timeout", timeout), ("retry_deadline", retry_deadline)):
+            if seconds <= 0:
+                raise ValidationError(f"{name} must be positive, got {seconds!r}")
         if transport not in ("auto", "aiohttp", "httpx"):
             raise ValidationError("transport must be 'auto', 'aiohttp' or 'httpx'")
         register_secret(secure_key)

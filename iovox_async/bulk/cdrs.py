@@ -255,7 +255,11 @@ async def write_rows(
     temporary = temporary_path(target)
     count = 0
     try:
-        with temporary.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
+        try:
+            handle = temporary.open("w", encoding="utf-8", newline="", buffering=1 << 20)
+        except OSError as error:  # name the file asked for, not the temporary one
+            raise OSError(error.errno, f"cannot write {target}: {error.strerror}") from None
+        with handle:
             sink = _CsvSink(handle) if chosen == "csv" else _JsonlSink(handle)
             if isinstance(rows, AsyncIterator):
                 async for row in rows:

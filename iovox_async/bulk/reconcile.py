@@ -148,7 +148,7 @@ async def reconcile(client: AsyncIovox, report: BulkReport[Purchase], before: Sn
                 ),
             )
             result.reason = (
-                f"the answer was lost, but getOrderDetails shows order"
+                f"the outcome was unknown, but getOrderDetails shows order"
                 f" {order['order_reference']} ({status or 'no status'}): applied"
             )
             continue
@@ -159,13 +159,13 @@ async def reconcile(client: AsyncIovox, report: BulkReport[Purchase], before: Sn
         if mine:
             result.status, result.value = "ok", Purchase(item, mine, reconciled=True)
             result.reason = (
-                f"the answer was lost, but getVoxnumbers shows {len(mine)} new matching"
+                f"the outcome was unknown, but getVoxnumbers shows {len(mine)} new matching"
                 " number(s): applied"
             )
         elif after_numbers is not None and orders is not None:
             result.status = "failed"
             result.reason = (
-                "the answer was lost, and getVoxnumbers and getOrderDetails show no new"
+                "the outcome was unknown, and getVoxnumbers and getOrderDetails show no new"
                 " matching order or number: not applied"
             )
         elif after_numbers is not None:

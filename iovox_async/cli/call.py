@@ -41,12 +41,12 @@ def _call_arguments(
             raise ValidationError(f"expected NAME=VALUE or NAME:=JSON, got {pair!r}")
         value: Any = text
         if name.endswith(":"):
-            name, value = name[:-1], json.loads(text)
+            name, value = name[:-1], _json(text, f"{name}=")
         (payload if name in payload_names else params)[name] = value
     if payload_text:
         if payload_text.startswith("@"):
             payload_text = Path(payload_text[1:]).read_text(encoding="utf-8")
-        loaded = json.loads(payload_text)
+        loaded = _json(payload_text, "--payload")
         if not isinstance(loaded, dict):
             raise ValidationError("--payload must be a JSON object")
         payload.update(loaded)
@@ -55,6 +55,13 @@ def _call_arguments(
     if missing:
         raise ValidationError(f"{interface}.{method} needs {', '.join(missing)}")
     return params, (payload or None) if spec.http in ("POST", "PUT") else None
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValidationError(f"{what} is not valid JSON: {error}") from None
 
 
 async def _call(args: argparse.Namespace) -> int:

@@ -201,6 +201,9 @@ def test_call_any_method(emulator: RunningEmulator, tmp_path: Path) -> None:
             ["not both"],
         ),
         (["calls", "export", "never.csv", "--sdt", "2026-02-30"], {}, ["real date"]),
+        (["calls", "export", "/proc/x.csv", "--sdt", "2026-10-01"], {}, ["cannot write /proc/x"]),
+        (["call", "Nodes", "createNodeFull", "--payload", "{bad"], {}, ["--payload is not valid"]),
+        (["call", "Calls", "getCallData", "--timeout", "0"], {}, ["timeout must be positive"]),
     ],
 )
 def test_failures_exit_nonzero_with_one_line(
