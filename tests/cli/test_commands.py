@@ -29,9 +29,8 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
-def run(
-    *args: str, emulator: RunningEmulator | None = None, timeout: float = 60, **env: str
-) -> subprocess.CompletedProcess[str]:
+def cli_environment(emulator: RunningEmulator | None) -> dict[str, str]:
+    """This process's environment without IOVOX_*, plus the emulator's credentials."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("IOVOX_")}
     environ["PATH"] = f"{BIN}{os.pathsep}{environ.get('PATH', '')}"
     if emulator is not None:
@@ -40,6 +39,13 @@ def run(
             IOVOX_SECURE_KEY=emulator.secure_key,
             IOVOX_BASE_URL=emulator.base_url,
         )
+    return environ
+
+
+def run(
+    *args: str, emulator: RunningEmulator | None = None, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = cli_environment(emulator)
     environ.update(env)
     return subprocess.run(
         ["iovox", *args], capture_output=True, text=True, env=environ, timeout=timeout, check=False
@@ -230,16 +236,9 @@ def test_a_stopped_download_leaves_no_partial_file(stop: str, tmp_path: Path) ->
 
     faults = FaultSettings(default=FaultSpec(latency_ms=(30.0, 60.0)))
     with RunningEmulator(calls=400, seed=9, secure_key=SECRET, faults=faults) as slow:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("IOVOX_")}
-        environ.update(
-            PATH=f"{BIN}{os.pathsep}{environ.get('PATH', '')}",
-            IOVOX_USERNAME=slow.username,
-            IOVOX_SECURE_KEY=slow.secure_key,
-            IOVOX_BASE_URL=slow.base_url,
-        )
         process = subprocess.Popen(
             ["iovox", "recordings", "download", str(tmp_path), *EVERYTHING, "--concurrency", "4"],
-            env=environ,
+            env=cli_environment(slow),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
