@@ -76,9 +76,7 @@ def _moment(where: str, text: str, formats: Sequence[str]) -> _dt.datetime:
             return _dt.datetime.strptime(text, form)
         except ValueError:
             continue
-    shapes = " or ".join(f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
-                         .replace("%H", "HH").replace("%M", "MM").replace("%S", "SS")
-                         for f in reversed(formats))  # fmt: skip
+    shapes = "YYYY-MM-DD" if len(formats) == 1 else "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
     raise ValidationError(f"{where} must be a real date as {shapes}, got {text!r}")
 
 
