@@ -28,7 +28,7 @@ from .faults import (
     FaultSettings,
     Plan,
 )
-from .handlers import HANDLERS, Context, default_handler
+from .handlers import HANDLERS, Context, missing_handlers
 from .protocol import ApiError, Reply, error_reply
 from .seed import build_state
 from .state import State
@@ -66,6 +66,9 @@ class EmulatorApp:
     ) -> None:
         self.config = config or EmulatorConfig()
         self.catalog = catalog if catalog is not None else _load_catalog()
+        missing = missing_handlers(self.catalog)
+        if missing:
+            raise ValueError(f"no emulator handler for {', '.join(missing)}")
         self.state: State = build_state(self.config)
         self.stats = Stats()
         self.faults = FaultController(self.config.seed, self.config.faults)
@@ -158,9 +161,8 @@ class EmulatorApp:
         """Answer one API request (no faults): the whole protocol, then the handler."""
         try:
             method = self._route(interface, query, headers)
-            context = self._validate(method, verb, query, body)
-            handler = HANDLERS.get(f"{method.interface}.{method.name}", default_handler)
-            return handler(context)
+            context = self._validate(method, verb, query, body, headers)
+            return HANDLERS[f"{method.interface}.{method.name}"](context)
         except ApiError as error:
             return error_reply(error.items)
 
@@ -192,7 +194,12 @@ class EmulatorApp:
         return method
 
     def _validate(
-        self, method: Method, verb: str, query: Mapping[str, list[str]], body: bytes
+        self,
+        method: Method,
+        verb: str,
+        query: Mapping[str, list[str]],
+        body: bytes,
+        headers: Mapping[str, str],
     ) -> Context:
         errors: list[str] = []
         version = (query.get("v") or [""])[0].strip()
@@ -223,7 +230,13 @@ class EmulatorApp:
         if errors:
             raise ApiError(*dict.fromkeys(errors))
         return Context(
-            state=self.state, config=self.config, method=method, query=query, body=data, root=root
+            state=self.state,
+            config=self.config,
+            method=method,
+            query=query,
+            body=data,
+            root=root,
+            headers=headers,
         )
 
     @staticmethod

@@ -15,8 +15,11 @@ from .audio import sound_bytes
 from .calldata import CallStore, Row, hms
 from .config import EmulatorConfig
 from .state import (
+    BlockedNumber,
+    BlockingRule,
     CallFlow,
     Category,
+    Cli,
     Contact,
     Link,
     Node,
@@ -24,6 +27,9 @@ from .state import (
     Sms,
     SoundFile,
     State,
+    SubAccount,
+    Subscription,
+    TimeTemplate,
     VoxNumber,
     fmt,
 )
@@ -321,7 +327,67 @@ def build_state(config: EmulatorConfig) -> State:
     _seed_spare_numbers(state, rng, config)
     state.calls = CallStore(_seed_calls(state, rng, config, links))
     _seed_sms(state, rng, config, links)
+    _seed_account(state, config)
+    _seed_rules(state, links)
     return state
+
+
+SUB_ACCOUNT = "emulator-sub-account"
+"""A seeded sub-account with an active subscription."""
+IDLE_SUB_ACCOUNT = "emulator-sub-account-idle"
+"""A seeded sub-account without a subscription."""
+CLIS = ("441632960001", "441632960002", "441632960003")
+"""Seeded CLIs; the first is presented by the first link (so it is in use)."""
+WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI"]
+ALL_DAYS = [*WEEKDAYS, "SAT", "SUN"]
+
+
+def _seed_account(state: State, config: EmulatorConfig) -> None:
+    state.account_name = config.username
+    state.action_keys.append(state.token("action_key", config.seed))
+    for name, active in ((SUB_ACCOUNT, True), (IDLE_SUB_ACCOUNT, False)):
+        state.sub_accounts[name] = SubAccount(
+            account_name=name,
+            parent_account_name=state.account_name,
+            subscription=Subscription(active=active),
+        )
+
+
+def _seed_rules(state: State, links: list[Link]) -> None:
+    """CLIs, time templates and blocked numbers (one blocking rule uses a template)."""
+    for position, number in enumerate(CLIS):
+        in_use = [links[0].link_id] if position == 0 and links else []
+        state.clis[number] = Cli(number, in_use)
+    created = fmt(state.reference - dt.timedelta(days=100))
+    state.time_templates["Working hours"] = TimeTemplate(
+        "Working hours",
+        [_frame("", "", "NONE", "09:00", "18:00", WEEKDAYS)],
+        "Monday to Friday, 9am to 6pm",
+        created,
+    )
+    state.time_templates["Christmas"] = TimeTemplate(
+        "Christmas", [_frame("2012-12-25", "2012-12-25", "YEARLY", "", "", ALL_DAYS)], "", created
+    )
+    exceptions = [BlockingRule("ALLOW", [links[0].link_id], "Christmas")] if links else []
+    for blocked in (
+        BlockedNumber("447429651520", "IN", "EQUALS", "BLOCK", notes="nuisance caller"),
+        BlockedNumber("447429651522", "IN", "EQUALS", "BLOCK", exceptions),
+        BlockedNumber("33", "OUT", "STARTSWITH", "BLOCK", notes="no calls to France"),
+    ):
+        state.blocked_numbers[blocked.key] = blocked
+
+
+def _frame(
+    date_from: str, date_to: str, recurrence: str, time_from: str, time_to: str, days: list[str]
+) -> dict[str, object]:
+    return {
+        "date_from": date_from,
+        "date_to": date_to,
+        "recurrence": recurrence,
+        "time_from": time_from,
+        "time_to": time_to,
+        "days": list(days),
+    }
 
 
 def _seed_regions(state: State) -> None:
@@ -542,9 +608,8 @@ def _seed_sms(state: State, rng: random.Random, config: EmulatorConfig, links: l
     offsets = sorted(rng.randrange(config.days * 86_400) for _ in range(config.sms))
     for offset in offsets:
         link = rng.choice(links)
-        number = state.next_id("sms", 500_001)
         sms = Sms(
-            sms_activity_id=str(number),
+            sms_activity_id=state.uuid("sms", config.seed),
             origin="IOVOX",
             destination=_phone(rng),
             message=rng.choice(_MESSAGES),

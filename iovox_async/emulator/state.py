@@ -9,6 +9,8 @@ so the same requests always produce the same timestamps.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -173,6 +175,78 @@ class Order:
 
 
 @dataclass
+class Cli:
+    """A CLI (caller id) imported by createClis; ``link_ids`` are the links presenting it."""
+
+    number: str
+    link_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TimeTemplate:
+    """A named set of time frames, used by time-based call-flow rules and blocking rules."""
+
+    label: str
+    frames: list[dict[str, object]]
+    """``date_from``, ``date_to``, ``recurrence``, ``time_from``, ``time_to``, ``days``."""
+    notes: str = ""
+    created: str = ""
+
+
+@dataclass
+class BlockingRule:
+    """An exception to a blocked number's default, for some links and a time template."""
+
+    blocking_type: str
+    link_ids: list[str] = field(default_factory=list)
+    time_template: str = ""
+    """A time template label; empty means at any time."""
+
+
+@dataclass
+class BlockedNumber:
+    """A block/allow rule, identified by (number, in_or_out, operator)."""
+
+    number: str
+    in_or_out: str
+    operator: str
+    default: str
+    rules: list[BlockingRule] = field(default_factory=list)
+    notes: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The identifying triple."""
+        return self.number, self.in_or_out, self.operator
+
+
+@dataclass
+class Subscription:
+    """An account's subscription (updateSubscriptionDetails); inactive once cancelled."""
+
+    active: bool = True
+    recurring_credit: int = 500
+    voxnumber_quantity: int = 0
+    country: str = "UNITED KINGDOM"
+    city: str = "LONDON"
+    state: str = ""
+    billing_length: int = 1
+    billing_length_unit: str = "M"
+
+
+@dataclass
+class SubAccount:
+    """An account created beneath the API account by createSubAccount."""
+
+    account_name: str
+    parent_account_name: str
+    details: dict[str, object] = field(default_factory=dict)
+    subscription: Subscription = field(default_factory=lambda: Subscription(active=False))
+    check_credit: bool = False
+    credit: int = 0
+
+
+@dataclass
 class State:
     """The whole account."""
 
@@ -192,9 +266,35 @@ class State:
     transferred: dict[str, str] = field(default_factory=dict)
     """Numbers given away by transferVoxnumbers, with the partner that received them."""
     credit: int = 5000
+    check_credit: bool = False
+    account_name: str = ""
+    """The API account's own name (parent of its sub-accounts)."""
+    subscription: Subscription = field(default_factory=Subscription)
+    sub_accounts: dict[str, SubAccount] = field(default_factory=dict)
+    clis: dict[str, Cli] = field(default_factory=dict)
+    time_templates: dict[str, TimeTemplate] = field(default_factory=dict)
+    blocked_numbers: dict[tuple[str, str, str], BlockedNumber] = field(default_factory=dict)
+    action_keys: list[str] = field(default_factory=list)
+    """JavaScript-API action keys, oldest first."""
+    portal_logins: list[str] = field(default_factory=list)
+    """Tokens handed out by userPortalLogin, oldest first."""
     ticks: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     calls: CallStore | None = None
+
+    def token(self, kind: str, seed: object, length: int = 40) -> str:
+        """A fresh, reproducible hex token (action keys, login tokens)."""
+        count = self.next_id(kind)
+        digest = hashlib.sha1(f"{seed}:{kind}:{count}".encode()).hexdigest()
+        return digest[:length]
+
+    def uuid(self, kind: str, seed: object) -> str:
+        """A fresh, reproducible version-4 UUID string (the API's SMS activity ids)."""
+        count = self.next_id(kind)
+        bits = int.from_bytes(
+            hashlib.sha256(f"{seed}:{kind}:{count}".encode()).digest()[:16], "big"
+        )
+        return str(uuid.UUID(int=bits, version=4))
 
     def now(self) -> dt.datetime:
         """The logical clock: the reference date plus one second per record created."""

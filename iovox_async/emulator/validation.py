@@ -6,7 +6,9 @@ Payloads: required elements, allowed values, integers and dates, item by item,
 with positions ("Node ID 2 of 3 Empty"). Messages come from the method's
 documented errors when one fits (matched case-insensitively, so the spec's own
 spelling wins: "VoxNumbers Empty", "call_flows Empty"), else from the API's usual
-pattern ``<Label> [x of y] <problem>``.
+pattern ``<Label> [x of y] <problem>``. A field may be named in the docs by another
+label (``ALIASES``: ``full_voxnumbers`` is "VoxNumbers") and a problem in other
+words (``PHRASES``: "Sub Account Name must be set" is the "Empty" of that field).
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ _LABELS = {"sdt": "Start Date", "edt": "End Date", "page": "Page Number"}
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _POSITION = re.compile(r"\b[xX] of [yY]\b")
+ALIASES = {
+    "full_voxnumbers": ("VoxNumbers",),
+    "categories": ("Category IDs",),
+    "categories_ids": ("Category IDs",),
+    "rm_if_user": ("Remove If User",),
+}
+"""Parameter names whose documented errors use another label than the name's own."""
+PHRASES = {
+    "Empty": ("Empty", "is empty", "must be set", "must be set to TRUE or FALSE"),
+    "Invalid": ("Invalid", "must be set to TRUE or FALSE", "should be one of the following:"),
+    "not an integer": ("not an integer", "must be an integer"),
+}
+"""The ways the docs word each problem; a phrase ending in ":" or "FALSE" starts a message."""
 _INTEGER = re.compile(r"^-?\d+$")
 
 
@@ -46,23 +61,37 @@ def message(
 
     ``list_item``: the problem is with one item of a list parameter (``clis=1,x``).
     """
-    candidates = [name, label(name)]
-    if list_item and name.endswith("s"):
+    names = [name, label(name), *ALIASES.get(name, ())]
+    candidates = list(names)
+    if list_item:
         # An item of a list parameter is named in the singular: "Cli 2 of 3 not an integer".
-        candidates += [name[:-1], label(name)[:-1]]
-    forms = (problem, f"is {problem}")
-    wanted = [f"{candidate} x of y {form}" for candidate in candidates for form in forms]
-    if not position:
-        wanted = [f"{candidate} {form}" for candidate in candidates for form in forms]
-    documented = {error.message.lower(): error.message for error in method.errors}
-    for text in wanted:
-        found = documented.get(text.lower())
-        if found is not None:
-            return _fill(found, position)
+        candidates += [candidate[:-1] for candidate in names if candidate.endswith("s")]
+    found = documented_message(method, candidates, problem, position is not None)
+    if found is not None:
+        return _fill(found, position)
     if position:
-        named = candidates[-1] if len(candidates) > 2 else candidates[1]
+        named = label(name)
+        if list_item and named.endswith("s"):
+            named = named[:-1]
         return f"{named} {position[0]} of {position[1]} {problem}"
     return f"{label(name)} {problem}"
+
+
+def documented_message(
+    method: Method, candidates: Sequence[str], problem: str, positioned: bool
+) -> str | None:
+    """The method's documented message for ``problem`` on a field named by a candidate."""
+    phrases = (*PHRASES.get(problem, (problem,)), f"is {problem}")
+    documented = [error.message for error in method.errors]
+    for candidate in candidates:
+        start = f"{candidate} x of y " if positioned else f"{candidate} "
+        for phrase in phrases:
+            open_ended = phrase.endswith((":", "FALSE"))
+            for text in documented:
+                lowered, wanted = text.lower(), (start + phrase).lower()
+                if lowered == wanted or (open_ended and lowered.startswith(wanted)):
+                    return text
+    return None
 
 
 def _fill(template: str, position: tuple[int, int] | None) -> str:
@@ -150,6 +179,7 @@ def _check_param(method: Method, param: Param, value: str, errors: list[str]) ->
     if param.is_list:
         items = split_list(param, value)
         for position, item in enumerate(items, start=1):
+            # A blank item is the handler's to report, beside the problems only it can see.
             problem = value_problem(item, param.type, param.values) if item else None
             if problem is not None:
                 where = (position, len(items))
@@ -256,11 +286,15 @@ def check_elements(
 def validate_payload(method: Method, data: Mapping[str, Any]) -> list[str]:
     """Every problem with the ``<request>`` content; ``Request Empty`` when it has nothing."""
     specs = method.payload or ()
+    request_empty = any(error.message == "Request Empty" for error in method.errors)
     if not any(not _blank(value) for key, value in data.items() if not key.startswith("@")):
         # A payload whose elements are all optional may be empty (cancelSubscription).
-        return ["Request Empty"] if any(spec.required for spec in specs) else []
+        if not any(spec.required for spec in specs):
+            return []
+        if request_empty:
+            return ["Request Empty"]
     top_lists = [spec for spec in specs if spec.required and spec.repeated and spec.children]
-    if top_lists and all(_blank(data.get(spec.name)) for spec in top_lists):
+    if request_empty and top_lists and all(_blank(data.get(spec.name)) for spec in top_lists):
         return ["Request Empty"]
     errors: list[str] = []
     check_elements(method, specs, data, None, errors)

@@ -26,6 +26,7 @@ from iovox_async import AsyncIovox, BadRequestError
 from iovox_async._spec import ElementSpec, Method
 from iovox_async.emulator.calldata import INDEX
 from iovox_async.emulator.handlers.calls import VOICEMAIL_RULE
+from iovox_async.emulator.seed import CLIS, SUB_ACCOUNT
 from iovox_async.emulator.state import State
 from iovox_async.interfaces._catalog import METHODS
 from iovox_async.interfaces.purchase import PurchaseVoxNumbersItemsItem
@@ -190,6 +191,22 @@ def items(sample: Any, *changes: dict[str, Any]) -> list[dict[str, Any]]:
 
 CATS = {"category": [{"category_id": "201"}, {"parent_category_id": "100", "category_id": "101"}]}
 """Seed categories for new links: Channel/Website and Region/North."""
+
+FRAME = {
+    "date_from": dt.date(2024, 1, 1),
+    "date_to": dt.date(2024, 12, 31),
+    "recurrence": "NONE",
+    "time_from": "12:00",
+    "time_to": "14:00",
+    "days": {"day": ["MON", "FRI"]},
+}
+"""A valid time frame for time-template payloads."""
+BLOCKING_RULE: dict[str, Any] = {
+    "link_ids": {"link_id": ["L00001"]},
+    "time_template": "Christmas",
+    "blocking_type": "ALLOW",
+}
+"""An exception to a blocked number's default, on seed data."""
 
 Recipe = Callable[[dict[str, Any], Seed], dict[str, Any]]
 
@@ -378,6 +395,61 @@ RECIPES: dict[str, dict[str, Any] | Recipe] = {
             link for link in seed.links if seed.state.links[link].rule_template == "Call Sales"
         ),
     },
+    "Rules.createTimeTemplates": {
+        "time_template": [
+            {"label": "Lunch", "time_frames": {"time_frame": [FRAME]}},
+            {"label": "Evenings", "time_frames": {"time_frame": [FRAME, FRAME]}},
+        ]
+    },
+    "Rules.updateTimeTemplates": {
+        "time_template": [
+            {
+                "label": "Working hours",
+                "new_label": "Office",
+                "time_frames": {"time_frame": [FRAME]},
+            },
+            {"label": "Christmas", "time_frames": {"time_frame": [FRAME]}},
+        ]
+    },
+    "Rules.deleteTimeTemplates": {"time_template_labels": ["Working hours", "Christmas"]},
+    "Rules.createBlockedNumbers": {
+        "blocked_number": [
+            {
+                "number": "447700900555",
+                "in_or_out": "IN",
+                "operator": "EQUALS",
+                "default": "BLOCK",
+                "rules": {"rule": [BLOCKING_RULE]},
+            },
+            {"number": "34", "in_or_out": "OUT", "operator": "STARTSWITH", "default": "BLOCK"},
+        ]
+    },
+    "Rules.updateBlockedNumbers": {
+        "blocked_number": [
+            {
+                "number": "447429651520",
+                "in_or_out": "IN",
+                "operator": "EQUALS",
+                "new_number": "447429651529",
+                "default": "ALLOW",
+                "rules": {"rule": [{**BLOCKING_RULE, "links": BLOCKING_RULE["link_ids"]}]},
+            },
+            {"number": "33", "in_or_out": "OUT", "operator": "STARTSWITH", "default": "ALLOW"},
+        ]
+    },
+    "Rules.deleteBlockedNumbers": {
+        "blocked_numbers": ["447429651520;IN;EQUALS", "33;OUT;STARTSWITH"]
+    },
+    # Clis
+    "Clis.createClis": {"cli": [447700900901, 447700900902]},
+    "Clis.deleteClis": {"clis": [int(number) for number in CLIS[1:]]},
+    # Subscriptions and Users
+    "Subscriptions.updateSubscriptionDetails": lambda kw, seed: {
+        "voxnumbers_to_remove": {"voxnumber": seed.free[:2]}
+    },
+    "Subscriptions.cancelSubscription": {"sub_account_name": SUB_ACCOUNT},
+    "Users.createSubAccount": lambda kw, seed: {"parent_account_name": seed.state.account_name},
+    "Users.setAccountCheckCredit": {"sub_account_name": SUB_ACCOUNT},
     # SMS
     "SMS.sendSms": {"origin": "IOVOX", "destination": "447700900123"},
     "SMS.getSmsData": lambda kw, seed: {**seed.window, "direction": "OUT"},
@@ -428,11 +500,7 @@ PREPARE: dict[str, Callable[[AsyncIovox], Awaitable[dict[str, Any]]]] = {
 }
 """Setup through other methods, for cases whose records the seed lacks."""
 
-EMPTY_LISTS = {
-    # No emulator behaviour: the generic handler answers an empty page.
-    "Rules.getTimeTemplates": "no time templates",
-    "Rules.getBlockedNumbers": "no blocked numbers",
-}
+EMPTY_LISTS: dict[str, str] = {}
 """List methods that cannot return rows from the seed; every other list must."""
 
 UNDOCUMENTED_ELEMENTS: dict[str, set[str]] = {}

@@ -1,22 +1,46 @@
-"""Hand-written behaviour per method; importing this package registers every handler."""
+"""Hand-written behaviour per method; importing this package registers every handler.
+
+Every method of the catalog has a handler here; there is no fallback, and the app
+refuses to start on a catalog with a method no handler answers.
+"""
 
 from __future__ import annotations
 
-from . import calls, contacts, flows, links, messaging, nodes, purchase, soundfiles, voxnumbers
-from .base import HANDLERS, Context, Handler, default_handler
+from . import (
+    accounts,
+    blocked,
+    calls,
+    clis,
+    contacts,
+    flows,
+    jsapi,
+    links,
+    messaging,
+    nodes,
+    purchase,
+    soundfiles,
+    timetemplates,
+    voxnumbers,
+)
+from .base import HANDLERS, Context, Handler, missing_handlers
 
 __all__ = [
     "HANDLERS",
     "Context",
     "Handler",
+    "accounts",
+    "blocked",
     "calls",
+    "clis",
     "contacts",
-    "default_handler",
     "flows",
+    "jsapi",
     "links",
     "messaging",
+    "missing_handlers",
     "nodes",
     "purchase",
     "soundfiles",
+    "timetemplates",
     "voxnumbers",
 ]

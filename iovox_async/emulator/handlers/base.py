@@ -2,22 +2,21 @@
 
 A handler is a plain function ``(Context) -> Reply`` registered for one or more
 ``"Interface.method"`` keys; it runs after the generic validation has passed and
-raises :class:`ApiError` for method-specific problems. Methods without a handler
-get :func:`default_handler`: an empty page for list GETs, a spec-shaped sample
-for other GETs, 201 or 204 for writes.
+raises :class:`ApiError` for method-specific problems. Every catalog method needs
+one (:func:`missing_handlers` names those that lack one); there is no fallback.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..._spec import ElementSpec, Method
-from ..audio import sound_bytes
+from ..._spec import Method
 from ..config import EmulatorConfig
 from ..protocol import ApiError, Reply, Tree, page_tree, render
-from ..state import State, fmt
+from ..state import State
 from ..validation import req_field_values
 
 Handler = Callable[["Context"], Reply]
@@ -48,8 +47,11 @@ class Context:
         query: Mapping[str, Sequence[str]],
         body: Mapping[str, Any],
         root: ET.Element | None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.state = state
+        self.headers: Mapping[str, str] = headers or {}
+        """Request headers, names in lower case."""
         self.config = config
         self.method = method
         self.query = query
@@ -155,6 +157,10 @@ class Context:
         """Raw bytes (recordings, sound files)."""
         return Reply(200, data, content_type)
 
+    def error(self, template: str, *values: object) -> str:
+        """This method's documented error ``template`` with its placeholders filled."""
+        return documented(self.method, template, *values)
+
     def now(self) -> str:
         """Advance the logical clock and return the time as API text."""
         return self.state.tick()
@@ -171,9 +177,36 @@ def text_of(value: Any) -> str:
     return ""
 
 
+def children(container: Any, name: str) -> list[Any]:
+    """The ``name`` children of a decoded element, always as a list (``[]`` when none)."""
+    found = container.get(name) if isinstance(container, Mapping) else None
+    return list(found) if isinstance(found, list) else [found] if found else []
+
+
 def fail(*messages: str) -> ApiError:
     """A 400 error with these messages (``raise fail("...")``)."""
     return ApiError(*messages)
+
+
+_PLACEHOLDER = re.compile(r"\b[xyzXYZ]\b")
+
+
+def documented(method: Method, template: str, *values: object) -> str:
+    """A documented error of ``method``, its ``x``/``y``/``z`` placeholders filled in order.
+
+    Raises ``LookupError`` when the method's spec does not list ``template``, so a
+    handler cannot drift from the documented text.
+    """
+    if not any(error.message == template for error in method.errors):
+        raise LookupError(f"{method.interface}.{method.name} documents no error {template!r}")
+    filled = iter(str(value) for value in values)
+    return _PLACEHOLDER.sub(lambda match: next(filled, match.group(0)), template)
+
+
+def list_param(ctx: Context, name: str) -> list[str]:
+    """The items of a comma-separated query parameter, blanks kept (they are errors)."""
+    value = ctx.param(name) or ""
+    return [item.strip() for item in value.split(",")]
 
 
 def select(
@@ -201,49 +234,11 @@ def sort_records(
     return sorted(records, key=key, reverse=descending)
 
 
-def sample_value(spec: ElementSpec, state: State) -> Any:
-    """A plausible value of the spec's type."""
-    if spec.children:
-        tree = sample_tree(spec.children, state)
-        return tree or None
-    if spec.values:
-        return spec.values[0]
-    if spec.type == "integer":
-        return "0"
-    if spec.type == "boolean":
-        return "FALSE"
-    if spec.type == "datetime":
-        return fmt(state.now())
-    if spec.type == "date":
-        return fmt(state.now())[:10]
-    return ""
-
-
-def sample_tree(specs: Sequence[ElementSpec], state: State) -> dict[str, Any]:
-    """A spec-shaped response with every single element present and no repeated ones."""
-    return {
-        spec.name: sample_value(spec, state)
-        for spec in specs
-        if not spec.repeated and not spec.name.startswith("@")
-    }
-
-
-def has_envelope(method: Method) -> bool:
-    """Whether the method answers with the paging envelope."""
-    return any(spec.name == "current_page" for spec in method.response)
-
-
-def default_handler(ctx: Context) -> Reply:
-    """A valid, spec-shaped success for methods without their own behaviour."""
-    method = ctx.method
-    if method.http == "GET":
-        if method.response_kind == "binary":
-            return ctx.binary(
-                sound_bytes(f"{ctx.config.seed}:{method.interface}.{method.name}", 16_000)
-            )
-        if has_envelope(method):
-            return ctx.page([])
-        return ctx.tree(sample_tree(method.response, ctx.state))
-    if method.response_kind == "xml":
-        return ctx.tree(sample_tree(method.response, ctx.state))
-    return ctx.done()
+def missing_handlers(catalog: Mapping[str, Mapping[str, Method]]) -> list[str]:
+    """``"Interface.method"`` keys of the catalog that no handler answers."""
+    return sorted(
+        f"{interface}.{name}"
+        for interface, methods in catalog.items()
+        for name in methods
+        if f"{interface}.{name}" not in HANDLERS
+    )

@@ -93,7 +93,7 @@ def _valid_origin(origin: str) -> bool:
 
 @handles("SMS.sendSms")
 def send_sms(ctx: Context) -> Reply:
-    """Record an SMS and answer 201 with its ``sms_activity_id``."""
+    """Record an SMS and answer 201 with its ``sms_activity_id`` (a UUID, as the live API)."""
     origin = ctx.text("origin")
     if not _valid_origin(origin):
         raise fail("Origin Invalid")
@@ -101,7 +101,7 @@ def send_sms(ctx: Context) -> Reply:
     link_id = ctx.text("c2c_failover_link_id")
     link = state.links.get(link_id) if link_id else None
     sms = Sms(
-        sms_activity_id=str(state.next_id("sms", 500_001)),
+        sms_activity_id=state.uuid("sms", ctx.config.seed),
         origin=origin,
         destination=ctx.text("destination"),
         message=ctx.text("message"),
@@ -131,12 +131,14 @@ def _sms_record(sms: Sms) -> dict[str, Any]:
 def get_sms_data(ctx: Context) -> Reply:
     """SMS in the date window (current month by default), filtered and paged."""
     start, end = date_window(ctx)
+    # Newest first; among equal times the later-sent first (the ids are UUIDs, not counters).
     records = [_sms_record(sms) for sms in ctx.state.sms.values() if start <= sms.date <= end]
+    records.reverse()
     for name in ("sms_activity_id", "origin", "destination", "direction", "node_id", "link_id"):
         wanted = ctx.param(name)
         if wanted is not None:
             records = [record for record in records if str(record[name]).upper() == wanted.upper()]
-    records.sort(key=lambda record: (record["date"], int(record["sms_activity_id"])), reverse=True)
+    records.sort(key=lambda record: record["date"], reverse=True)
     names = {**SMS_FIELDS, **{name: name for name in SMS_FIELDS.values()}}
     records = sort_records(records, ctx.order(), names)
     given = ctx.param("req_fields")

@@ -1,4 +1,4 @@
-"""Sound files (base64 upload, listing, binary download, update, delete) and account data."""
+"""Sound files (base64 upload, listing, binary download, update, delete) and countries."""
 
 from __future__ import annotations
 
@@ -197,17 +197,3 @@ def delete_sound_files(ctx: Context) -> Reply:
 def get_countries(ctx: Context) -> Reply:
     """Country dialling codes and names."""
     return ctx.page([{"code": code, "name": name} for code, name in COUNTRIES])
-
-
-@handles("Subscriptions.getAccountCreditDetails")
-def get_account_credit_details(ctx: Context) -> Reply:
-    """The account's credit."""
-    state = ctx.state
-    return ctx.tree(
-        {
-            "check_credit": "FALSE",
-            "credit": str(state.credit),
-            "last_credit_replenish_date": state.reference.strftime("%Y-%m-01 00:00:00"),
-            "total_available_credit": str(state.credit),
-        }
-    )
