@@ -292,3 +292,91 @@ class SoundFilesInterface:
             None,
             timeout=timeout, max_retries=max_retries,
         )
+
+    async def upload_sound_file_data(
+        self,
+        *,
+        sound_label: str,
+        sound_file: str,
+        sound_group: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
+        """Replace the audio of one existing sound file (known only by name from the Ruby peer).
+
+        ``POST /SoundFiles?v=3&method=uploadSoundFileData`` (has side effects: not retried once it may have been sent)
+
+        Args:
+            sound_label: the sound file whose audio is replaced. Required.
+            sound_group: with sound_label, identifies the file.
+            sound_file: <sound_file> of the request body. the audio, base64-encoded Required.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+            idempotent: True to retry this call even after a failure that may have reached the
+                server, as reads are; only when doing it twice is harmless.
+
+        Returns:
+            ``{}`` on success (the API answers with no body).
+
+        Raises:
+            APIError subclasses for the documented errors:
+            - 400 API Version Empty
+            - 400 API Version Invalid
+            - 400 Request Method must be POST. x attempted
+            - 400 XML Empty
+            - 400 XML parse error. x at line y, column z
+            - 400 Request Empty
+            - 400 Sound Label Empty
+            - 400 Sound File Empty
+            - 400 Sound File does not exist
+            - 500 Internal Server Error
+
+        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        """
+        return await self._client._invoke(  # type: ignore[no-any-return]
+            _METHODS['uploadSoundFileData'],
+            {'sound_label': sound_label, 'sound_group': sound_group},
+            {'sound_file': sound_file},
+            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+        )
+
+    async def delete_sound_file(
+        self,
+        *,
+        sound_label: str,
+        sound_group: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> dict[str, Any]:
+        """Delete one sound file by label and group (known only by name from the Ruby peer).
+
+        ``DELETE /SoundFiles?v=3&method=deleteSoundFile``
+
+        Args:
+            sound_label: the sound file to delete. Required.
+            sound_group: with sound_label, identifies the file; without it the first file with
+                that label.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Returns:
+            ``{}`` on success (the API answers with no body).
+
+        Raises:
+            APIError subclasses for the documented errors:
+            - 400 API Version Empty
+            - 400 API Version Invalid
+            - 400 Request Method must be DELETE. x attempted
+            - 400 Sound Label Empty
+            - 400 Sound File does not exist
+            - 500 Internal Server Error
+
+        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        """
+        return await self._client._invoke(  # type: ignore[no-any-return]
+            _METHODS['deleteSoundFile'],
+            {'sound_label': sound_label, 'sound_group': sound_group},
+            None,
+            timeout=timeout, max_retries=max_retries,
+        )

@@ -181,7 +181,7 @@ def _arg(name: str) -> str:
 
 def test_every_method_is_reachable() -> None:
     client = AsyncIovox("u", "k", base_url="https://x.test")
-    assert len(ALL) == 83
+    assert len(ALL) == 85
     for method in ALL:
         assert callable(coroutine(client, method)), method.name
 

@@ -197,3 +197,31 @@ def delete_sound_files(ctx: Context) -> Reply:
 def get_countries(ctx: Context) -> Reply:
     """Country dialling codes and names."""
     return ctx.page([{"code": code, "name": name} for code, name in COUNTRIES])
+
+
+def _one(ctx: Context) -> SoundFile:
+    """The sound file named by the ``sound_label``/``sound_group`` query pair."""
+    sound = _find(ctx, ctx.param("sound_label") or "", ctx.param("sound_group") or "")
+    if sound is None:
+        raise fail(ctx.error("Sound File does not exist"))
+    return sound
+
+
+@handles("SoundFiles.uploadSoundFileData")
+def upload_sound_file_data(ctx: Context) -> Reply:
+    """Replace one sound file's audio (Ruby peer's method; its behaviour is a guess)."""
+    sound = _one(ctx)
+    data = _decode(ctx.text("sound_file"))
+    if not data:
+        raise fail(ctx.error("Sound File Empty"))
+    sound.data = data
+    sound.updated = ctx.now()
+    return ctx.done()
+
+
+@handles("SoundFiles.deleteSoundFile")
+def delete_sound_file(ctx: Context) -> Reply:
+    """Delete one sound file (Ruby peer's method; its behaviour is a guess)."""
+    sound = _one(ctx)
+    del ctx.state.sound_files[(sound.label, sound.group)]
+    return ctx.done()
