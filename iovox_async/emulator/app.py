@@ -206,7 +206,9 @@ class EmulatorApp:
         if not version:
             errors.append("API Version Empty")
         elif version != API_VERSION:
-            errors.append("Invalid API Version")
+            # The method pages all say "API Version Invalid"; the general table's
+            # "Invalid API Version" is the odd one out (spec/README.md).
+            errors.append("API Version Invalid")
         if verb != method.http:
             errors.append(f"Request Method must be {method.http}. {verb} attempted")
         errors += validate_query(method, query)

@@ -29,6 +29,7 @@ ALIASES = {
     "categories": ("Category IDs",),
     "categories_ids": ("Category IDs",),
     "rm_if_user": ("Remove If User",),
+    "id": ("Call ID",),
 }
 """Parameter names whose documented errors use another label than the name's own."""
 PHRASES = {
@@ -67,6 +68,9 @@ def message(
         # An item of a list parameter is named in the singular: "Cli 2 of 3 not an integer".
         candidates += [candidate[:-1] for candidate in names if candidate.endswith("s")]
     found = documented_message(method, candidates, problem, position is not None)
+    if found is None and position is not None:
+        # Some lists are checked item by item but documented without a position.
+        found = documented_message(method, candidates, problem, False)
     if found is not None:
         return _fill(found, position)
     if position:

@@ -274,8 +274,8 @@ RECIPES: dict[str, dict[str, Any] | Recipe] = {
     "Categories.createCategoryConfigurations": lambda kw, seed: {
         "category": items(
             kw["category"],
-            {"category_id": "900", "label": "Agent"},
-            {"category_id": "910", "label": "Season"},
+            {"category_id": "900", "label": "Agent", "colour": "#FF8800"},
+            {"category_id": "910", "label": "Season", "colour": "0A0"},
         )
     },
     "Categories.createCategories": lambda kw, seed: {

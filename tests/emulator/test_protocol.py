@@ -71,7 +71,7 @@ async def test_wrong_credentials_are_401(shared_emulator: RunningEmulator) -> No
         ),
         ("/Calls", {"method": "getCallData"}, "API Version Empty"),
         ("/Calls", {"v": "", "method": "getCallData"}, "API Version Empty"),
-        ("/Calls", {"v": "2", "method": "getCallData"}, "Invalid API Version"),
+        ("/Calls", {"v": "2", "method": "getCallData"}, "API Version Invalid"),
     ],
 )
 async def test_general_errors(

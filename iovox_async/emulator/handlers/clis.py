@@ -19,7 +19,9 @@ def create_clis(ctx: Context) -> Reply:
     errors = []
     seen: set[str] = set()
     for position, number in enumerate(numbers, start=1):
-        if number in ctx.state.clis or number in seen:
+        if not number:
+            errors.append(ctx.error("Cli x of y Empty", position, len(numbers)))
+        elif number in ctx.state.clis or number in seen:
             errors.append(ctx.error("Cli x of y already exists", position, len(numbers)))
         seen.add(number)
     if errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..protocol import Reply
@@ -188,6 +189,7 @@ def delete_contacts(ctx: Context) -> Reply:
 
 # -- categories -----------------------------------------------------------------------
 
+_HEX_COLOUR = re.compile(r"^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 CATEGORY_FIELDS = {"cid": "category_id", "cl": "label", "cv": "value", "chc": "child_count"}
 
 
@@ -257,6 +259,9 @@ def create_configurations(ctx: Context) -> Reply:
             errors.append(f"Category ID {where} exists")
         if ctx.text("label", item).lower() in labels:
             errors.append(f"Label {where} exist")
+        colour = ctx.text("colour", item)
+        if colour and not _HEX_COLOUR.match(colour):
+            errors.append(f"Color {where} invalid")
     if errors:
         raise fail(*errors)
     for item in items:
@@ -333,7 +338,9 @@ def _delete_categories(ctx: Context, raw: str) -> Reply:
     doomed: set[str] = set()
     for position, item in enumerate(items, start=1):
         if not item or item.endswith(";"):
-            errors.append(f"Category ID {position} of {len(items)} Empty")
+            # deleteCategoryConfigurations words it "is empty", deleteCategories "Empty".
+            empty = "is empty" if ctx.method.name == "deleteCategoryConfigurations" else "Empty"
+            errors.append(f"Category ID {position} of {len(items)} {empty}")
             continue
         found = _find_category(ctx.state, item)
         if found is None:

@@ -104,6 +104,16 @@ def _check_rules(element: ET.Element) -> list[str]:
             errors.append("Rule Label Empty")
         if not rule.get("id", "").strip():
             errors.append("Rule ID Empty")
+        # An attribute given but blank (a "?" placeholder is filled per link later).
+        for attribute in ("destinationPhoneNumber", "destinationContactId"):
+            if attribute in rule.attrib and not rule.attrib[attribute].strip():
+                errors.append(f"{attribute} Empty")
+        if (
+            rule.tag == "sendSms"
+            and "message" in rule.attrib
+            and not rule.attrib["message"].strip()
+        ):
+            errors.append("Message empty")
     return list(dict.fromkeys(errors))
 
 

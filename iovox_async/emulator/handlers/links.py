@@ -7,6 +7,7 @@ createNodeFull when no number can be assigned).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -284,10 +285,17 @@ def create_links_full(ctx: Context) -> Reply:
 # -- updates --------------------------------------------------------------------------
 
 
-def _existing_links(ctx: Context, ids: list[str]) -> list[Link]:
+def _existing_links(ctx: Context, ids: list[str], *, blanks: bool = False) -> list[Link]:
+    """The links named; ``blanks``: a blank id is an error ("Link ID x of y Empty")."""
     errors = []
+    empty = next(
+        (e.message for e in ctx.method.errors if e.message.lower() == "link id x of y empty"),
+        "Link ID x of y Empty",
+    )
     for position, link_id in enumerate(ids, start=1):
-        if link_id and link_id not in ctx.state.links:
+        if blanks and not link_id:
+            errors.append(re.sub(r"\b[xX] of [yY]\b", f"{position} of {len(ids)}", empty))
+        elif link_id and link_id not in ctx.state.links:
             errors.append(f"Link ID {position} of {len(ids)} does not exist")
     if errors:
         raise fail(*errors)
@@ -304,6 +312,8 @@ def update_links(ctx: Context) -> Reply:
         new_id = ctx.text("new_link_id", item)
         if new_id and new_id in ctx.state.links:
             errors.append(f"New Link ID {position} of {len(items)} already exist")
+        if "link_name" in item and not ctx.text("link_name", item):
+            errors.append(f"Link Name {position} of {len(items)} Empty")
     if errors:
         raise fail(*errors)
     for link, item in zip(links, items, strict=True):
@@ -372,7 +382,7 @@ def attach_voxnumber(ctx: Context) -> Reply:
 def remove_voxnumber(ctx: Context) -> Reply:
     """Detach each link's number and return it to the pool."""
     ids = [text_of(item) for item in ctx.items("link_id")]
-    links = _existing_links(ctx, ids)
+    links = _existing_links(ctx, ids, blanks=True)
     errors = [
         f"Link ID {position} of {len(links)} does not have a VoxNumber"
         for position, link in enumerate(links, start=1)
@@ -392,7 +402,7 @@ def _template_links(ctx: Context) -> list[Link]:
         raise fail("Link IDs Empty")
     if len(set(ids)) != len(ids):
         raise fail("Duplicate Link ID Received")
-    return _existing_links(ctx, ids)
+    return _existing_links(ctx, ids, blanks=True)
 
 
 @handles("Links.attachRuleTemplateToLinks", "Links.attachSMSTemplateToLinks")

@@ -215,6 +215,9 @@ def update_nodes(ctx: Context) -> Reply:
         new_id = ctx.text("new_node_id", item)
         if new_id and new_id in state.nodes:
             errors.append(f"New Node ID {where} already exist")
+        for field, name in (("node_name", "Node Name"), ("node_type", "Node Type")):
+            if field in item and not ctx.text(field, item):
+                errors.append(f"{name} {where} Empty")
     if errors:
         raise fail(*errors)
     for item in items:

@@ -137,14 +137,24 @@ def update_sound_files(ctx: Context) -> Reply:
     items = _sound_items(ctx)
     errors = []
     found: list[SoundFile] = []
+    seen: set[tuple[str, str]] = set()
     for position, item in enumerate(items, start=1):
         where = f"{position} of {len(items)}"
-        sound = ctx.state.sound_files.get(
-            (ctx.text("sound_label", item), ctx.text("sound_group", item))
-        )
+        key = (ctx.text("sound_label", item), ctx.text("sound_group", item))
+        if key in seen:
+            errors.append("Duplicate Sound File Received")
+        seen.add(key)
+        sound = ctx.state.sound_files.get(key)
         if sound is None:
             errors.append(f"Sound File {where} Does not exist")
             continue
+        if ctx.text("new_sound_group", item).lower() in FORBIDDEN_GROUPS:
+            errors.append(f"Sound Group {where} Forbidden")
+        replacement = (
+            _decode(ctx.text("sound_file", item)) if ctx.text("sound_file", item) else None
+        )
+        if replacement is not None and len(replacement) > MAX_SOUND_BYTES:
+            errors.append(f"Sound File {where} Exceeds maximum allowed filesize")
         new_key = (
             ctx.text("new_sound_label", item) or sound.label,
             ctx.text("new_sound_group", item) or sound.group,

@@ -148,7 +148,9 @@ def transfer_voxnumbers(ctx: Context) -> Reply:
     for position, number in enumerate(numbers, start=1):
         where = f"{position} of {len(numbers)}"
         vox: Any = state.voxnumbers.get(number)
-        if number.startswith(("0", "+")):
+        if not number:
+            errors.append(f"voxnumber {where} is empty")
+        elif number.startswith(("0", "+")):
             errors.append(f"voxnumber {where} is not in a international format")
         elif vox is None:
             errors.append(f"voxnumber {where} does not exist")
