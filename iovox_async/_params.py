@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,14 @@ from ._spec import ElementSpec, Method, Param
 from ._xml import RawXML, to_api_text
 
 QueryPairs = list[tuple[str, str]]
+
+
+class UndocumentedValueWarning(UserWarning):
+    """A value outside a parameter's documented list was sent as given.
+
+    Raised as a warning only for parameters whose documented list may be
+    incomplete (``req_fields``); a typo shows up here before the server answers.
+    """
 
 
 def _where(method: Method) -> str:
@@ -62,7 +71,15 @@ def _check_scalar(method: Method, param: Param, value: object) -> str:
         text = to_api_text(value)
     if param.values and text not in param.values:
         allowed = ", ".join(param.values)
-        raise ValidationError(f"{where} must be one of {allowed}; got {text!r}")
+        if param.advisory_values:
+            warnings.warn(
+                f"{where}: {text!r} is not among the documented values ({allowed});"
+                " sending it anyway, the server decides",
+                UndocumentedValueWarning,
+                stacklevel=2,
+            )
+        else:
+            raise ValidationError(f"{where} must be one of {allowed}; got {text!r}")
     return text
 
 
