@@ -17,7 +17,7 @@ import httpx
 
 from . import _constants as C
 from ._errors import ClientClosedError, ValidationError
-from ._params import build_query, check_payload
+from ._params import build_query, check_payload, mark_raw_xml
 from ._redact import register_secret
 from ._spec import Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
@@ -383,6 +383,7 @@ class AsyncIovox(Interfaces):
             raise ClientClosedError("this AsyncIovox client is closed; create a new one")
         _check_max_retries(max_retries)
         pairs = build_query(method, query)
+        payload = mark_raw_xml(method, payload)
         check_payload(method, payload)
         content = None
         if method.payload is not None and payload:

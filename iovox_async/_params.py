@@ -188,3 +188,20 @@ def _check_elements(
                 )
             if spec.children and isinstance(item, Mapping) and not isinstance(item, RawXML):
                 _check_elements(where, item, spec.children, f"{path}/{spec.name}")
+
+
+def mark_raw_xml(method: Method, payload: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Text given for a top-level element typed ``xml`` (a call flow) is that XML itself.
+
+    ``update_call_flow(callFlow=read["callFlow_xml"])`` and a plain ``str`` holding the
+    ``<callFlow>`` element are both spliced in as XML instead of escaped as text.
+    """
+    if not payload or method.payload is None:
+        return payload
+    xml_names = {element.name for element in method.payload if element.type == "xml"}
+    if not any(isinstance(payload.get(name), str) for name in xml_names):
+        return payload
+    return {
+        name: RawXML(value) if name in xml_names and isinstance(value, str) else value
+        for name, value in payload.items()
+    }

@@ -303,6 +303,14 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
             ),
             "            ",
         )
+        verbatim = [element.name for element in method.response if element.type == "xml"]
+        if verbatim:
+            doc += _wrap(
+                "Also " + ", ".join(f"{name}_xml" for name in verbatim) + ": that element"
+                " verbatim as RawXML, in document order (send it back as is, or parse it"
+                " with iovox_async.callflow.CallFlow.from_xml).",
+                "            ",
+            )
     if method.errors:
         doc += ["", "        Raises:", "            APIError subclasses for the documented errors:"]
         doc += ["    " + line for line in _errors_doc(method)]

@@ -333,6 +333,8 @@ class CallFlowInterface:
                 callEvent, evaluate, httpRequest, keyEvent, keypressFailureMessage, matchEvent,
                 messageKeypress, param, play, sendSms, soundFile, timeBased, timeEvent,
                 voicemail.
+            Also callFlow_xml: that element verbatim as RawXML, in document order (send it back
+                as is, or parse it with iovox_async.callflow.CallFlow.from_xml).
 
         Raises:
             APIError subclasses for the documented errors:
