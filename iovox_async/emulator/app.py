@@ -103,6 +103,7 @@ class EmulatorApp:
             return
         query = parse_qs(query_string, keep_blank_values=True)
         if path.startswith(restv1.PREFIX + "/"):
+            self.stats.request("v1." + path[len(restv1.PREFIX) :].strip("/"))
             reply = self._rest_v1(verb, path, query, scope.get("headers", []))
             self.stats.status(reply.status)
             await _send_reply(send, reply, [self._cookie()])

@@ -139,3 +139,4 @@ async def test_insights_from_the_emulator_over_loopback() -> None:
                 await stranger.request_v1("calls/insights")
         assert refused.value.status == 401
         assert json.dumps(page)  # plain JSON-able data
+        assert emulator.requests("v1.calls/insights") == 4
