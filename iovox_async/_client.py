@@ -19,6 +19,7 @@ from . import _constants as C
 from ._errors import ClientClosedError, ValidationError
 from ._params import build_query, check_payload, mark_raw_xml
 from ._redact import register_secret
+from ._restv1 import RestV1
 from ._spec import Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
 from ._wire import HttpxWire, TransportChoice, Wire, build_wire
@@ -194,6 +195,11 @@ class AsyncIovox(Interfaces):
     def bulk(self) -> Bulk:
         """Bulk jobs: every CDR of a range, recordings to disk, purchases, a bounded map."""
         return Bulk(self)
+
+    @cached_property
+    def rest_v1(self) -> RestV1:
+        """The REST v1 platform's documented endpoints: ``rest_v1.calls_insights(...)``."""
+        return RestV1(self)
 
     @property
     def closed(self) -> bool:

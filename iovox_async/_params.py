@@ -137,14 +137,19 @@ def build_query(method: Method, arguments: Mapping[str, object]) -> QueryPairs:
     return pairs
 
 
+_RANGES = (("sdt", "edt"), ("start_date", "end_date"))
+"""The start/end parameter pairs: v3's abbreviations and REST v1's full names."""
+
+
 def _check_range(method: Method, sent: Mapping[str, str]) -> None:
     """A range that ends before it starts matches nothing: say so instead of sending it."""
-    start, end = sent.get("sdt"), sent.get("edt")
-    if start is None or end is None:
-        return
-    where = _where(method)
-    if _moment(where, start, _DATETIME_FORMATS) > _moment(where, end, _DATETIME_FORMATS):
-        raise ValidationError(f"{where}: sdt {start!r} is after edt {end!r}")
+    for first, last in _RANGES:
+        start, end = sent.get(first), sent.get(last)
+        if start is None or end is None:
+            continue
+        where = _where(method)
+        if _moment(where, start, _DATETIME_FORMATS) > _moment(where, end, _DATETIME_FORMATS):
+            raise ValidationError(f"{where}: {first} {start!r} is after {last} {end!r}")
 
 
 def check_payload(method: Method, payload: Mapping[str, Any] | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from iovox_async import AsyncIovox, AuthenticationError, BadRequestError, ValidationError
+from iovox_async.emulator.calldata import INDEX
 from iovox_async.testing import RunningEmulator
 
 from .conftest import SECRET, Sleeps, errors
@@ -129,6 +131,11 @@ async def test_insights_from_the_emulator_over_loopback() -> None:
             )
             assert isinstance(picked, dict)
             assert sorted(str(row["id"]) for row in picked["results"]) == sorted(wanted)
+            typed = await client.rest_v1.calls_insights(
+                start_date=first, end_date=last, node_id=rows[0][INDEX["node_id"]], limit=5
+            )
+            assert 0 < len(typed["results"]) <= 5
+            assert {row["node_id"] for row in typed["results"]} == {rows[0][INDEX["node_id"]]}
             with pytest.raises(BadRequestError) as caught:
                 await client.request_v1("calls/insights", params={"limit": 20001})
         assert [item.message for item in caught.value.errors] == [
@@ -139,4 +146,37 @@ async def test_insights_from_the_emulator_over_loopback() -> None:
                 await stranger.request_v1("calls/insights")
         assert refused.value.status == 401
         assert json.dumps(page)  # plain JSON-able data
-        assert emulator.requests("v1.calls/insights") == 4
+        assert emulator.requests("v1.calls/insights") == 5
+
+
+async def test_typed_insights_checks_the_documented_parameters(make_client: Factory) -> None:
+    seen: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return insights()
+
+    client, _ = make_client(handler)
+    async with client:
+        await client.rest_v1.calls_insights(
+            start_date=dt.date(2026, 7, 1),
+            end_date=dt.datetime(2026, 7, 31, 18),
+            id=[1, 2],
+            limit=500,
+        )
+        for bad, message in [
+            ({"limit": 20001}, "limit must be at most 20000"),
+            ({"date_constant": "TODAY"}, "date_constant must be one of YESTERDAY"),
+            ({"start_date": "2026-02-30"}, "start_date must be a real date"),
+            (
+                {"start_date": "2026-08-01", "end_date": "2026-07-01"},
+                "start_date .* is after end_date",
+            ),
+        ]:
+            with pytest.raises(ValidationError, match=message):
+                await client.rest_v1.calls_insights(**bad)
+    (request,) = seen
+    assert str(request.url) == (
+        "https://api.test:444/rest/v1/calls/insights?limit=500&start_date=2026-07-01"
+        "&end_date=2026-07-31%2018%3A00%3A00&id=1%2C2"
+    )
