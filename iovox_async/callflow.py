@@ -2,7 +2,7 @@
 
 ::
 
-    from iovox_async.callflow import CallFlow, call, on_result, play, sound, voicemail
+    from iovox_async.callflow import CallFlow, call, on_result, play, sound
 
     flow = CallFlow(
         "Sales line",
@@ -12,7 +12,7 @@
             call(
                 "agent", "Call the agent",
                 destination_contact_id="?", record=True, timeout=20,
-                on=[on_result("BUSY|NO_ANSWER", voicemail("vm", "Voicemail", ...))],
+                on=[on_result("BUSY|NO_ANSWER", play("sorry", "Sorry", sound("busy")))],
             ),
         ],
     )
