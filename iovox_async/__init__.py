@@ -24,6 +24,7 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._params import UndocumentedValueWarning
 from ._xml import RawXML
 
 __version__ = "0.1.0"
@@ -44,6 +45,7 @@ __all__ = [
     "ResponseDecodeError",
     "ServerError",
     "TransportError",
+    "UndocumentedValueWarning",
     "ValidationError",
     "__version__",
 ]

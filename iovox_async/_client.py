@@ -17,8 +17,9 @@ import httpx
 
 from . import _constants as C
 from ._errors import ClientClosedError, ValidationError
-from ._params import build_query, check_payload
+from ._params import build_query, check_payload, mark_raw_xml
 from ._redact import register_secret
+from ._restv1 import RestV1
 from ._spec import Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
 from ._wire import HttpxWire, TransportChoice, Wire, build_wire
@@ -38,6 +39,7 @@ _RECONCILE = {
 
 
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_V1_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 _RESERVED_PARAMS = frozenset({"v", "method"})
 
 
@@ -79,6 +81,15 @@ def _resolve_base_url(environment: str | None, base_url: str | None) -> str:
             f" may use http, got {base_url!r}"
         )
     return base_url.rstrip("/")
+
+
+def _rest_v1_url(base_url: str) -> str:
+    """The REST v1 base of a resolved v3 base: the environment's own host, else the same
+    server under ``/rest/v1`` (the emulator serves both)."""
+    for name, url in C.ENVIRONMENTS.items():
+        if base_url == url:
+            return C.REST_V1_URLS[name]
+    return base_url + C.REST_V1_PATH
 
 
 class AsyncIovox(Interfaces):
@@ -137,6 +148,8 @@ class AsyncIovox(Interfaces):
         register_secret(secure_key)
         self.username = username
         self.base_url = _resolve_base_url(environment, base_url)
+        self.rest_v1_url = _rest_v1_url(self.base_url)
+        """Base URL of the REST v1 endpoints that :meth:`request_v1` reaches."""
         self.max_concurrency = max_concurrency
         self._wire: Wire | None = (
             None if http_client is None else HttpxWire(http_client, owned=False)
@@ -183,6 +196,11 @@ class AsyncIovox(Interfaces):
         """Bulk jobs: every CDR of a range, recordings to disk, purchases, a bounded map."""
         return Bulk(self)
 
+    @cached_property
+    def rest_v1(self) -> RestV1:
+        """The REST v1 platform's documented endpoints: ``rest_v1.calls_insights(...)``."""
+        return RestV1(self)
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -226,6 +244,7 @@ class AsyncIovox(Interfaces):
         idempotent: bool | None,
         timeout: float | None,
         max_retries: int | None,
+        endpoint: str | None = None,
     ) -> Call:
         if self._closed:
             raise ClientClosedError("this AsyncIovox client is closed; create a new one")
@@ -234,17 +253,23 @@ class AsyncIovox(Interfaces):
             raise ValidationError(
                 f"http_method must be GET, POST, PUT or DELETE, got {http_method!r}"
             )
-        for label, name in (("interface", interface), ("method", method)):
+        # A REST v1 call names its endpoint by path (checked by request_v1), not by method.
+        names = (
+            (("interface", interface),)
+            if endpoint
+            else (("interface", interface), ("method", method))
+        )
+        for label, name in names:
             if not isinstance(name, str) or not _API_NAME.match(name):
                 raise ValidationError(f"{label} must be an API name like 'Calls', got {name!r}")
-        reserved = sorted(_RESERVED_PARAMS.intersection(params or {}))
+        reserved = [] if endpoint else sorted(_RESERVED_PARAMS.intersection(params or {}))
         if reserved:
             # A second ``method=`` would leave the server to pick which method runs.
             raise ValidationError(f"params must not set {', '.join(reserved)}: the client sets it")
         _check_max_retries(max_retries)
         if payload is not None and verb in ("GET", "DELETE"):
             raise ValidationError(f"{verb} requests take no payload; use params")
-        known = METHODS.get(interface, {}).get(method)
+        known = None if endpoint else METHODS.get(interface, {}).get(method)
         pairs: list[tuple[str, str]] = []
         for name, value in (params or {}).items():
             if value is None:
@@ -266,6 +291,7 @@ class AsyncIovox(Interfaces):
             expect_binary=known is not None and known.response_kind == "binary",
             expect_body=known is not None and known.response_kind == "xml",
             reconcile=_RECONCILE.get(method, DEFAULT_RECONCILE),
+            endpoint=endpoint,
         )
 
     async def request(
@@ -291,6 +317,42 @@ class AsyncIovox(Interfaces):
         """
         call = self._raw_call(
             interface, method, params, payload, http_method, idempotent, timeout, max_retries
+        )
+        return await self._transport.send(call)
+
+    async def request_v1(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        http_method: str = "GET",
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> dict[str, Any] | bytes:
+        """Call an endpoint of the REST v1 platform: ``await iovox.request_v1("calls/insights")``.
+
+        The v1 endpoints (call insights) live on their own host
+        (``https://sandbox-rest.iovox.com/rest/v1``, ``https://rest.iovox.com/rest/v1``;
+        with ``base_url`` the same server under ``/rest/v1``, see :attr:`rest_v1_url`)
+        and take the same credentials, retries and error handling as :meth:`request`.
+        ``params`` are formatted the same way; no v3 ``v``/``method`` is added. Returns
+        the decoded body (a JSON object as dicts). The v1 parameters are not checked:
+        see docs/design.md for those ``calls/insights`` documents.
+        """
+        if not isinstance(path, str) or not _V1_PATH.match(path.strip("/")):
+            raise ValidationError(f"path must be a v1 path like 'calls/insights', got {path!r}")
+        path = path.strip("/")
+        call = self._raw_call(
+            "v1",
+            path,
+            params,
+            None,
+            http_method,
+            idempotent,
+            timeout,
+            max_retries,
+            endpoint=f"{self.rest_v1_url}/{path}",
         )
         return await self._transport.send(call)
 
@@ -327,6 +389,7 @@ class AsyncIovox(Interfaces):
             raise ClientClosedError("this AsyncIovox client is closed; create a new one")
         _check_max_retries(max_retries)
         pairs = build_query(method, query)
+        payload = mark_raw_xml(method, payload)
         check_payload(method, payload)
         content = None
         if method.payload is not None and payload:

@@ -10,6 +10,14 @@ ENVIRONMENTS: dict[str, str] = {
 }
 DEFAULT_ENVIRONMENT = "sandbox"
 
+REST_V1_URLS: dict[str, str] = {
+    "sandbox": "https://sandbox-rest.iovox.com/rest/v1",
+    "production": "https://rest.iovox.com/rest/v1",
+}
+"""The newer "rest_v1" platform (call insights) of each environment: same credentials."""
+REST_V1_PATH = "/rest/v1"
+"""Where the v1 endpoints live on any other server (``base_url``, e.g. the emulator)."""
+
 ENV_USERNAME = "IOVOX_USERNAME"
 ENV_SECURE_KEY = "IOVOX_SECURE_KEY"
 ENV_ENVIRONMENT = "IOVOX_ENVIRONMENT"

@@ -10,6 +10,7 @@ import anyio
 from ._constants import OFFLOAD_DECODE_BYTES
 from ._errors import ResponseDecodeError
 from ._spec import ElementSpec
+from ._verbatim import attach_verbatim
 from ._xml import decode_document, excerpt, fill_missing_lists, is_xml
 
 
@@ -54,6 +55,8 @@ def _decode_sync(
     body: bytes, as_json: bool, force_list: frozenset[str], elements: tuple[ElementSpec, ...]
 ) -> dict[str, Any]:
     data = _decode_json(body, force_list) if as_json else decode_document(body, force_list)
+    if not as_json:
+        attach_verbatim(data, body, elements)  # call flows keep their rule order
     return fill_missing_lists(data, elements)
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,14 @@ from ._spec import ElementSpec, Method, Param
 from ._xml import RawXML, to_api_text
 
 QueryPairs = list[tuple[str, str]]
+
+
+class UndocumentedValueWarning(UserWarning):
+    """A value outside a parameter's documented list was sent as given.
+
+    Raised as a warning only for parameters whose documented list may be
+    incomplete (``req_fields``); a typo shows up here before the server answers.
+    """
 
 
 def _where(method: Method) -> str:
@@ -62,7 +71,15 @@ def _check_scalar(method: Method, param: Param, value: object) -> str:
         text = to_api_text(value)
     if param.values and text not in param.values:
         allowed = ", ".join(param.values)
-        raise ValidationError(f"{where} must be one of {allowed}; got {text!r}")
+        if param.advisory_values:
+            warnings.warn(
+                f"{where}: {text!r} is not among the documented values ({allowed});"
+                " sending it anyway, the server decides",
+                UndocumentedValueWarning,
+                stacklevel=2,
+            )
+        else:
+            raise ValidationError(f"{where} must be one of {allowed}; got {text!r}")
     return text
 
 
@@ -120,14 +137,19 @@ def build_query(method: Method, arguments: Mapping[str, object]) -> QueryPairs:
     return pairs
 
 
+_RANGES = (("sdt", "edt"), ("start_date", "end_date"))
+"""The start/end parameter pairs: v3's abbreviations and REST v1's full names."""
+
+
 def _check_range(method: Method, sent: Mapping[str, str]) -> None:
     """A range that ends before it starts matches nothing: say so instead of sending it."""
-    start, end = sent.get("sdt"), sent.get("edt")
-    if start is None or end is None:
-        return
-    where = _where(method)
-    if _moment(where, start, _DATETIME_FORMATS) > _moment(where, end, _DATETIME_FORMATS):
-        raise ValidationError(f"{where}: sdt {start!r} is after edt {end!r}")
+    for first, last in _RANGES:
+        start, end = sent.get(first), sent.get(last)
+        if start is None or end is None:
+            continue
+        where = _where(method)
+        if _moment(where, start, _DATETIME_FORMATS) > _moment(where, end, _DATETIME_FORMATS):
+            raise ValidationError(f"{where}: {first} {start!r} is after {last} {end!r}")
 
 
 def check_payload(method: Method, payload: Mapping[str, Any] | None) -> None:
@@ -171,3 +193,20 @@ def _check_elements(
                 )
             if spec.children and isinstance(item, Mapping) and not isinstance(item, RawXML):
                 _check_elements(where, item, spec.children, f"{path}/{spec.name}")
+
+
+def mark_raw_xml(method: Method, payload: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Text given for a top-level element typed ``xml`` (a call flow) is that XML itself.
+
+    ``update_call_flow(callFlow=read["callFlow_xml"])`` and a plain ``str`` holding the
+    ``<callFlow>`` element are both spliced in as XML instead of escaped as text.
+    """
+    if not payload or method.payload is None:
+        return payload
+    xml_names = {element.name for element in method.payload if element.type == "xml"}
+    if not any(isinstance(payload.get(name), str) for name in xml_names):
+        return payload
+    return {
+        name: RawXML(value) if name in xml_names and isinstance(value, str) else value
+        for name, value in payload.items()
+    }

@@ -38,6 +38,16 @@ class Param:
     def is_list(self) -> bool:
         return self.separator is not None
 
+    @property
+    def advisory_values(self) -> bool:
+        """Whether ``values`` only lists the documented choices instead of fencing them.
+
+        True for ``req_fields``: its lists come from docs pages that are partly cut,
+        and the server answers ``Required Fields Invalid`` itself, so an unlisted
+        field is sent with a warning rather than refused.
+        """
+        return self.name == "req_fields"
+
 
 @dataclass(frozen=True, slots=True)
 class ElementSpec:

@@ -72,6 +72,8 @@ class Call:
     expect_body: bool = False
     """The method always answers with a document: an empty 200 is an error."""
     reconcile: str = DEFAULT_RECONCILE
+    endpoint: str | None = None
+    """The full URL of an endpoint outside ``/{Interface}?v=3`` (REST v1); params follow."""
 
 
 @dataclass
@@ -155,6 +157,9 @@ class Transport:
     # -- one attempt ------------------------------------------------------------------
 
     def _url(self, call: Call) -> str:
+        if call.endpoint is not None:
+            query = "&".join(f"{quote(n, safe='')}={quote(v, safe='')}" for n, v in call.params)
+            return call.endpoint + ("?" + query if query else "")
         parts = [self._base_url, "/", call.interface, "?v=", C.API_VERSION]
         parts += ("&method=", quote(call.method, safe=""))
         for name, value in call.params:

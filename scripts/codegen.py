@@ -106,6 +106,8 @@ _SCALAR_TYPES = {
 def _param_type(param: Param, aliases: _TypeDefinitions, owner: str) -> str:
     if param.values and param.type == "string":
         scalar = aliases.literal(param.values, owner + camel_case(param.name) + "Value")
+        if param.advisory_values:
+            scalar += " | str"
     elif param.type == "integer":
         scalar = "int | str" if param.is_list else "int"
     else:
@@ -138,6 +140,8 @@ class _TypeDefinitions:
     def type_of(self, element: ElementSpec, owner: str) -> str:
         if element.children:
             name = self._define(element, owner)
+            if element.type == "xml":  # a RawXML fragment (e.g. a call flow) also fits
+                name += " | str"
         elif element.values:
             name = self.literal(element.values, owner + camel_case(element.name) + "Value")
         elif element.type == "integer":
@@ -218,7 +222,11 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
             )
             detail += f" A list: items {joined}."
         if param.values and param.type == "string" and param.is_list:
-            detail += " Allowed: " + ", ".join(param.values) + "."
+            if param.advisory_values:
+                detail += " Documented: " + ", ".join(param.values) + "; other values are"
+                detail += " sent with an UndocumentedValueWarning (the server decides)."
+            else:
+                detail += " Allowed: " + ", ".join(param.values) + "."
         if param.minimum is not None and param.maximum is not None:
             detail += f" From {param.minimum} to {param.maximum}."
         elif param.minimum is not None:
@@ -295,6 +303,14 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
             ),
             "            ",
         )
+        verbatim = [element.name for element in method.response if element.type == "xml"]
+        if verbatim:
+            doc += _wrap(
+                "Also " + ", ".join(f"{name}_xml" for name in verbatim) + ": that element"
+                " verbatim as RawXML, in document order (send it back as is, or parse it"
+                " with iovox_async.callflow.CallFlow.from_xml).",
+                "            ",
+            )
     if method.errors:
         doc += ["", "        Raises:", "            APIError subclasses for the documented errors:"]
         doc += ["    " + line for line in _errors_doc(method)]

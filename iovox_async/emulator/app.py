@@ -28,7 +28,7 @@ from .faults import (
     FaultSettings,
     Plan,
 )
-from .handlers import HANDLERS, Context, missing_handlers
+from .handlers import HANDLERS, Context, missing_handlers, restv1
 from .protocol import ApiError, Reply, error_reply
 from .seed import build_state
 from .state import State
@@ -105,6 +105,16 @@ class EmulatorApp:
             await _send_reply(send, admin.reply(self, verb, path, body), [])
             return
         query = parse_qs(query_string, keep_blank_values=True)
+        headers = {
+            name.decode("latin-1").lower(): value.decode("utf-8", "replace")
+            for name, value in scope.get("headers", [])
+        }
+        if path.startswith(restv1.PREFIX + "/"):
+            self.stats.request("v1." + path[len(restv1.PREFIX) :].strip("/"))
+            reply = self._rest_v1(verb, path, query, headers)
+            self.stats.status(reply.status)
+            await _send_reply(send, reply, [self._cookie()])
+            return
         interface = path.strip("/")
         method_name = (query.get("method") or [""])[0].strip()
         key = f"{interface}.{method_name}"
@@ -120,10 +130,6 @@ class EmulatorApp:
             self.stats.status(reply.status)
             await _send_reply(send, reply, [cookie])
             return
-        headers = {
-            name.decode("latin-1").lower(): value.decode("utf-8", "replace")
-            for name, value in scope.get("headers", [])
-        }
         reply = self.handle(verb, interface, query, headers, body)
         self.stats.status(reply.status)
         if known and verb in WRITE_VERBS and 200 <= reply.status < 300:
@@ -166,9 +172,17 @@ class EmulatorApp:
         except ApiError as error:
             return error_reply(error.items)
 
-    def _route(
-        self, interface: str, query: Mapping[str, list[str]], headers: Mapping[str, str]
-    ) -> Method:
+    def _rest_v1(
+        self, verb: str, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str]
+    ) -> Reply:
+        """A REST v1 endpoint (``/rest/v1/...``): same credentials, its own handlers."""
+        try:
+            self._authenticate(headers)
+            return restv1.answer(self.state, verb, path, query)
+        except ApiError as error:
+            return error_reply(error.items)
+
+    def _authenticate(self, headers: Mapping[str, str]) -> None:
         username = headers.get("username", "").strip()
         secure_key = headers.get("securekey", "").strip()
         missing = []
@@ -180,6 +194,11 @@ class EmulatorApp:
             raise ApiError(*missing)
         if (username, secure_key) != (self.config.username, self.config.secure_key):
             raise ApiError("HTTP 401: Unauthorized", status=401)
+
+    def _route(
+        self, interface: str, query: Mapping[str, list[str]], headers: Mapping[str, str]
+    ) -> Method:
+        self._authenticate(headers)
         if not interface:
             raise ApiError("Interface Name Empty")
         methods = self.catalog.get(interface)

@@ -255,7 +255,7 @@ class CallFlowInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetCallFlowsReqFieldsValue] | GetCallFlowsReqFieldsValue | None = None,
+        req_fields: Sequence[GetCallFlowsReqFieldsValue | str] | GetCallFlowsReqFieldsValue | str | None = None,
         template_name: str | None = None,
         template_type: Literal['DEFAULT', 'CUSTOM', 'ALL'] | None = None,
         advanced: Literal['YES'] | None = None,
@@ -273,7 +273,8 @@ class CallFlowInterface:
             order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server
                 default: c_DESC.
             req_fields: tna=template_name, tno=template_notes, tt=template_type, c=created,
-                a=advanced. A list: items joined with ','. Allowed: tna, tno, tt, c, a. Server
+                a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c, a; other
+                values are sent with an UndocumentedValueWarning (the server decides). Server
                 default: tna,tno,tt,c,a.
             template_name: filter by call flow title.
             template_type: DEFAULT = built-in flows, CUSTOM = the account's own. Server default:
@@ -332,6 +333,8 @@ class CallFlowInterface:
                 callEvent, evaluate, httpRequest, keyEvent, keypressFailureMessage, matchEvent,
                 messageKeypress, param, play, sendSms, soundFile, timeBased, timeEvent,
                 voicemail.
+            Also callFlow_xml: that element verbatim as RawXML, in document order (send it back
+                as is, or parse it with iovox_async.callflow.CallFlow.from_xml).
 
         Raises:
             APIError subclasses for the documented errors:
@@ -353,7 +356,7 @@ class CallFlowInterface:
     async def create_call_flow(
         self,
         *,
-        callFlow: CreateCallFlowCallFlow,
+        callFlow: CreateCallFlowCallFlow | str,
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
@@ -406,7 +409,7 @@ class CallFlowInterface:
     async def update_call_flow(
         self,
         *,
-        callFlow: UpdateCallFlowCallFlow,
+        callFlow: UpdateCallFlowCallFlow | str,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:

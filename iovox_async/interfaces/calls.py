@@ -68,7 +68,7 @@ class CallsInterface:
         direction: str | None = None,
         detail: str | None = None,
         cat_ids: Sequence[str] | str | None = None,
-        req_fields: Sequence[GetCallDataReqFieldsValue] | GetCallDataReqFieldsValue | None = None,
+        req_fields: Sequence[GetCallDataReqFieldsValue | str] | GetCallDataReqFieldsValue | str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -108,11 +108,12 @@ class CallsInterface:
                 Matching includes descendant categories in the tree. A list: items joined with
                 ','.
             req_fields: field abbreviations to return; the mapping to response elements is in
-                notes. A list: items joined with ','. Allowed: id, cs, ce, co, coe, col, vn, cd,
-                detail, ct, cts, tt, tts, ctype, call_res, rule_res, nid, nname, ntype, lid,
+                notes. A list: items joined with ','. Documented: id, cs, ce, co, coe, col, vn,
+                cd, detail, ct, cts, tt, tts, ctype, call_res, rule_res, nid, nname, ntype, lid,
                 lname, ltype, has_rec, es, cat_id, cat_lbl, cat_v, call_cat_id, call_cat_lbl,
                 call_cat_v, node_cat_id, node_cat_lbl, node_cat_v, contact_cat_id,
-                contact_cat_lbl, contact_cat_v, direction.
+                contact_cat_lbl, contact_cat_v, direction; other values are sent with an
+                UndocumentedValueWarning (the server decides).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
@@ -162,7 +163,7 @@ class CallsInterface:
         ctype: str | None = None,
         detail: str | None = None,
         cat_ids: Sequence[str] | str | None = None,
-        req_fields: Sequence[GetCallMetricsReqFieldsValue] | GetCallMetricsReqFieldsValue | None = None,
+        req_fields: Sequence[GetCallMetricsReqFieldsValue | str] | GetCallMetricsReqFieldsValue | str | None = None,
         group_fields: Sequence[GetCallMetricsGroupFieldsValue] | GetCallMetricsGroupFieldsValue | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
@@ -199,8 +200,9 @@ class CallsInterface:
                 tct/tcts=total call time formatted/seconds, act/acts=average call time
                 formatted/seconds, ttt/ttts=total talk time formatted/seconds, att/atts=average
                 talk time formatted/seconds, tuc=unique callers, tun=unique nodes, tul=unique
-                links. A list: items joined with ','. Allowed: tc, acpd, tct, tcts, act, acts,
-                ttt, ttts, att, atts, tuc, tun, tul.
+                links. A list: items joined with ','. Documented: tc, acpd, tct, tcts, act,
+                acts, ttt, ttts, att, atts, tuc, tun, tul; other values are sent with an
+                UndocumentedValueWarning (the server decides).
             group_fields: up to 2 grouping fields, added to the output fields: cdate=call date,
                 cweekd=weekday, cmonth=month, co=caller number, coe=caller number encrypted,
                 vn=voxnumber, cd=destination, detail, call_res=call result, nid=node id,

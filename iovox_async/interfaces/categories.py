@@ -97,7 +97,7 @@ class CategoriesInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        req_fields: Sequence[Literal['cid', 'cl', 'cv', 'chc']] | Literal['cid', 'cl', 'cv', 'chc'] | None = None,
+        req_fields: Sequence[Literal['cid', 'cl', 'cv', 'chc'] | str] | Literal['cid', 'cl', 'cv', 'chc'] | str | None = None,
         parent_category_id: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
@@ -112,7 +112,8 @@ class CategoriesInterface:
             limit: results per page; the docs' table says default and max 20000 but the error
                 text says 1-5000. From 1 to 5000.
             req_fields: cid=category_id, cl=label, cv=value, chc=child_count (chc cannot be
-                requested alone). A list: items joined with ','. Allowed: cid, cl, cv, chc.
+                requested alone). A list: items joined with ','. Documented: cid, cl, cv, chc;
+                other values are sent with an UndocumentedValueWarning (the server decides).
                 Server default: cid,cl,cv,chc.
             parent_category_id: list the children of this category id; omitted = top-level
                 categories (configurations).

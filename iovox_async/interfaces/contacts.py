@@ -85,7 +85,7 @@ class ContactsInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetContactsReqFieldsValue] | GetContactsReqFieldsValue | None = None,
+        req_fields: Sequence[GetContactsReqFieldsValue | str] | GetContactsReqFieldsValue | str | None = None,
         contact_id: str | None = None,
         display_name: str | None = None,
         company: str | None = None,
@@ -106,7 +106,8 @@ class ContactsInterface:
                 abbreviation that is not in req_fields). Server default: od_DESC.
             req_fields: cid=contact_id, dn=display_name, comp=company, em=email,
                 bphone=business_phone, as=assigned_status. A list: items joined with ','.
-                Allowed: cid, dn, comp, em, bphone, as. Server default:
+                Documented: cid, dn, comp, em, bphone, as; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default:
                 cid,dn,comp,em,bphone,as.
             contact_id:
             display_name: contains-match.

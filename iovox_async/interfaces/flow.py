@@ -286,9 +286,9 @@ class FlowInterface:
     async def create_flow(
         self,
         *,
-        callFlow: CreateFlowCallFlow | None = None,
-        smsFlow: CreateFlowSmsFlow | None = None,
-        emailFlow: CreateFlowEmailFlow | None = None,
+        callFlow: CreateFlowCallFlow | str | None = None,
+        smsFlow: CreateFlowSmsFlow | str | None = None,
+        emailFlow: CreateFlowEmailFlow | str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
@@ -340,9 +340,9 @@ class FlowInterface:
     async def update_flow(
         self,
         *,
-        callFlow: UpdateFlowCallFlow | None = None,
-        smsFlow: UpdateFlowSmsFlow | None = None,
-        emailFlow: UpdateFlowEmailFlow | None = None,
+        callFlow: UpdateFlowCallFlow | str | None = None,
+        smsFlow: UpdateFlowSmsFlow | str | None = None,
+        emailFlow: UpdateFlowEmailFlow | str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
@@ -404,6 +404,9 @@ class FlowInterface:
                 callEvent, evaluate, httpRequest, keyEvent, keypressFailureMessage, matchEvent,
                 messageKeypress, param, play, sendEmail, sendSms, soundFile, timeBased,
                 timeEvent, voicemail.
+            Also callFlow_xml, smsFlow_xml, emailFlow_xml: that element verbatim as RawXML, in
+                document order (send it back as is, or parse it with
+                iovox_async.callflow.CallFlow.from_xml).
 
         Raises:
             APIError subclasses for the documented errors:
@@ -428,7 +431,7 @@ class FlowInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetFlowsReqFieldsValue] | GetFlowsReqFieldsValue | None = None,
+        req_fields: Sequence[GetFlowsReqFieldsValue | str] | GetFlowsReqFieldsValue | str | None = None,
         template_name: str | None = None,
         template_type: Literal['DEFAULT', 'CUSTOM', 'ALL'] | None = None,
         advanced: Literal['YES'] | None = None,
@@ -447,7 +450,8 @@ class FlowInterface:
             order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server
                 default: c_DESC.
             req_fields: tna=template_name, tno=template_notes, tt=template_type, c=created,
-                a=advanced. A list: items joined with ','. Allowed: tna, tno, tt, c, a. Server
+                a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c, a; other
+                values are sent with an UndocumentedValueWarning (the server decides). Server
                 default: tna,tno,tt,c,a.
             template_name: filter by flow name.
             template_type: DEFAULT = built-in flows, CUSTOM = the account's own. Server default:

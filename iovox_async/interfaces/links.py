@@ -329,7 +329,7 @@ class LinksInterface:
         node_type: str | None = None,
         link_id: str | None = None,
         link_type: str | None = None,
-        req_fields: Sequence[GetLinksReqFieldsValue] | GetLinksReqFieldsValue | None = None,
+        req_fields: Sequence[GetLinksReqFieldsValue | str] | GetLinksReqFieldsValue | str | None = None,
         order: str | None = None,
         cat_ids: Sequence[str] | str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
@@ -349,8 +349,9 @@ class LinksInterface:
             link_type: only links of this type.
             req_fields: fields to return: nid=node id, nn=node name, nt=node type, lid=link id,
                 ln=link name, lt=link type, vn=VoxNumber, rn=rule (call flow) name,
-                c2c=click_to_call (Ruby peer only). A list: items joined with ','. Allowed: nid,
-                nn, nt, lid, ln, lt, vn, rn, c2c.
+                c2c=click_to_call (Ruby peer only). A list: items joined with ','. Documented:
+                nid, nn, nt, lid, ln, lt, vn, rn, c2c; other values are sent with an
+                UndocumentedValueWarning (the server decides).
             order: <req_fields abbreviation>_ASC or _DESC, e.g. nn_DESC.
             cat_ids: category filter (PHP peer only), sent as cat_ids[]=...; each item is a
                 comma list of category ids that must all match (AND), several items are

@@ -158,7 +158,7 @@ class NodesInterface:
         link_id: str | None = None,
         link_type: str | None = None,
         voxnumber: str | None = None,
-        req_fields: Sequence[GetNodesReqFieldsValue] | GetNodesReqFieldsValue | None = None,
+        req_fields: Sequence[GetNodesReqFieldsValue | str] | GetNodesReqFieldsValue | str | None = None,
         rule_name: str | None = None,
         order: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
@@ -181,8 +181,9 @@ class NodesInterface:
             req_fields: fields to return: nid=node id, nn=node name, nt=node type, lid=link id,
                 ln=link name, lt=link type, rtn=rule template name (the default is shown
                 verbatim from the docs, nt doubled); the Ruby peer sends req_fields=nid to list
-                node ids. A list: items joined with ','. Allowed: nid, nn, nt, lid, ln, lt, rtn.
-                Server default: nid, nn, nt, nt, lid, ln, lt, rtn.
+                node ids. A list: items joined with ','. Documented: nid, nn, nt, lid, ln, lt,
+                rtn; other values are sent with an UndocumentedValueWarning (the server
+                decides). Server default: nid, nn, nt, nt, lid, ln, lt, rtn.
             rule_name: only nodes whose link uses this rule template (call flow).
             order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
             output: response format. Server default: XML.
@@ -221,7 +222,7 @@ class NodesInterface:
         page: int | None = None,
         limit: int | None = None,
         link_id: str | None = None,
-        req_fields: Sequence[GetNodeDetailsReqFieldsValue] | GetNodeDetailsReqFieldsValue | None = None,
+        req_fields: Sequence[GetNodeDetailsReqFieldsValue | str] | GetNodeDetailsReqFieldsValue | str | None = None,
         order: str | None = None,
         return_rule_name: Literal['true', 'false'] | None = None,
         return_voxnumber: Literal['true', 'false'] | None = None,
@@ -241,7 +242,8 @@ class NodesInterface:
             req_fields: fields to return: nid=node id, nn=node name, nt=node type, nd=node date,
                 lid=link id, ln=link name, lt=link type, ld=link date, vn=VoxNumber,
                 cid=category id, cl=category label, cv=category value. A list: items joined with
-                ','. Allowed: nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv. Server default:
+                ','. Documented: nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv; other values
+                are sent with an UndocumentedValueWarning (the server decides). Server default:
                 nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv.
             order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
             return_rule_name: include the rule template name (lower-case true/false in the

@@ -62,7 +62,7 @@ class PurchaseInterface:
         number_type: Literal['NATIONAL', 'GEOGRAPHIC', 'TOLLFREE'] | None = None,
         country_code: str | None = None,
         area_code: str | None = None,
-        req_fields: Sequence[GetVoxnumberRegionsReqFieldsValue] | GetVoxnumberRegionsReqFieldsValue | None = None,
+        req_fields: Sequence[GetVoxnumberRegionsReqFieldsValue | str] | GetVoxnumberRegionsReqFieldsValue | str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -78,8 +78,9 @@ class PurchaseInterface:
             country_code: country dialling code (IDD), e.g. 33, 44.
             area_code: area code without leading 0.
             req_fields: fields to return: ac=area code, cc=country code, con=country name,
-                stn=state name, cin=city name, ct=cost. A list: items joined with ','. Allowed:
-                ac, cc, con, stn, cin, ct.
+                stn=state name, cin=city name, ct=cost. A list: items joined with ','.
+                Documented: ac, cc, con, stn, cin, ct; other values are sent with an
+                UndocumentedValueWarning (the server decides).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).

@@ -160,7 +160,7 @@ class RulesInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetRuleTemplatesReqFieldsValue] | GetRuleTemplatesReqFieldsValue | None = None,
+        req_fields: Sequence[GetRuleTemplatesReqFieldsValue | str] | GetRuleTemplatesReqFieldsValue | str | None = None,
         template_name: str | None = None,
         template_type: Literal['DEFAULT', 'CUSTOM', 'ALL'] | None = None,
         advanced: Literal['YES'] | None = None,
@@ -177,8 +177,9 @@ class RulesInterface:
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             order: <req_fields abbreviation>_ASC or _DESC. Server default: c_DESC.
             req_fields: fields to return: tna=template name, tno=template notes, tt=template
-                type, c=created, a=advanced. A list: items joined with ','. Allowed: tna, tno,
-                tt, c, a. Server default: tna,tno,tt,c,a.
+                type, c=created, a=advanced. A list: items joined with ','. Documented: tna,
+                tno, tt, c, a; other values are sent with an UndocumentedValueWarning (the
+                server decides). Server default: tna,tno,tt,c,a.
             template_name: only this template.
             template_type: DEFAULT = built-in templates, CUSTOM = created by the account. Server
                 default: ALL.
@@ -218,9 +219,9 @@ class RulesInterface:
     async def get_variable_rules_of_template(
         self,
         *,
-        template_name: str,
         page: int | None = None,
         limit: int | None = None,
+        template_name: str | None = None,
         link_id: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
@@ -233,8 +234,11 @@ class RulesInterface:
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (max 5000, not 20000). From 1 to 5000. Server default: 5000.
-            template_name: the rule template (call flow). Required.
-            link_id: when set, the values currently applied to this link are returned.
+            template_name: the rule template (call flow). The docs mark it mandatory, but a live
+                call of the Ruby peer gave link_id alone and got that link's rules, so either or
+                both may be given.
+            link_id: the values currently applied to this link are returned; alone, the link's
+                attached template is used.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
@@ -269,7 +273,7 @@ class RulesInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[Literal['l', 'n', 'tf', 'c']] | Literal['l', 'n', 'tf', 'c'] | None = None,
+        req_fields: Sequence[Literal['l', 'n', 'tf', 'c'] | str] | Literal['l', 'n', 'tf', 'c'] | str | None = None,
         time_template_label: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         timeout: float | None = None,
@@ -285,7 +289,8 @@ class RulesInterface:
             order: <req_fields abbreviation>_ASC or _DESC; the docs default and example are
                 written 'lDESC' (no underscore). Server default: lDESC.
             req_fields: fields to return: l=label, n=notes, tf=time frames, c=created. A list:
-                items joined with ','. Allowed: l, n, tf, c. Server default: l,n,tf,c.
+                items joined with ','. Documented: l, n, tf, c; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: l,n,tf,c.
             time_template_label: only this time template.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
@@ -446,7 +451,7 @@ class RulesInterface:
         number: str | None = None,
         operator: Literal['EQUALS', 'STARTSWITH'] | None = None,
         in_or_out: Literal['IN', 'OUT'] | None = None,
-        req_fields: Sequence[GetBlockedNumbersReqFieldsValue] | GetBlockedNumbersReqFieldsValue | None = None,
+        req_fields: Sequence[GetBlockedNumbersReqFieldsValue | str] | GetBlockedNumbersReqFieldsValue | str | None = None,
         order: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
         page: int | None = None,
@@ -464,7 +469,8 @@ class RulesInterface:
             in_or_out:
             req_fields: fields to return: no=number, op=operator, ioo=in or out, nn=number
                 notes, rules=time based rules (not in the default). A list: items joined with
-                ','. Allowed: no, op, ioo, nn, rules. Server default: no,op,ioo,nn.
+                ','. Documented: no, op, ioo, nn, rules; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: no,op,ioo,nn.
             order: <req_fields abbreviation>_ASC or _DESC. Server default: no_ASC.
             output: response format. Server default: XML.
             page: page number (PHP peer; not in the docs table). At least 1. Server default: 1.

@@ -164,7 +164,7 @@ class SMSInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        req_fields: Sequence[Literal['s', 'd', 't', 'm']] | Literal['s', 'd', 't', 'm'] | None = None,
+        req_fields: Sequence[Literal['s', 'd', 't', 'm'] | str] | Literal['s', 'd', 't', 'm'] | str | None = None,
         order: str | None = None,
         sender: str | None = None,
         destination: str | None = None,
@@ -180,7 +180,8 @@ class SMSInterface:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             req_fields: fields to return: s=sender, d=destination, t=time sent, m=message. A
-                list: items joined with ','. Allowed: s, d, t, m. Server default: d,t,m.
+                list: items joined with ','. Documented: s, d, t, m; other values are sent with
+                an UndocumentedValueWarning (the server decides). Server default: d,t,m.
             order: <req_fields abbreviation>_ASC or _DESC, e.g. t_DESC = most recent first.
                 Server default: s_ASC.
             sender: only this sender account.

@@ -51,7 +51,7 @@ class SoundFilesInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetSoundFilesReqFieldsValue] | GetSoundFilesReqFieldsValue | None = None,
+        req_fields: Sequence[GetSoundFilesReqFieldsValue | str] | GetSoundFilesReqFieldsValue | str | None = None,
         sound_label: str | None = None,
         sound_group: str | None = None,
         output: Literal['XML', 'JSON'] | None = None,
@@ -68,7 +68,8 @@ class SoundFilesInterface:
             order: <req_fields abbreviation>_ASC or _DESC, e.g. c_DESC. Server default: id_ASC.
             req_fields: fields to return: id=sound id, sl=sound label, sg=sound group,
                 cl=content length (bytes), c=created (YYYY-MM-DD HH:MM:SS), u=updated, n=notes.
-                A list: items joined with ','. Allowed: id, sl, sg, cl, c, u, n. Server default:
+                A list: items joined with ','. Documented: id, sl, sg, cl, c, u, n; other values
+                are sent with an UndocumentedValueWarning (the server decides). Server default:
                 sl,sg,cl,c,u,n.
             sound_label: only this label (labels are unique inside each sound group).
             sound_group: only this group.

@@ -38,7 +38,7 @@ class VoxnumbersInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        req_fields: Sequence[GetVoxnumbersReqFieldsValue] | GetVoxnumbersReqFieldsValue | None = None,
+        req_fields: Sequence[GetVoxnumbersReqFieldsValue | str] | GetVoxnumbersReqFieldsValue | str | None = None,
         order: str | None = None,
         voxnumber: int | None = None,
         voxnumber_type: Literal['LOCAL', 'NATIONAL'] | None = None,
@@ -62,8 +62,9 @@ class VoxnumbersInterface:
             req_fields: fields to return: nid=node id, nname=node name, lid=link id, lname=link
                 name, as=assigned status, cs=call status, vn=VoxNumber, vnt=type, vnco=country,
                 vnci=city, vnpd=purchase date, cc=country code (Ruby peer only). A list: items
-                joined with ','. Allowed: nid, nname, lid, lname, as, cs, vn, vnt, vnco, vnci,
-                vnpd, cc. Server default: lid,lname,as,cs,vn,vnt,vnco,vnci,vnpd.
+                joined with ','. Documented: nid, nname, lid, lname, as, cs, vn, vnt, vnco,
+                vnci, vnpd, cc; other values are sent with an UndocumentedValueWarning (the
+                server decides). Server default: lid,lname,as,cs,vn,vnt,vnco,vnci,vnpd.
             order: <req_fields abbreviation>_ASC or _DESC, e.g. vnpd_DESC.
             voxnumber: international format, e.g. 442012344321.
             voxnumber_type:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import xmltodict
 
-from iovox_async import AsyncIovox, ValidationError
+from iovox_async import AsyncIovox, UndocumentedValueWarning, ValidationError
 from iovox_async._spec import ElementSpec, Method, Param
 from iovox_async._xml import decode_document, to_api_text
 from iovox_async.interfaces import INTERFACE_ATTRIBUTES
@@ -306,7 +306,8 @@ async def test_missing_required_argument_sends_nothing(method: Method, param: Pa
     assert handler.requests == []
 
 
-VALUE_CASES = [(m, p) for m in ALL for p in m.query if p.values]
+VALUE_CASES = [(m, p) for m in ALL for p in m.query if p.values and not p.advisory_values]
+ADVISORY_CASES = [(m, p) for m in ALL for p in m.query if p.values and p.advisory_values]
 
 
 @pytest.mark.parametrize("method,param", VALUE_CASES, ids=lambda v: getattr(v, "name", ""))
@@ -318,6 +319,19 @@ async def test_value_outside_the_allowed_set_sends_nothing(method: Method, param
     with pytest.raises(ValidationError, match=param.name):
         await coroutine(client, method)(**kwargs)
     assert handler.requests == []
+
+
+@pytest.mark.parametrize("method,param", ADVISORY_CASES, ids=lambda v: getattr(v, "name", ""))
+async def test_value_outside_an_advisory_list_is_sent_with_a_warning(
+    method: Method, param: Param
+) -> None:
+    handler = Recorder(method)
+    client = client_for(handler)
+    kwargs, _, _ = kwargs_for(method)
+    kwargs[_arg(param.name)] = ["NOT-LISTED"]
+    with pytest.warns(UndocumentedValueWarning, match=param.name):
+        await coroutine(client, method)(**kwargs)
+    assert "NOT-LISTED" in str(handler.requests[0].url)
 
 
 LIMIT_CASES = [(m, p) for m in ALL for p in m.query if p.name == "limit" and p.maximum]

@@ -251,16 +251,20 @@ def _rule_contact(value: dict[str, Any]) -> dict[str, str]:
 
 @handles("Rules.getVariableRulesOfTemplate")
 def get_variable_rules(ctx: Context) -> Reply:
-    """The template's variable rules (with a link's current contact when ``link_id`` is given)."""
-    flow = ctx.state.call_flows.get(ctx.param("template_name") or "")
+    """The template's variable rules (with a link's current contact when ``link_id`` is given).
+
+    With ``link_id`` alone (as a live call of the Ruby peer did) the link's own template is used.
+    """
+    link_id = ctx.param("link_id")
+    link = None if link_id is None else ctx.state.links.get(link_id)
+    if link_id is not None and link is None:
+        raise fail("Link ID Doesn't exist")
+    name = ctx.param("template_name") or (link.rule_template if link is not None else None)
+    flow = ctx.state.call_flows.get(name or "")
     if flow is None:
         raise fail("Template Name does not exist")
     rules = variable_rules(flow)
-    link_id = ctx.param("link_id")
-    if link_id is not None:
-        link = ctx.state.links.get(link_id)
-        if link is None:
-            raise fail("Link ID Doesn't exist")
+    if link is not None:
         for rule in rules:
             for value in link.rules_variable:
                 if (
