@@ -6,12 +6,15 @@ A *plan* pins the range when a job starts: its first and last call start are rea
 The plan is plain data (:meth:`WindowPlan.to_dict`), so a job can be saved, resumed
 or handed out to other processes window by window.
 
-A window is read in *passes*. One pass reads its pages (concurrently, ``prefetch``
-ahead) and yields every row whose id it has not yielded yet. A pass is trusted only
-when every one of its pages reported the same ``total_results`` (nothing arrived while
-it ran) and the window's distinct ids reach that total (the order did not shuffle
-rows past a page boundary); otherwise the window is read again. CDRs are never
-deleted, so a trusted pass has seen every row the window had when it began.
+A window is read page by page (``prefetch`` pages fetched ahead), yielding every
+row whose id it has not yielded yet. CDRs are never deleted, so a call that arrives
+only pushes the rows after it one place on: offset paging can then show a row twice
+(skipped by id), and can miss one only when a page was fetched *before* an arrival
+that the page before it saw. Each page's ``total_results`` tells: a page whose total
+is below its predecessor's is fetched again, and the reading goes on past the
+planned last page while the totals say rows were pushed there. If the window still
+yielded fewer ids than it held at its first page (the API reordered ties between
+pages), it is read once more.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -285,21 +288,37 @@ async def read_window(
             **plan.filters,
         )
 
+    def fresh(page: Any) -> Iterator[CdrRow]:
+        for row in page_rows(page):
+            key = str(row["id"])
+            if key not in yielded:
+                yielded.add(key)
+                yield row
+
     for _ in range(MAX_PASSES):
         first = await fetch(1)
-        total = page_total(first)
-        steady = True
+        at_start = latest = page_total(first) or 0
+        number = 0
         async with aclosing(_pages(fetch, first, page_count(first, page_size), prefetch)) as pages:
             del first
-            async for page in pages:
-                if page_total(page) != total:
-                    steady = False
-                for row in page_rows(page):
-                    key = str(row["id"])
-                    if key not in yielded:
-                        yielded.add(key)
-                        yield row
-        if steady and total is not None and len(yielded) >= total:
+            async for number, page in pages:
+                # A page older than the one before it (fetched ahead, before a call
+                # arrived) may have missed a row that shifted onto it: fetch it again.
+                while (page_total(page) or 0) < latest:
+                    page = await fetch(number)
+                latest = page_total(page) or 0
+                for row in fresh(page):
+                    yield row
+        # Calls that arrived pushed rows past the planned last page.
+        while number * page_size < latest:
+            number += 1
+            page = await fetch(number)
+            latest = max(latest, page_total(page) or 0)
+            for row in fresh(page):
+                yield row
+        # Calls only ever arrive, so every row the window had at the first page was
+        # read unless the API reordered rows between pages (ties in call start).
+        if len(yielded) >= at_start:
             return
     raise BulkError(
         f"calls {window.sdt} to {window.edt} kept changing over {MAX_PASSES} reads; try again later"
@@ -309,7 +328,8 @@ async def read_window(
 async def _pages(
     fetch: Fetch, first: Any, total_pages: int, prefetch: int
 ) -> AsyncGenerator[Any, None]:
-    """``first`` then pages 2..``total_pages`` in order, ``prefetch`` fetched ahead.
+    """``(number, page)``: ``first``, then pages 2..``total_pages`` in order, ``prefetch``
+    fetched ahead.
 
     Under trio an async generator cannot own tasks across its yields, so there the
     pages are read one after another.
@@ -330,7 +350,7 @@ async def _pages(
         del first
         number = 1
         while page is not None:
-            yield page
+            yield number, page
             page = None
             if pending:
                 page = await pending.popleft()
