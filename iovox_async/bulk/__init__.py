@@ -26,7 +26,13 @@ from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, api_text
 from .export import DEFAULT_WINDOW_CONCURRENCY, ExportJob, export_call_data, job_folder
 from .mapping import DEFAULT_CONCURRENCY, bulk_map
 from .numbers import Purchase, bought, purchase_numbers
-from .recordings import CallOrId, Recording, download_recordings, safe_filename
+from .recordings import (
+    CallOrId,
+    Recording,
+    download_recordings,
+    recording_counts,
+    safe_filename,
+)
 from .report import BulkError, BulkReport, ItemResult, Progress, SkipItem, Status
 from .sync import DEFAULT_OVERLAP, CallDataSync, SyncCheckpoint
 from .windows import DEFAULT_WINDOW_ROWS, Window, WindowPlan, iter_call_data, plan_windows
@@ -185,13 +191,18 @@ class Bulk:
         progress: Progress | None = None,
         overwrite: bool = False,
         suffix: str = ".mp3",
+        resume: bool = False,
+        on_result: Callable[[ItemResult[Recording]], object] | None = None,
     ) -> BulkReport[Recording]:
         """Download the recordings of calls (ids or CDR dicts) into the folder ``dest``.
 
         Streamed to temporary files, size-checked and renamed into place; existing
         files are skipped unless ``overwrite``; names are sanitised call ids. Returns
         one :class:`ItemResult` per input (``ok`` with a :class:`Recording`,
-        ``skipped`` or ``failed`` with a reason).
+        ``skipped`` or ``failed`` with a reason; ``recording_counts(report)`` sorts
+        them into downloaded, already on disk, no recording, duplicate and failed).
+        ``on_result(item)`` as each ends; ``resume`` first removes the temporary files
+        a killed run left in ``dest``.
         """
         return await download_recordings(
             self._client,
@@ -201,6 +212,8 @@ class Bulk:
             progress=progress,
             overwrite=overwrite,
             suffix=suffix,
+            resume=resume,
+            on_result=on_result,
         )
 
     async def purchase_numbers(
@@ -272,5 +285,6 @@ __all__ = [
     "api_text",
     "bought",
     "job_folder",
+    "recording_counts",
     "safe_filename",
 ]

@@ -96,11 +96,9 @@ class ExportJob:
         target = Path(path)
         chosen = export_format(target, format)
         arguments = export_arguments(chosen, window_rows, filters)
+        _fresh_folder(job_folder(target), target)  # before any request: can we write?
         plan = await plan_windows(client, window_rows=window_rows, **filters)
         job = cls(target, chosen, plan, arguments)
-        if job.folder.exists():
-            shutil.rmtree(job.folder)
-        job.folder.mkdir(parents=True)
         manifest = {
             "kind": JOB_KIND,
             "version": JOB_VERSION,
@@ -211,6 +209,16 @@ class ExportJob:
         return total
 
 
+def _fresh_folder(folder: Path, target: Path) -> None:
+    """An empty job folder for ``target`` (an earlier job's is discarded)."""
+    try:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    except OSError as error:  # name the file asked for, not the folder
+        raise OSError(error.errno, f"cannot write {target}: {error.strerror}") from None
+
+
 def export_arguments(format: str, window_rows: int, filters: dict[str, Any]) -> dict[str, Any]:
     """What a resumed export must have been asked with to continue this one."""
     return {"format": format, "window_rows": window_rows, "filters": jsonable_filters(filters)}
@@ -243,7 +251,6 @@ async def export_call_data(
         raise ValidationError("concurrency must be at least 1")
     if window_rows < 1:
         raise ValidationError("window_rows must be at least 1")
-    target.parent.mkdir(parents=True, exist_ok=True)
     job: ExportJob | None = None
     if resume and (job_folder(target) / MANIFEST).is_file():
         job = ExportJob.open(target)

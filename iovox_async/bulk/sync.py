@@ -10,13 +10,25 @@ listed, is still picked up, and no CDR is handed out twice.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ValidationError
-from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, CdrRow, check_filters
+from .cdrs import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_PREFETCH,
+    CdrRow,
+    check_filters,
+    export_format,
+    header_text,
+    row_writer,
+)
+from .jobstate import durable, read_json, write_json
 from .report import BulkError
 from .windows import (
     DEFAULT_WINDOW_ROWS,
@@ -221,4 +233,113 @@ def _seconds(count: int) -> dt.timedelta:
     return dt.timedelta(seconds=count)
 
 
-__all__ = ["DEFAULT_OVERLAP", "CallDataSync", "SyncCheckpoint"]
+# -- into a file ------------------------------------------------------------------------
+
+STATE_KIND = "iovox-calls-sync"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one :func:`sync_to_file` run did."""
+
+    rows: int
+    checkpoint: SyncCheckpoint
+    truncated: int
+    """Bytes of an interrupted earlier run cut off ``path`` before appending."""
+
+
+async def sync_to_file(
+    client: AsyncIovox,
+    path: str | os.PathLike[str],
+    state: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    sdt: Any = None,
+    overlap: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    prefetch: int = DEFAULT_PREFETCH,
+    window_rows: int = DEFAULT_WINDOW_ROWS,
+    **filters: Any,
+) -> SyncResult:
+    """Append the CDRs new since the last run to ``path``; keep the checkpoint in ``state``.
+
+    ``state`` records the checkpoint and how long ``path`` was when the run that wrote
+    it ended. A run first cuts ``path`` back to that length (rows a crashed run
+    appended without recording them), appends, flushes ``path`` to disk and only then
+    replaces ``state`` atomically: a crash at any point loses and repeats nothing.
+    """
+    target, keeper = Path(path), Path(state)
+    chosen = export_format(target, format)
+    checkpoint, length = _load_state(keeper, chosen)
+    sync = CallDataSync(
+        client,
+        checkpoint,
+        sdt=sdt,
+        overlap=overlap,
+        page_size=page_size,
+        prefetch=prefetch,
+        window_rows=window_rows,
+        **filters,
+    )
+    raw, size = _open_output(target, keeper, length, fresh=checkpoint is None)
+    rows = 0
+    with raw:
+        handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        try:
+            writer = None
+            async with aclosing(sync._rows()) as new_rows:
+                async for row in new_rows:
+                    if writer is None:
+                        if length == 0:
+                            handle.write(header_text(chosen, sync.columns))
+                        writer = row_writer(chosen, handle, sync.columns)
+                    writer.write(row)
+                    rows += 1
+            handle.flush()
+        finally:
+            handle.detach()  # the file stays open for the fsync below
+        durable(raw)
+        end = raw.tell()
+    write_json(
+        keeper,
+        {
+            "kind": STATE_KIND,
+            "format": chosen,
+            "file": target.name,
+            "size": end,
+            "checkpoint": sync.checkpoint.to_dict(),
+        },
+    )
+    return SyncResult(rows, sync.checkpoint, size - length)
+
+
+def _load_state(keeper: Path, format: str) -> tuple[SyncCheckpoint | None, int]:
+    """The checkpoint and output length a sync state records (none the first time)."""
+    if not keeper.exists():
+        return None, 0
+    saved = read_json(keeper, "sync state")
+    if not isinstance(saved, dict) or saved.get("kind") != STATE_KIND:
+        raise ValidationError(f"{keeper} is not a sync state")
+    if saved.get("format") != format:
+        raise ValidationError(f"{keeper} is for a {saved.get('format')} file, not {format}")
+    return SyncCheckpoint.from_dict(saved.get("checkpoint") or {}), int(saved.get("size", 0))
+
+
+def _open_output(target: Path, keeper: Path, length: int, *, fresh: bool) -> tuple[Any, int]:
+    """``target`` open for appending at ``length`` (cut back to it), and its size before."""
+    size = target.stat().st_size if target.exists() else 0
+    if size < length:
+        raise ValidationError(
+            f"{target} is shorter than {keeper} says ({size} < {length} bytes): it was "
+            "changed outside the sync"
+        )
+    if fresh and size:
+        raise ValidationError(f"{target} exists but {keeper} does not: give a new file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = target.open("r+b" if target.exists() else "wb")
+    raw.truncate(length)
+    raw.seek(length)
+    return raw, size
+
+
+__all__ = ["DEFAULT_OVERLAP", "CallDataSync", "SyncCheckpoint", "SyncResult", "sync_to_file"]
