@@ -97,7 +97,11 @@ class ExportJob:
         chosen = export_format(target, format)
         arguments = export_arguments(chosen, window_rows, filters)
         _fresh_folder(job_folder(target), target)  # before any request: can we write?
-        plan = await plan_windows(client, window_rows=window_rows, **filters)
+        try:
+            plan = await plan_windows(client, window_rows=window_rows, **filters)
+        except BaseException:  # nothing to resume yet
+            shutil.rmtree(job_folder(target), ignore_errors=True)
+            raise
         job = cls(target, chosen, plan, arguments)
         manifest = {
             "kind": JOB_KIND,
