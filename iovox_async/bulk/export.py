@@ -296,7 +296,8 @@ async def run_windows(
     if progress is not None:
         progress(done, total)
     # The pages ahead are shared out so memory does not grow with concurrency.
-    ahead = max(1, prefetch // concurrency)
+    workers = min(concurrency, len(queue))
+    ahead = max(1, prefetch // max(1, workers))
     report_every = max(1, page_size)
 
     def on_row() -> None:
@@ -310,7 +311,7 @@ async def run_windows(
             window = queue.pop(0)
             await job.run_window(client, window, page_size=page_size, prefetch=ahead, on_row=on_row)
 
-    await run_together([worker] * min(concurrency, len(queue)))
+    await run_together([worker] * workers)
     if progress is not None:
         progress(done, max(total, done))
 
