@@ -74,6 +74,18 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(10)
 
 
+def start_worker(folder: Path, environ: dict[str, str]) -> subprocess.Popen[str]:
+    """An arq worker process running the recipe's WorkerSettings."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "arq", "shard.WorkerSettings"],
+        cwd=folder,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 async def test_the_arq_recipe_shards_an_export(redis_url: str, tmp_path: Path) -> None:
     (tmp_path / "shard.py").write_text(recipe(), encoding="utf-8")
     with RunningEmulator(calls=700, seed=17) as emulator:
@@ -85,14 +97,7 @@ async def test_the_arq_recipe_shards_an_export(redis_url: str, tmp_path: Path) -
             REDIS_URL=redis_url,
             PYTHONPATH=str(tmp_path),
         )
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-m", "arq", "shard.WorkerSettings"],
-                cwd=tmp_path, env=environ,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            for _ in range(2)
-        ]
+        workers = [start_worker(tmp_path, environ) for _ in range(2)]
         try:
             single = tmp_path / "single.csv"
             async with emulator.client() as client:

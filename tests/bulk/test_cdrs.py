@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import csv
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -123,7 +122,9 @@ async def test_every_cdr_once_in_order_with_a_bounded_window(make_bulk: MakeBulk
     assert sorted(int(r["page"]) for r in pages) == list(range(1, 14))
     assert all(r["limit"] == "100" and r["order"] == "cs_ASC" for r in pages)
     # the range is pinned to the first and last call it held
-    assert {(r["sdt"], r["edt"]) for r in pages} == {(CDRS[0]["call_start"], CDRS[-1]["call_start"])}
+    assert {(r["sdt"], r["edt"]) for r in pages} == {
+        (CDRS[0]["call_start"], CDRS[-1]["call_start"])
+    }
     assert 2 <= fake.peak <= 3  # pages were fetched concurrently, within the window
     assert seen[0] == (0, 1234) and seen[-1] == (1234, 1234)
 
@@ -195,9 +196,7 @@ async def test_a_page_fetched_before_an_arrival_is_fetched_again(make_bulk: Make
     fake = FakeCalls()
     fake.slow_page = fake.grow_on_page = 2  # page 3 answers first, then a call arrives
     _, bulk = make_bulk(fake)
-    rows = [
-        r["id"] async for r in bulk.iter_call_data(page_size=500, prefetch=2, order="cs_DESC")
-    ]
+    rows = [r["id"] async for r in bulk.iter_call_data(page_size=500, prefetch=2, order="cs_DESC")]
     # the new call landed on page 1, already read; nothing was missed or repeated
     assert len(rows) == len(set(rows)) == len(CDRS)
     assert set(rows) == {row["id"] for row in CDRS}
@@ -312,7 +311,9 @@ async def test_failed_export_leaves_no_file(make_bulk: MakeBulk, tmp_path: Path)
     assert [p.name for p in (tmp_path / "calls.csv.parts").iterdir()] == ["job.json"]
     assert fake.running == 0
     fake.fail_pages = {}
-    assert await bulk.export_call_data(tmp_path / "calls.csv", page_size=100, resume=True) == len(CDRS)
+    assert await bulk.export_call_data(tmp_path / "calls.csv", page_size=100, resume=True) == len(
+        CDRS
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["calls.csv"]
 
 

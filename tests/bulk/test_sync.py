@@ -23,7 +23,9 @@ async def emulator() -> AsyncIterator[RunningEmulator]:
         yield running
 
 
-async def run_sync(bulk: Bulk, checkpoint: dict | None, **options: object) -> tuple[list[str], dict]:
+async def run_sync(
+    bulk: Bulk, checkpoint: dict | None, **options: object
+) -> tuple[list[str], dict]:
     sync = bulk.sync_call_data(checkpoint, page_size=40, window_rows=120, **options)
     ids = [row["id"] async for row in sync]
     return ids, json.loads(json.dumps(sync.checkpoint.to_dict()))
@@ -41,7 +43,9 @@ async def test_two_runs_yield_exactly_the_new_calls(emulator: RunningEmulator) -
         again, same = await run_sync(bulk, checkpoint)
         assert again == []  # nothing new: nothing twice
 
-        ten_minutes_before = newest[:-5] + "30:00" if newest[-5:] > "30:00" else newest[:-5] + "00:00"
+        ten_minutes_before = (
+            newest[:-5] + "30:00" if newest[-5:] > "30:00" else newest[:-5] + "00:00"
+        )
         late = insert_call(emulator, ten_minutes_before)  # listed late, within the overlap
         later = insert_call(emulator, "2026-10-14 23:00:00")
         much_older = insert_call(emulator, "2001-01-01 00:00:00")  # beyond the overlap
