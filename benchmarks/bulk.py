@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import resource
@@ -42,15 +43,30 @@ CHILD_DEADLINE = 180.0
 # -- the server ------------------------------------------------------------------------
 
 
-def cdr_page(page: int, limit: int, total: int) -> bytes:
-    """One getCallData page, as the API shapes it (every value a string)."""
-    pages = max(1, -(-total // limit))
-    first = (page - 1) * limit
+CALLS_FROM = datetime.datetime(2026, 1, 1)
+"""Call ``n`` starts ``n`` seconds after this, so a date range is a range of ``n``."""
+
+
+def cdr_page(
+    page: int, limit: int, total: int, span: tuple[int, int] | None = None, newest: bool = False
+) -> bytes:
+    """One getCallData page, as the API shapes it (every value a string).
+
+    ``span`` is the ``(first, last)`` call numbers an sdt/edt range selects (all by
+    default); ``newest`` orders newest first.
+    """
+    low, high = span if span is not None else (0, total - 1)
+    matched = max(0, high - low + 1)
+    pages = max(1, -(-matched // limit))
+    offset = (page - 1) * limit
+    picked = range(offset, min(offset + limit, matched))
+    numbers = [high - i for i in picked] if newest else [low + i for i in picked]
     rows = []
-    for n in range(first, min(first + limit, total)):
+    for n in numbers:
+        start = CALLS_FROM + datetime.timedelta(seconds=n)
         values = {
             "id": f"{900000 + n}",
-            "call_start": f"2026-10-{1 + n % 28:02d} {n % 24:02d}:{n % 60:02d}:{n % 59:02d}",
+            "call_start": start.strftime("%Y-%m-%d %H:%M:%S"),
             "call_end": f"2026-10-{1 + n % 28:02d} {n % 24:02d}:{(n + 3) % 60:02d}:00",
             "call_origin": f"4479661{n % 100000:05d}",
             "call_origin_encoded": f"4479_{n:016X}",
@@ -83,8 +99,21 @@ def cdr_page(page: int, limit: int, total: int) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<response>'
         f"<current_page>{page}</current_page><total_pages>{pages}</total_pages>"
-        f"<total_results>{total}</total_results><results>{''.join(rows)}</results></response>"
+        f"<total_results>{matched}</total_results><results>{''.join(rows)}</results></response>"
     ).encode()
+
+
+def call_span(query: dict[str, str], total: int) -> tuple[int, int]:
+    """The call numbers ``sdt``..``edt`` select (both ends included)."""
+
+    def number(text: str, time: str) -> int:
+        text = text if len(text) > 10 else f"{text} {time}"
+        moment = datetime.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
+        return int((moment - CALLS_FROM).total_seconds())
+
+    low = max(0, number(query["sdt"], "00:00:00")) if "sdt" in query else 0
+    high = min(total - 1, number(query["edt"], "23:59:59")) if "edt" in query else total - 1
+    return low, high
 
 
 class _Server(asyncio.Protocol):
@@ -112,10 +141,15 @@ class _Server(asyncio.Protocol):
     def answer(self, query: dict[str, str]) -> None:
         method = query.get("method")
         if method == "getCallData":
-            key = (int(query["page"]), int(query["limit"]))
-            if key not in self.cache:
-                self.cache[key] = cdr_page(*key, self.args.cdrs)
-            self.send(self.cache[key], "text/xml")
+            span = call_span(query, self.args.cdrs)
+            newest = query.get("order") == "cs_DESC"
+            key = (int(query["page"]), int(query["limit"]), span, newest)
+            body = self.cache.get(key)
+            if body is None:
+                body = cdr_page(key[0], key[1], self.args.cdrs, span, newest)
+                if self.args.cdrs <= 200_000:  # a million rows' pages would not fit
+                    self.cache[key] = body
+            self.send(body, "text/xml")
         elif method == "getCallRecording":
             self.send(self.cache["recording"], "audio/mpeg")
         elif method == "getCallMetrics":
@@ -237,6 +271,16 @@ async def run_once(name: str, args: argparse.Namespace, *, warm_up: bool) -> dic
             elapsed = time.perf_counter() - started
         assert rows == args.cdrs, rows
         return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}
+    if name == "cdr-plain-paging":
+        # What iter_call_data did before windows: offset pages, prefetch ahead, no pinning.
+        iovox, _ = client(base, 16)
+        async with iovox:
+            await iovox.calls.get_call_data(page=1, limit=1)
+            started = time.perf_counter()
+            rows = await plain_paging(iovox, args.page_size)
+            elapsed = time.perf_counter() - started
+        assert rows == args.cdrs, rows
+        return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}
     if name == "cdr-bulk-export":
         iovox, bulk = client(base, 16)
         with tempfile.TemporaryDirectory() as folder:
@@ -320,6 +364,56 @@ async def raw_downloads(base: str, ids: list[str], folder: Path, concurrency: in
         return sum(await asyncio.gather(*(one(i) for i in ids)))
 
 
+async def plain_paging(iovox: Any, page_size: int, prefetch: int = 4) -> int:
+    """Rows of every page of the whole range, ``prefetch`` pages fetched ahead."""
+    from iovox_async.bulk.cdrs import page_count, page_rows
+
+    first = await iovox.calls.get_call_data(page=1, limit=page_size)
+    pages = page_count(first, page_size)
+    rows = len(page_rows(first))
+    pending: list[asyncio.Task[Any]] = []
+    following = iter(range(2, pages + 1))
+    for number in following:
+        pending.append(
+            asyncio.ensure_future(iovox.calls.get_call_data(page=number, limit=page_size))
+        )
+        if len(pending) >= prefetch:
+            rows += sum(1 for _ in page_rows(await pending.pop(0)))
+    for task in pending:
+        rows += sum(1 for _ in page_rows(await task))
+    return rows
+
+
+# -- the million-CDR export: memory bounded by the window and page sizes --------------
+
+
+def million_export(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    """``export_call_data`` of ``args.million`` CDRs to CSV in a child; its peak RSS."""
+    command = [
+        sys.executable, str(HERE), "--child", "cdr-million-export", "--base", base,
+        *(f"--{k.replace('_', '-')}={getattr(args, k)}" for k in SIZES),
+        "--repeat=0",
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=CHILD_DEADLINE * 4, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the million-CDR export failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+async def export_everything(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    iovox, bulk = client(base, 16)
+    with tempfile.TemporaryDirectory() as folder:
+        async with iovox:
+            started = time.perf_counter()
+            rows = await bulk.export_call_data(Path(folder) / "calls.csv", page_size=args.page_size)
+            elapsed = time.perf_counter() - started
+            size = (Path(folder) / "calls.csv").stat().st_size
+    assert rows == args.cdrs, rows
+    return {"rows": rows, "bytes": size, "seconds": elapsed, "rows_per_s": rows / elapsed}
+
+
 # -- the driver ------------------------------------------------------------------------
 
 
@@ -341,7 +435,8 @@ SIZES = ("cdrs", "page_size", "recordings", "recording_size", "concurrency", "la
 
 
 VARIANTS = (
-    "cdr-elementtree", "cdr-client-decoder", "cdr-bulk-iter", "cdr-bulk-export",
+    "cdr-elementtree", "cdr-client-decoder", "cdr-plain-paging", "cdr-bulk-iter",
+    "cdr-bulk-export",
     "rec-aiohttp", "rec-bulk", "calls-sequential", "calls-bulk-map",
 )  # fmt: skip
 
@@ -364,6 +459,15 @@ def main() -> None:
     parser.add_argument("--map-concurrency", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per child (best kept)")
     parser.add_argument(
+        "--million",
+        type=int,
+        nargs="?",
+        const=1_000_000,
+        default=0,
+        help="also export this many CDRs (1,000,000 if no number) to CSV against a server of"
+        " its own and report the export's peak RSS (target <= 200 MB); about a minute",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=3,
@@ -373,6 +477,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve:
         serve(args)
+        return
+    if args.child == "cdr-million-export":
+        figures = asyncio.run(export_everything(args.base, args))
+        figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        print(json.dumps(figures))
         return
     if args.child:
         figures = asyncio.run(variant(args.child, args))
@@ -406,7 +515,30 @@ def main() -> None:
     finally:
         server.kill()
         server.wait()
+    if args.million:
+        results["cdr-million-export"] = run_million(args)
     report(args, results)
+
+
+def run_million(args: argparse.Namespace) -> dict[str, Any]:
+    """The million-CDR export against a server of its own (that one caches no pages)."""
+    sized = argparse.Namespace(**{**vars(args), "cdrs": args.million})
+    server = subprocess.Popen(
+        [sys.executable, str(HERE), "--serve", *(f"--{k.replace('_', '-')}={getattr(sized, k)}"
+         for k in SIZES)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+        figures = million_export(base, sized)
+    finally:
+        server.kill()
+        server.wait()
+    if not args.json:
+        print(f"million {json.dumps(figures)}", flush=True)
+    return figures
 
 
 def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
@@ -417,12 +549,17 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
         "cdr_client_decoder_vs_elementtree": r["cdr-client-decoder"]["rows_per_s"] / et,
         "cdr_iter_vs_client_decoder": r["cdr-bulk-iter"]["rows_per_s"]
         / r["cdr-client-decoder"]["rows_per_s"],
+        "cdr_windowed_iter_vs_plain_paging": r["cdr-bulk-iter"]["rows_per_s"]
+        / r["cdr-plain-paging"]["rows_per_s"],
+        "cdr_windowed_export_vs_plain_paging": r["cdr-bulk-export"]["rows_per_s"]
+        / r["cdr-plain-paging"]["rows_per_s"],
         "recordings_vs_aiohttp": r["rec-bulk"]["mb_per_s"] / r["rec-aiohttp"]["mb_per_s"],
         "bulk_map_vs_sequential": r["calls-bulk-map"]["calls_per_s"]
         / r["calls-sequential"]["calls_per_s"],
     }
     targets = {
         "cdr_iter_vs_elementtree": 0.7,
+        "cdr_windowed_iter_vs_plain_paging": 1.0,
         "recordings_vs_aiohttp": 0.8,
         "bulk_map_vs_sequential": 50.0,
     }
@@ -435,6 +572,7 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
     print(f"  ElementTree decode only   {et:12,.0f} rows/s")
     for name, label in (
         ("cdr-client-decoder", "client decoder only"),
+        ("cdr-plain-paging", "plain offset paging"),
         ("cdr-bulk-iter", "bulk.iter_call_data"),
         ("cdr-bulk-export", "export CSV"),
     ):
@@ -459,6 +597,13 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
         shown = f">= {target:g}" if target is not None else "-"
         print(f"  {key:32} {value:7.2f}  ({shown}) {verdict}")
     print(f"  recordings peak RSS <= 150 MB    {'ok' if rss_ok else 'ABOVE TARGET'}")
+    million = r.get("cdr-million-export")
+    if million is not None:
+        verdict = "ok" if million["peak_rss_mb"] <= 200 else "ABOVE TARGET"
+        print(
+            f"  export of {million['rows']:,} CDRs: peak RSS {million['peak_rss_mb']} MB"
+            f" (<= 200 MB) {verdict}, {million['rows_per_s']:,.0f} rows/s"
+        )
 
 
 if __name__ == "__main__":

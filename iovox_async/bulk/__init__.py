@@ -3,9 +3,10 @@
 ::
 
     async with AsyncIovox(...) as iovox:
-        async for cdr in iovox.bulk.iter_call_data(sdt=..., edt=...):
+        async for cdr in iovox.bulk.iter_call_data(sdt=..., edt=...):   # exactly once each
             ...
-        count = await iovox.bulk.export_call_data("calls.csv", sdt=..., edt=...)
+        count = await iovox.bulk.export_call_data("calls.csv", sdt=..., resume=True)
+        sync = iovox.bulk.sync_call_data(checkpoint)                    # only what is new
         report = await iovox.bulk.download_recordings(call_ids, "recs/", concurrency=32)
         report = await iovox.bulk.purchase_numbers(items, dry_run=True)
         report = await iovox.bulk.map(fetch_one, ids, concurrency=16)
@@ -19,14 +20,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, iter_call_data, write_rows
+from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, api_text
+from .export import DEFAULT_WINDOW_CONCURRENCY, ExportJob, export_call_data, job_folder
 from .mapping import DEFAULT_CONCURRENCY, bulk_map
 from .numbers import Purchase, bought, purchase_numbers
-from .recordings import CallOrId, Recording, download_recordings, safe_filename
+from .recordings import (
+    CallOrId,
+    Recording,
+    download_recordings,
+    recording_counts,
+    safe_filename,
+)
 from .report import BulkError, BulkReport, ItemResult, Progress, SkipItem, Status
+from .sync import DEFAULT_OVERLAP, CallDataSync, SyncCheckpoint
+from .windows import DEFAULT_WINDOW_ROWS, Window, WindowPlan, iter_call_data, plan_windows
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
@@ -50,20 +59,49 @@ class Bulk:
         page_size: int = DEFAULT_PAGE_SIZE,
         prefetch: int = DEFAULT_PREFETCH,
         progress: Progress | None = None,
+        window_rows: int = DEFAULT_WINDOW_ROWS,
         **filters: Any,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Every CDR matching ``filters`` (``calls.get_call_data``'s arguments), in order.
+        """Every CDR matching ``filters`` (``calls.get_call_data``'s arguments), each
+        exactly once, oldest first (``order="cs_DESC"`` for newest first).
 
-        The first page gives the totals; up to ``prefetch`` further pages of
-        ``page_size`` rows are fetched concurrently while rows are yielded, so at most
-        ``prefetch + 1`` pages are in memory. ``progress(rows_done, total_rows)``.
-        Use ``async with contextlib.aclosing(...)`` to stop early and cancel the
-        pages in flight at once. Pin the range with ``sdt``/``edt``. Runs on asyncio
-        (the other jobs run under trio too).
+        The range is pinned when the iteration starts (an open end at the newest call
+        then listed) and cut into time windows of at most ``window_rows`` calls; each
+        window is read, ``prefetch`` pages of ``page_size`` ahead, until its count held
+        still through a whole read, skipping ids already yielded. Every CDR the range
+        held when the iteration began is yielded once, whatever arrives meanwhile.
+        ``progress(rows_done, total_rows)``. Use ``async with contextlib.aclosing(...)``
+        to stop early and cancel the pages in flight at once.
         """
         return iter_call_data(
-            self._client, page_size=page_size, prefetch=prefetch, progress=progress, **filters
+            self._client,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+            window_rows=window_rows,
+            **filters,
         )
+
+    async def plan_call_data(
+        self, *, window_rows: int = DEFAULT_WINDOW_ROWS, **filters: Any
+    ) -> WindowPlan:
+        """Pin the range ``filters`` select and cut it into windows (plain data:
+        ``plan.to_dict()``); read a window with :meth:`iter_window`."""
+        return await plan_windows(self._client, window_rows=window_rows, **filters)
+
+    def iter_window(
+        self,
+        plan: WindowPlan,
+        window: Window,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        prefetch: int = DEFAULT_PREFETCH,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Every CDR of one window of ``plan``, exactly once (any process may read any
+        window; together they are the whole range)."""
+        from .windows import read_window
+
+        return read_window(self._client, plan, window, page_size=page_size, prefetch=prefetch)
 
     async def export_call_data(
         self,
@@ -72,21 +110,77 @@ class Bulk:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         prefetch: int = DEFAULT_PREFETCH,
+        window_rows: int = DEFAULT_WINDOW_ROWS,
+        concurrency: int = DEFAULT_WINDOW_CONCURRENCY,
+        resume: bool = False,
         progress: Progress | None = None,
         **filters: Any,
     ) -> int:
-        """Write every CDR matching ``filters`` to ``path``; return the number of rows.
+        """Write every CDR matching ``filters`` to ``path``, exactly once; return the rows.
 
         ``format`` is ``"csv"`` or ``"jsonl"`` (by default from the suffix: ``.jsonl``
         or ``.ndjson`` mean JSON lines, anything else CSV). Nested values (categories)
-        are JSON in CSV cells. The rows go to a temporary file that is renamed to
-        ``path`` only when the whole range was written; on failure nothing is left.
+        are JSON in CSV cells. ``concurrency`` windows are read at once, each into its
+        own part file in ``<path>.parts/``; ``path`` appears only when every window is
+        there. An interrupted export (even killed) keeps its finished windows:
+        ``resume=True`` removes its temporary files and reads only the others. The
+        result is the same bytes as an uninterrupted run.
         """
-        rows = iter_call_data(
-            self._client, page_size=page_size, prefetch=prefetch, progress=progress, **filters
+        return await export_call_data(
+            self._client,
+            path,
+            format,
+            page_size=page_size,
+            prefetch=prefetch,
+            window_rows=window_rows,
+            concurrency=concurrency,
+            resume=resume,
+            progress=progress,
+            **filters,
         )
-        async with aclosing(rows):
-            return await write_rows(rows, path, format)
+
+    async def plan_export(
+        self,
+        path: str | os.PathLike[str],
+        format: str | None = None,
+        *,
+        window_rows: int = DEFAULT_WINDOW_ROWS,
+        **filters: Any,
+    ) -> ExportJob:
+        """Plan an export to ``path`` for other workers: the job folder is written and
+        each of ``job.plan.windows`` can be run anywhere with
+        ``ExportJob.open(path).run_window(client, index)``; ``job.merge()`` then
+        writes ``path``."""
+        return await ExportJob.create(
+            self._client, path, format, window_rows=window_rows, **filters
+        )
+
+    def sync_call_data(
+        self,
+        checkpoint: SyncCheckpoint | Mapping[str, Any] | None,
+        *,
+        sdt: Any = None,
+        overlap: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        prefetch: int = DEFAULT_PREFETCH,
+        window_rows: int = DEFAULT_WINDOW_ROWS,
+        **filters: Any,
+    ) -> CallDataSync:
+        """The CDRs not yet handed out since ``checkpoint`` (``None`` and ``sdt`` the
+        first time), oldest first; ``sync.checkpoint`` is the next one once read
+        through. Each run looks ``overlap`` seconds (default an hour) behind the newest
+        call it had seen, so CDRs listed late are caught, and skips the ids it already
+        handed out there, so none comes twice."""
+        return CallDataSync(
+            self._client,
+            checkpoint,
+            sdt=sdt,
+            overlap=overlap,
+            page_size=page_size,
+            prefetch=prefetch,
+            window_rows=window_rows,
+            **filters,
+        )
 
     async def download_recordings(
         self,
@@ -97,13 +191,18 @@ class Bulk:
         progress: Progress | None = None,
         overwrite: bool = False,
         suffix: str = ".mp3",
+        resume: bool = False,
+        on_result: Callable[[ItemResult[Recording]], object] | None = None,
     ) -> BulkReport[Recording]:
         """Download the recordings of calls (ids or CDR dicts) into the folder ``dest``.
 
         Streamed to temporary files, size-checked and renamed into place; existing
         files are skipped unless ``overwrite``; names are sanitised call ids. Returns
         one :class:`ItemResult` per input (``ok`` with a :class:`Recording`,
-        ``skipped`` or ``failed`` with a reason).
+        ``skipped`` or ``failed`` with a reason; ``recording_counts(report)`` sorts
+        them into downloaded, already on disk, no recording, duplicate and failed).
+        ``on_result(item)`` as each ends; ``resume`` first removes the temporary files
+        a killed run left in ``dest``.
         """
         return await download_recordings(
             self._client,
@@ -113,6 +212,8 @@ class Bulk:
             progress=progress,
             overwrite=overwrite,
             suffix=suffix,
+            resume=resume,
+            on_result=on_result,
         )
 
     async def purchase_numbers(
@@ -166,15 +267,24 @@ class Bulk:
 
 
 __all__ = [
+    "DEFAULT_OVERLAP",
     "Bulk",
     "BulkError",
     "BulkReport",
+    "CallDataSync",
+    "ExportJob",
     "ItemResult",
     "Progress",
     "Purchase",
     "Recording",
     "SkipItem",
     "Status",
+    "SyncCheckpoint",
+    "Window",
+    "WindowPlan",
+    "api_text",
     "bought",
+    "job_folder",
+    "recording_counts",
     "safe_filename",
 ]

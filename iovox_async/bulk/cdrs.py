@@ -1,22 +1,25 @@
-"""Every CDR of a range: pages fetched concurrently, yielded in order, memory bounded."""
+"""getCallData pages and CDR rows: fetching and decoding a page, and writing rows as text.
+
+The windowed, exact iteration over a range lives in :mod:`.windows`; the jobs that
+export, resume and sync build on both.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import csv
+import datetime as dt
+import io
 import json
 import logging
 import math
 import os
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from .._errors import ValidationError
 from .._files import discard, temporary_path
 from ..interfaces._catalog import METHODS
-from .report import Progress
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
@@ -57,6 +60,15 @@ def page_rows(page: dict[str, Any]) -> list[dict[str, Any]]:
     return [row for row in rows if isinstance(row, dict)]
 
 
+CdrRow = dict[str, Any]
+"""One CDR as the client decodes it."""
+
+
+async def fetch_page(client: AsyncIovox, **params: Any) -> dict[str, Any]:
+    """One decoded ``getCallData`` page."""
+    return await client.calls.get_call_data(**params)
+
+
 def _as_int(value: Any) -> int | None:
     try:
         return int(value)
@@ -64,13 +76,21 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def _page_count(page: dict[str, Any], page_size: int) -> int:
+def page_total(page: dict[str, Any]) -> int | None:
+    """The page's ``total_results``: how many calls the query matched when it ran."""
+    return _as_int(page.get("total_results"))
+
+
+def page_count(page: dict[str, Any], page_size: int) -> int:
     """Pages to read: the larger of the stated page count and the one the totals imply."""
     pages = _as_int(page.get("total_pages")) or 1
-    results = _as_int(page.get("total_results"))
+    results = page_total(page)
     if results is not None:
         pages = max(pages, math.ceil(results / page_size))
     return max(pages, 1)
+
+
+_page_count = page_count
 
 
 FILTER_NAMES = frozenset(param.name for param in METHODS["Calls"]["getCallData"].query) - {
@@ -94,113 +114,53 @@ def check_filters(filters: dict[str, Any], page_size: int, prefetch: int) -> Non
         raise ValidationError("prefetch must be at least 1")
 
 
-async def iter_call_data(
-    client: AsyncIovox,
-    *,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    prefetch: int = DEFAULT_PREFETCH,
-    progress: Progress | None = None,
-    **filters: Any,
-) -> AsyncGenerator[dict[str, Any], None]:
-    """Yield every CDR matching ``filters`` (the arguments of ``calls.get_call_data``).
-
-    The first page gives the totals; the next ``prefetch`` pages are then fetched
-    concurrently (each under the client's limiter and retry policy) while rows are
-    yielded in page order. At most ``prefetch + 1`` pages are held in memory. If the
-    result set changes while it is read (the totals move), a warning is logged: pin
-    the range with ``sdt``/``edt`` for an exact export. Leaving the loop early
-    cancels the pages in flight. Under trio the pages are read one at a time.
-    """
-    check_filters(filters, page_size, prefetch)
-
-    async def fetch(number: int) -> dict[str, Any]:
-        return await client.calls.get_call_data(page=number, limit=page_size, **filters)
-
-    first = await fetch(1)
-    total_pages = _page_count(first, page_size)
-    total_results = _as_int(first.get("total_results"))
-    done = 0
-    if progress is not None:
-        progress(0, total_results)
-    pending: deque[asyncio.Task[dict[str, Any]]] = deque()
-    next_page = 2
-    # Pages are fetched ahead as asyncio tasks. Under trio an async generator cannot
-    # own tasks across its yields, so there the pages are read one after another.
-    ahead = _on_asyncio()
-
-    def top_up() -> None:
-        nonlocal next_page
-        while ahead and next_page <= total_pages and len(pending) < prefetch:
-            pending.append(asyncio.ensure_future(fetch(next_page)))
-            next_page += 1
-
-    try:
-        top_up()
-        page: dict[str, Any] | None = first
-        del first
-        number = 1
-        while page is not None:
-            rows = page_rows(page)
-            moved = _as_int(page.get("total_results"))
-            if moved is not None and total_results is not None and moved != total_results:
-                logger.warning(
-                    "getCallData totals changed during the export (page %d: %d results, page 1:"
-                    " %d); pass sdt/edt to pin the range",
-                    number,
-                    moved,
-                    total_results,
-                )
-                total_results = moved
-            page = None
-            for row in rows:
-                yield row
-            done += len(rows)
-            if progress is not None:
-                progress(done, total_results)
-            del rows
-            if pending:
-                task = pending.popleft()
-                page = await task
-                number += 1
-                top_up()
-            elif not ahead and number < total_pages:
-                number += 1
-                page = await fetch(number)
-    finally:
-        for task in pending:
-            task.cancel()
-        if pending:
-            # Wait for the cancelled pages so no request outlives the iterator.
-            await asyncio.gather(*pending, return_exceptions=True)
-
-
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # trio
-        return False
-    return True
-
-
 # -- export ---------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
+def api_text(value: Any) -> str:
+    """A value as the API writes it: the one place rows become text.
+
+    Strings stay as they are; ``datetime`` is ``YYYY-MM-DD HH:MM:SS``, ``date``
+    ``YYYY-MM-DD``, ``bool`` ``1``/``0`` (as CDRs carry it), ``None`` empty, numbers
+    their digits and nested values (categories) compact JSON. An export is therefore
+    the same bytes whether the rows were decoded as text or as typed values.
+    """
+    if type(value) is str:
+        return value
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(api_json(value), ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 
-class _CsvSink:
-    """Writes rows as CSV; the header comes from the first row, in the spec's order."""
+def api_json(value: Any) -> Any:
+    """A row (or nested value) with every scalar as :func:`api_text` writes it."""
+    if isinstance(value, dict):
+        return {key: api_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [api_json(item) for item in value]
+    return api_text(value)
 
-    def __init__(self, handle: TextIO) -> None:
+
+class CsvRows:
+    """Writes rows as CSV lines through :func:`api_text`.
+
+    With ``columns`` the header is the caller's business (parts of one export share
+    it); without, the header is written from the first row, in the spec's order.
+    """
+
+    def __init__(self, handle: TextIO, columns: Sequence[str] | None = None) -> None:
         self._writer = csv.writer(handle, lineterminator="\n")
-        self._columns: list[str] = []
-        self._known: frozenset[str] = frozenset()
-        self._started = False
+        self._columns: list[str] = list(columns or ())
+        self._known: frozenset[str] = frozenset(self._columns)
+        self._started = columns is not None
         self._warned = False
 
     def finish(self) -> None:
@@ -208,31 +168,49 @@ class _CsvSink:
             self._started = True
             self._writer.writerow(CDR_FIELDS)
 
-    def write(self, row: dict[str, Any]) -> None:
+    def write(self, row: Mapping[str, Any]) -> None:
         if not self._started:
             self._started = True
-            known = [name for name in CDR_FIELDS if name in row]
-            self._columns = known + [name for name in row if name not in CDR_FIELDS]
+            self._columns = [name for name in CDR_FIELDS if name in row]
+            self._columns += [name for name in row if name not in CDR_FIELDS]
             self._known = frozenset(self._columns)
             self._writer.writerow(self._columns)
         if not self._warned and not self._known.issuperset(row):
             self._warned = True
             logger.warning("CSV export: a row has fields the first row lacked; they are dropped")
-        self._writer.writerow(
-            [value if type(value) is str else _cell(value) for value in map(row.get, self._columns)]
-        )
+        self._writer.writerow([api_text(value) for value in map(row.get, self._columns)])
 
 
-class _JsonlSink:
-    def __init__(self, handle: TextIO) -> None:
+class JsonlRows:
+    """Writes rows as JSON lines, every scalar as :func:`api_text` writes it."""
+
+    def __init__(self, handle: TextIO, columns: Sequence[str] | None = None) -> None:
         self._handle = handle
 
     def finish(self) -> None:
         pass
 
-    def write(self, row: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+    def write(self, row: Mapping[str, Any]) -> None:
+        plain = all(type(value) is str for value in row.values())
+        data = row if plain else api_json(dict(row))
+        self._handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         self._handle.write("\n")
+
+
+def row_writer(
+    format: ExportFormat, handle: TextIO, columns: Sequence[str] | None = None
+) -> CsvRows | JsonlRows:
+    """The writer for ``format`` (CSV without a header when ``columns`` are given)."""
+    return CsvRows(handle, columns) if format == "csv" else JsonlRows(handle)
+
+
+def header_text(format: ExportFormat, columns: Sequence[str]) -> str:
+    """The first line of an export with these columns ("" for JSON lines)."""
+    if format != "csv":
+        return ""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(columns)
+    return buffer.getvalue()
 
 
 def export_format(path: Path, format: str | None) -> ExportFormat:
@@ -260,7 +238,7 @@ async def write_rows(
         except OSError as error:  # name the file asked for, not the temporary one
             raise OSError(error.errno, f"cannot write {target}: {error.strerror}") from None
         with handle:
-            sink = _CsvSink(handle) if chosen == "csv" else _JsonlSink(handle)
+            sink = row_writer(chosen, handle)
             if isinstance(rows, AsyncIterator):
                 async for row in rows:
                     sink.write(row)
@@ -280,8 +258,19 @@ __all__ = [
     "CDR_FIELDS",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_PREFETCH",
+    "CdrRow",
+    "CsvRows",
     "ExportFormat",
-    "iter_call_data",
+    "JsonlRows",
+    "api_json",
+    "api_text",
+    "check_filters",
+    "export_format",
+    "fetch_page",
+    "header_text",
+    "page_count",
     "page_rows",
+    "page_total",
+    "row_writer",
     "write_rows",
 ]

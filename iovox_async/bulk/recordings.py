@@ -6,20 +6,26 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ValidationError
+from .._errors import APIError, ValidationError
+from .jobstate import remove_temporaries
 from .mapping import DEFAULT_CONCURRENCY, bulk_map, check_concurrency, indexed_map
-from .report import BulkReport, Progress, SkipItem
+from .report import BulkReport, ItemResult, Progress, SkipItem, describe
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
 CallOrId = str | int | Mapping[str, Any]
 """A call id, or a CDR (a dict with ``id`` and optionally ``has_recording``)."""
+
+ALREADY_ON_DISK = "already on disk"
+NO_RECORDING = "the call has no recording"
+DUPLICATE = "duplicate of item"
+_API_NO_RECORDING = "does not have a recording"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 100
@@ -57,7 +63,7 @@ def call_id_of(item: CallOrId) -> tuple[str, str | None]:
     if isinstance(item, Mapping):
         raw = item.get("id")
         if str(item.get("has_recording", "1")).strip() in ("0", "false", "FALSE", "False"):
-            skip = "the call has no recording"
+            skip = NO_RECORDING
     else:
         raw = item
     if isinstance(raw, bool) or not isinstance(raw, (str, int)) or str(raw).strip() == "":
@@ -89,6 +95,8 @@ async def download_recordings(
     progress: Progress | None = None,
     overwrite: bool = False,
     suffix: str = ".mp3",
+    resume: bool = False,
+    on_result: Callable[[ItemResult[Recording]], object] | None = None,
 ) -> BulkReport[Recording]:
     """Download the recording of every call into ``dest`` as ``<call id>.mp3``.
 
@@ -97,14 +105,20 @@ async def download_recordings(
     temporary file, is checked against its Content-Length and renamed into place
     only when complete. Files already present are skipped
     (resume) unless ``overwrite``; CDRs with ``has_recording == "0"`` and repeated
-    ids are skipped too. The report has one item per input, each ``ok`` (a
-    :class:`Recording`), ``skipped`` or ``failed`` with the reason. Cancelling leaves
-    no partial files and frees every connection.
+    ids are skipped too, and so is a call the API says has no recording. The report
+    has one item per input, each ``ok`` (a :class:`Recording`), ``skipped`` (reason
+    :data:`ALREADY_ON_DISK`, :data:`NO_RECORDING` or a duplicate) or ``failed`` with the
+    reason; :func:`recording_counts` tells them apart. ``on_result(item)`` is called as
+    each item ends (e.g. to count bytes). Cancelling leaves no partial files and frees
+    every connection. ``resume`` first removes the temporary files a killed run left
+    in ``dest`` (only then: another run might be writing them).
     """
     check_concurrency(concurrency)
     if not suffix.startswith(".") or "/" in suffix or "\\" in suffix:
         raise ValidationError(f"suffix must look like '.mp3', got {suffix!r}")
     folder = _make_folder(dest)
+    if resume:
+        remove_temporaries(folder)
     first_index: dict[str, int] = {}
 
     async def fetch(ref: _Ref) -> Recording:
@@ -114,16 +128,40 @@ async def download_recordings(
             raise SkipItem(ref.skip)
         first = first_index.setdefault(ref.call_id, ref.index)
         if first != ref.index:
-            raise SkipItem(f"duplicate of item {first}")
+            raise SkipItem(f"{DUPLICATE} {first}")
         path = folder / safe_filename(ref.call_id, suffix)
         size = _existing_size(path)
         if size > 0 and not overwrite:
-            raise SkipItem("already downloaded", Recording(ref.call_id, path, size))
-        size = await client.calls.get_call_recording_to_file(path, id=ref.call_id)
+            raise SkipItem(ALREADY_ON_DISK, Recording(ref.call_id, path, size))
+        try:
+            size = await client.calls.get_call_recording_to_file(path, id=ref.call_id)
+        except APIError as error:
+            if any(_API_NO_RECORDING in message for message in error.messages):
+                raise SkipItem(NO_RECORDING) from None
+            raise
         return Recording(ref.call_id, path, size)
 
+    async def fetch_and_tell(ref: _Ref) -> Recording:
+        try:
+            recording = await fetch(ref)
+        except SkipItem as skip:
+            tell(ItemResult(ref.index, ref.call_id, "skipped", skip.value, reason=skip.reason))
+            raise
+        except Exception as error:
+            tell(ItemResult(ref.index, ref.call_id, "failed", error=error, reason=describe(error)))
+            raise
+        tell(ItemResult(ref.index, ref.call_id, "ok", recording))
+        return recording
+
+    def tell(result: ItemResult[Recording]) -> None:
+        if on_result is not None:
+            on_result(result)
+
     report: BulkReport[Any] = await bulk_map(
-        fetch, indexed_map(_ref, calls_or_ids), concurrency=concurrency, progress=progress
+        fetch_and_tell if on_result is not None else fetch,
+        indexed_map(_ref, calls_or_ids),
+        concurrency=concurrency,
+        progress=progress,
     )
     for result in report.results:  # the report names each call by its id
         result.item = result.item.call_id
@@ -157,4 +195,41 @@ def total_bytes(report: BulkReport[Recording]) -> int:
     return sum(recording.size for recording in report.values())
 
 
-__all__ = ["CallOrId", "Recording", "download_recordings", "safe_filename", "total_bytes"]
+OUTCOMES = ("downloaded", "already_on_disk", "no_recording", "duplicate", "failed", "unknown")
+"""The kinds :func:`outcome` sorts a recordings item into, in report order."""
+
+
+def outcome(result: ItemResult[Any]) -> str:
+    """What became of one recordings item: one of :data:`OUTCOMES`."""
+    if result.status == "ok":
+        return "downloaded"
+    if result.status == "skipped":
+        reason = result.reason or ""
+        if reason == ALREADY_ON_DISK:
+            return "already_on_disk"
+        if reason == NO_RECORDING:
+            return "no_recording"
+        return "duplicate"
+    return result.status
+
+
+def recording_counts(report: BulkReport[Recording]) -> dict[str, int]:
+    """How many items ended in each of :data:`OUTCOMES` (zeros included)."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for result in report.results:
+        counts[outcome(result)] += 1
+    return counts
+
+
+__all__ = [
+    "ALREADY_ON_DISK",
+    "NO_RECORDING",
+    "OUTCOMES",
+    "CallOrId",
+    "Recording",
+    "download_recordings",
+    "outcome",
+    "recording_counts",
+    "safe_filename",
+    "total_bytes",
+]

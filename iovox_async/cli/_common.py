@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,71 @@ def progress_bar(args: argparse.Namespace, description: str) -> Iterator[Progres
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+class Transfer:
+    """Files and bytes done so far, for a progress display (and the final line)."""
+
+    def __init__(self, total_files: int | None) -> None:
+        self.total_files = total_files
+        self.files = 0
+        self.bytes = 0
+        self.started = time.perf_counter()
+
+    def rate(self) -> float:
+        """Bytes per second so far."""
+        return rate(self.bytes, time.perf_counter() - self.started)
+
+    def describe(self) -> str:
+        """``12.3 MB, 4.1 MB/s``."""
+        return f"{self.bytes / 1e6:.1f} MB, {self.rate() / 1e6:.1f} MB/s"
+
+
+@contextmanager
+def transfer_progress(
+    args: argparse.Namespace, description: str, total_files: int | None
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar of files (with bytes, rate and ETA) on stderr, on a terminal.
+
+    Yields ``advance(nbytes)``, to call once per file that is done (0 bytes for one
+    already on disk or failed).
+    """
+    transfer = Transfer(total_files)
+    bar: Any = None
+    task: Any = None
+    if not args.json and sys.stderr.isatty():
+        with contextlib.suppress(ImportError):  # rich is in the [cli] extra
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("files  {task.fields[detail]}  ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            task = bar.add_task(description, total=total_files, detail=transfer.describe())
+
+    def advance(nbytes: int) -> None:
+        transfer.files += 1
+        transfer.bytes += nbytes
+        if bar is not None:
+            bar.update(task, completed=transfer.files, detail=transfer.describe())
+
+    if bar is None:
+        yield advance
+        return
+    with bar:
+        yield advance
 
 
 def report_problems(report: BulkReport[Any], limit: int = 10) -> list[str]:

@@ -1,4 +1,4 @@
-"""``iovox calls export``, ``iovox recordings download`` and ``iovox numbers purchase``."""
+"""``iovox calls export``/``sync``, ``iovox recordings download``, ``iovox numbers purchase``."""
 
 from __future__ import annotations
 
@@ -9,23 +9,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ValidationError
+from ..bulk.recordings import call_id_of, outcome
 from ._common import (
     EXIT_FAILED,
     Subparsers,
     connection_options,
     emit,
     make_client,
+    parse_filters,
     progress_bar,
     range_filters,
     range_options,
     rate,
     report_problems,
     run_command,
+    transfer_progress,
     whole,
 )
 
 if TYPE_CHECKING:
-    from ..bulk import BulkReport
+    from ..bulk import BulkReport, ItemResult, Recording
 
 
 # -- calls export -------------------------------------------------------------------
@@ -39,6 +42,9 @@ async def _calls_export(args: argparse.Namespace) -> int:
                 args.path,
                 args.format,
                 page_size=args.page_size,
+                window_rows=args.window_rows,
+                concurrency=args.windows,
+                resume=args.resume,
                 progress=update,
                 **range_filters(args),
             )
@@ -51,6 +57,39 @@ async def _calls_export(args: argparse.Namespace) -> int:
             "retries": client.retries_taken,
         }
         emit(args, data, [f"exported {count} CDRs to {args.path} in {elapsed:.2f}s"])
+    return 0
+
+
+async def _calls_sync(args: argparse.Namespace) -> int:
+    from ..bulk.sync import sync_to_file
+
+    filters: dict[str, Any] = dict(parse_filters(args.filter))
+    async with make_client(args) as client:
+        started = time.perf_counter()
+        result = await sync_to_file(
+            client,
+            args.path,
+            args.state,
+            args.format,
+            sdt=args.sdt,
+            overlap=args.overlap,
+            page_size=args.page_size,
+            **filters,
+        )
+        elapsed = time.perf_counter() - started
+        data = {
+            "path": str(args.path),
+            "state": str(args.state),
+            "rows": result.rows,
+            "high_water": result.checkpoint.high_water,
+            "truncated_bytes": result.truncated,
+            "seconds": round(elapsed, 3),
+            "retries": client.retries_taken,
+        }
+        lines = [f"appended {result.rows} new CDRs to {args.path} in {elapsed:.2f}s"]
+        if result.truncated:
+            lines.append(f"  cut {result.truncated} bytes an interrupted run had appended")
+        emit(args, data, lines)
     return 0
 
 
@@ -80,33 +119,77 @@ async def _recordings_download(args: argparse.Namespace) -> int:
         raise ValidationError("give call ids (--id, --ids-file) or a range (--sdt, --edt)")
     async with make_client(args) as client:
         bulk = client.bulk
-        source: Any = ids
-        if source is None:
-            source = bulk.iter_call_data(page_size=args.page_size, **range_filters(args))
-        with progress_bar(args, "recordings") as update:
+        source: list[Any]
+        if ids is None:
+            # The CDRs are read first (small: id and flag), so the files to fetch are known.
+            source = [
+                {"id": row["id"], "has_recording": row.get("has_recording")}
+                async for row in bulk.iter_call_data(
+                    page_size=args.page_size, **range_filters(args)
+                )
+            ]
+            files = sum(1 for item in source if call_id_of(item)[1] is None)
+        else:
+            source, files = list(ids), len(ids)
+        with transfer_progress(args, "recordings", files) as advance:
+
+            def on_result(result: ItemResult[Recording]) -> None:
+                if outcome(result) in ("downloaded", "already_on_disk", "failed", "unknown"):
+                    advance(result.value.size if result.status == "ok" and result.value else 0)
+
             report = await bulk.download_recordings(
                 source,
                 args.dest,
                 concurrency=args.concurrency,
-                progress=update,
                 overwrite=args.overwrite,
+                resume=args.resume,
+                on_result=on_result,
             )
         return _print_downloads(args, report, client.retries_taken)
 
 
+_SHOWN_FAILURES = 10
+
+
 def _print_downloads(args: argparse.Namespace, report: BulkReport[Any], retries: int) -> int:
-    from ..bulk.recordings import total_bytes
+    from ..bulk.recordings import recording_counts, total_bytes
 
     size = total_bytes(report)
-    data = {
+    counts = recording_counts(report)
+    failures = [
+        {"call_id": r.item, "status": r.status, "reason": r.reason}
+        for r in report.results
+        if r.status in ("failed", "unknown")
+    ]
+    data: dict[str, Any] = {
         "dest": str(args.dest),
-        **report.to_dict(),
+        "counts": counts,
         "bytes": size,
+        "seconds": round(report.elapsed, 3),
         "megabytes_per_second": round(rate(size / 1e6, report.elapsed), 2),
         "retries": retries,
+        "failures": failures,
     }
-    lines = [f"recordings: {report.summary()}, {size / 1e6:.1f} MB into {args.dest}"]
-    emit(args, data, lines + report_problems(report))
+    if args.verbose:
+        data["items"] = [
+            {"call_id": r.item, "outcome": outcome(r), **({"reason": r.reason} if r.reason else {})}
+            | ({"path": str(r.value.path), "size": r.value.size} if r.value else {})
+            for r in report.results
+        ]
+    parts = [f"{counts['downloaded']} downloaded ({size / 1e6:.1f} MB)"]
+    labels = {
+        "already_on_disk": "already on disk",
+        "no_recording": "without a recording",
+        "duplicate": "repeated",
+        "failed": "failed",
+        "unknown": "unknown",
+    }
+    parts += [f"{counts[key]} {label}" for key, label in labels.items() if counts[key]]
+    lines = [f"recordings: {', '.join(parts)} in {report.elapsed:.2f}s into {args.dest}"]
+    lines += [f"  {f['status']}: {f['call_id']}: {f['reason']}" for f in failures[:_SHOWN_FAILURES]]
+    if len(failures) > _SHOWN_FAILURES:
+        lines.append(f"  ... and {len(failures) - _SHOWN_FAILURES} more (all of them with --json)")
+    emit(args, data, lines)
     return 0 if report.all_ok else EXIT_FAILED
 
 
@@ -186,8 +269,37 @@ def add_job_commands(subparsers: Subparsers) -> None:
     )
     export.add_argument("path", type=Path, help="output file (.csv, .jsonl)")
     export.add_argument("--format", choices=["csv", "jsonl"], help="default: from the suffix")
+    export.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted export of PATH (its PATH.parts/ folder)",
+    )
+    export.add_argument(
+        "--window-rows", type=whole(1), default=50_000, help="calls per window at most"
+    )
+    export.add_argument("--windows", type=whole(1), default=2, help="windows read at once")
     range_options(export)
     export.set_defaults(handler=run_command, iovox_runner=_calls_export)
+
+    sync = calls_sub.add_parser(
+        "sync", parents=[common], help="append the CDRs that are new since the last sync"
+    )
+    sync.add_argument("path", type=Path, help="file the new CDRs are appended to (.csv, .jsonl)")
+    sync.add_argument("--state", type=Path, required=True, help="JSON file with the checkpoint")
+    sync.add_argument("--format", choices=["csv", "jsonl"], help="default: from the suffix")
+    sync.add_argument("--sdt", help="where the first sync starts (YYYY-MM-DD[ HH:MM:SS])")
+    sync.add_argument(
+        "--overlap",
+        type=whole(0),
+        help="seconds looked back for CDRs listed late (default 3600; kept in the state)",
+    )
+    sync.add_argument(
+        "--filter", action="append", default=[], metavar="NAME=VALUE", help="getCallData filter"
+    )
+    sync.add_argument(
+        "--page-size", type=whole(1, 20000), default=5000, help="rows per page (1-20000)"
+    )
+    sync.set_defaults(handler=run_command, iovox_runner=_calls_sync)
 
     recordings = subparsers.add_parser("recordings", help="call recordings")
     rec_sub = recordings.add_subparsers(dest="recordings_command", metavar="COMMAND", required=True)
@@ -201,6 +313,14 @@ def add_job_commands(subparsers: Subparsers) -> None:
     download.add_argument("--ids-file", help="a file with one call id per line")
     download.add_argument("--concurrency", type=whole(1), default=16, help="downloads at once")
     download.add_argument("--overwrite", action="store_true", help="download existing files again")
+    download.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted download: remove its temporary files first",
+    )
+    download.add_argument(
+        "--verbose", action="store_true", help="with --json, list every item, not only failures"
+    )
     range_options(download)
     download.set_defaults(handler=run_command, iovox_runner=_recordings_download)
 

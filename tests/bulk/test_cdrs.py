@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import csv
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -60,7 +59,8 @@ class FakeCalls:
         self.peak = 0
         self.cancelled = 0
         self.fail_pages: dict[int, int] = {}
-        self.grow_after: int | None = None
+        self.grow_on_page: int | None = None
+        self.slow_page: int | None = None
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         assert method_of(request) == "getCallData"
@@ -76,14 +76,31 @@ class FakeCalls:
         finally:
             self.running -= 1
         page, limit = int(params["page"]), int(params["limit"])
-        if self.fail_pages.get(page, 0) > 0:
+        if page == self.slow_page and limit > 1:
+            await anyio.sleep(0.05)  # answered after the page behind it
+        if self.fail_pages.get(page, 0) > 0 and limit > 1:
             self.fail_pages[page] -= 1
             return error(500, "Internal Server Error")
-        total = len(self.rows)
-        if self.grow_after is not None and len(self.requests) > self.grow_after:
-            total += 1
+        if page == self.grow_on_page and limit > 1:
+            # a call lands at the top of the newest-first order: the rows shift by one
+            self.grow_on_page = None
+            self.rows = [*self.rows, {**self.rows[-1], "id": "late"}]
+        rows = self.matching(params)
+        total = len(rows)
         pages = max(math.ceil(total / limit), 1)
-        return render_page(self.rows[(page - 1) * limit : page * limit], page, pages, total)
+        return render_page(rows[(page - 1) * limit : page * limit], page, pages, total)
+
+    def matching(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The rows in [sdt, edt] in the asked order (newest first by default, as the API)."""
+        low = pad(params.get("sdt", "0000-00-00"), "00:00:00")
+        high = pad(params.get("edt", "9999-12-31"), "23:59:59")
+        rows = [row for row in self.rows if low <= row["call_start"] <= high]
+        rows.sort(key=lambda row: row["call_start"], reverse=params.get("order") != "cs_ASC")
+        return rows
+
+
+def pad(text: str, time: str) -> str:
+    return text if len(text) > 10 else f"{text} {time}"
 
 
 async def test_every_cdr_once_in_order_with_a_bounded_window(make_bulk: MakeBulk) -> None:
@@ -99,10 +116,15 @@ async def test_every_cdr_once_in_order_with_a_bounded_window(make_bulk: MakeBulk
             progress=lambda d, t: seen.append((d, t)),
         )
     ]
-    assert ids == [row["id"] for row in CDRS]
-    assert len(fake.requests) == 13
-    assert sorted(int(r["page"]) for r in fake.requests) == list(range(1, 14))
-    assert all(r["sdt"] == "2026-10-01" and r["limit"] == "100" for r in fake.requests)
+    assert ids == [row["id"] for row in CDRS]  # oldest first
+    probes, pages = fake.requests[:2], fake.requests[2:]
+    assert [(r["limit"], r["order"]) for r in probes] == [("1", "cs_ASC"), ("1", "cs_DESC")]
+    assert sorted(int(r["page"]) for r in pages) == list(range(1, 14))
+    assert all(r["limit"] == "100" and r["order"] == "cs_ASC" for r in pages)
+    # the range is pinned to the first and last call it held
+    assert {(r["sdt"], r["edt"]) for r in pages} == {
+        (CDRS[0]["call_start"], CDRS[-1]["call_start"])
+    }
     assert 2 <= fake.peak <= 3  # pages were fetched concurrently, within the window
     assert seen[0] == (0, 1234) and seen[-1] == (1234, 1234)
 
@@ -113,7 +135,7 @@ async def test_single_and_empty_ranges(make_bulk: MakeBulk) -> None:
     empty = FakeCalls(rows=[])
     _, bulk = make_bulk(empty)
     assert [r async for r in bulk.iter_call_data()] == []
-    assert len(empty.requests) == 1
+    assert len(empty.requests) == 1  # the one-row probe says the range is empty
 
 
 async def test_rows_keep_their_nested_lists(make_bulk: MakeBulk) -> None:
@@ -140,6 +162,20 @@ async def test_failed_pages_are_retried_and_a_dead_page_raises(make_bulk: MakeBu
     assert got == [row["id"] for row in CDRS[:600]]
 
 
+async def test_windows_split_the_range_and_each_row_comes_once(make_bulk: MakeBulk) -> None:
+    fake = FakeCalls()
+    _, bulk = make_bulk(fake)
+    plan = await bulk.plan_call_data(window_rows=100)
+    assert len(plan.windows) >= 13 and all(w.expected <= 100 for w in plan.windows)
+    assert plan.total == len(CDRS)
+    assert [w.index for w in plan.windows] == list(range(len(plan.windows)))
+    assert type(plan).from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
+    ids = [r["id"] async for r in bulk.iter_call_data(window_rows=100, page_size=30)]
+    assert ids == [row["id"] for row in CDRS]
+    newest = [r["id"] async for r in bulk.iter_call_data(window_rows=100, order="cs_DESC")]
+    assert newest == [row["id"] for row in reversed(CDRS)]
+
+
 async def test_stopping_early_cancels_pages_in_flight(make_bulk: MakeBulk) -> None:
     fake = FakeCalls(delay=0.05)
     client, bulk = make_bulk(fake)
@@ -153,19 +189,19 @@ async def test_stopping_early_cancels_pages_in_flight(make_bulk: MakeBulk) -> No
     assert fake.cancelled == in_flight_at_break
     assert fake.running == 0
     assert client._transport.limiter.borrowed_tokens == 0
-    assert len(fake.requests) <= 6
+    assert len(fake.requests) <= 8  # 2 probes, the first page, 5 ahead
 
 
-async def test_changing_totals_are_reported(
-    make_bulk: MakeBulk, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_page_fetched_before_an_arrival_is_fetched_again(make_bulk: MakeBulk) -> None:
     fake = FakeCalls()
-    fake.grow_after = 2
+    fake.slow_page = fake.grow_on_page = 2  # page 3 answers first, then a call arrives
     _, bulk = make_bulk(fake)
-    with caplog.at_level(logging.WARNING, logger="iovox_async"):
-        rows = [r async for r in bulk.iter_call_data(page_size=500, prefetch=1)]
-    assert len(rows) == len(CDRS)
-    assert "totals changed" in caplog.text
+    rows = [r["id"] async for r in bulk.iter_call_data(page_size=500, prefetch=2, order="cs_DESC")]
+    # the new call landed on page 1, already read; nothing was missed or repeated
+    assert len(rows) == len(set(rows)) == len(CDRS)
+    assert set(rows) == {row["id"] for row in CDRS}
+    pages = [int(r["page"]) for r in fake.requests if r["limit"] == "500"]
+    assert sorted(pages) == [1, 2, 3, 3]  # page 3 was older than page 2: read again
 
 
 async def test_bad_arguments(make_bulk: MakeBulk) -> None:
@@ -178,6 +214,9 @@ async def test_bad_arguments(make_bulk: MakeBulk) -> None:
         {"page_size": 0},
         {"page_size": 20001},
         {"prefetch": 0},
+        {"order": "tt_ASC"},
+        {"req_fields": "cs,co"},
+        {"window_rows": 0},
     ):
         with pytest.raises(ValidationError):
             async for _ in bulk.iter_call_data(**kwargs):
@@ -226,14 +265,56 @@ async def test_export_csv_and_jsonl(make_bulk: MakeBulk, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.jsonl", "calls.txt", "out"]
 
 
+async def test_typed_rows_export_the_same_bytes(make_bulk: MakeBulk, tmp_path: Path) -> None:
+    """Rows decoded as int/datetime/bool/None are written back in the API's text form."""
+    import datetime as dt
+
+    from iovox_async.bulk import cdrs
+
+    _, bulk = make_bulk(FakeCalls(rows=CDRS[:50]))
+    await bulk.export_call_data(tmp_path / "text.csv")
+    await bulk.export_call_data(tmp_path / "text.jsonl")
+    real = cdrs.fetch_page
+
+    async def typed(client: Any, **params: Any) -> dict[str, Any]:
+        page = await real(client, **params)
+        for row in cdrs.page_rows(page):
+            row["call_start"] = dt.datetime.strptime(row["call_start"], "%Y-%m-%d %H:%M:%S")
+            row["has_recording"] = row["has_recording"] == "1"
+            row["categories"]["category"][0]["category_id"] = 9
+        return page
+
+    cdrs.fetch_page = typed  # type: ignore[assignment]
+    import iovox_async.bulk.windows as windows
+
+    windows.fetch_page = typed  # type: ignore[assignment]
+    try:
+        await bulk.export_call_data(tmp_path / "typed.csv")
+        await bulk.export_call_data(tmp_path / "typed.jsonl")
+    finally:
+        cdrs.fetch_page = real  # type: ignore[assignment]
+        windows.fetch_page = real  # type: ignore[assignment]
+    assert (tmp_path / "typed.csv").read_bytes() == (tmp_path / "text.csv").read_bytes()
+    assert (tmp_path / "typed.jsonl").read_bytes() == (tmp_path / "text.jsonl").read_bytes()
+    assert cdrs.api_text(dt.date(2026, 1, 2)) == "2026-01-02"
+    assert cdrs.api_text(False) == "0" and cdrs.api_text(None) == "" and cdrs.api_text(7) == "7"
+
+
 async def test_failed_export_leaves_no_file(make_bulk: MakeBulk, tmp_path: Path) -> None:
     fake = FakeCalls()
     fake.fail_pages = {3: 99}
     _, bulk = make_bulk(fake, max_retries=0)
     with pytest.raises(ServerError):
         await bulk.export_call_data(tmp_path / "calls.csv", page_size=100)
-    assert list(tmp_path.iterdir()) == []
+    # no output and no temporary file; the job folder stays for resume=True
+    assert [p.name for p in tmp_path.iterdir()] == ["calls.csv.parts"]
+    assert [p.name for p in (tmp_path / "calls.csv.parts").iterdir()] == ["job.json"]
     assert fake.running == 0
+    fake.fail_pages = {}
+    assert await bulk.export_call_data(tmp_path / "calls.csv", page_size=100, resume=True) == len(
+        CDRS
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["calls.csv"]
 
 
 def test_every_cdr_under_trio_one_page_at_a_time(tmp_path: Path) -> None:

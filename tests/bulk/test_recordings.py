@@ -95,7 +95,7 @@ async def test_existing_files_no_recording_and_duplicates_are_skipped(
     items = ["a", "b", {"id": "c", "has_recording": "0"}, "d", "d"]
     report = await bulk.download_recordings(items, tmp_path)
     assert [r.status for r in report] == ["skipped", "ok", "skipped", "ok", "skipped"]
-    assert report[0].reason == "already downloaded"
+    assert report[0].reason == "already on disk"
     assert report[2].reason == "the call has no recording"
     assert report[4].reason == "duplicate of item 3"
     assert sorted(fake.requests) == ["b", "d"]

@@ -113,17 +113,21 @@ def test_recordings_download(emulator: RunningEmulator, tmp_path: Path) -> None:
     done = run("recordings", "download", str(tmp_path), *EVERYTHING, "--json", emulator=emulator)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data["counts"]["ok"] == len(recorded)
+    assert data["counts"]["downloaded"] == len(recorded)
+    assert data["counts"]["no_recording"] == len(rows) - len(recorded)
+    assert data["failures"] == [] and "items" not in data  # small unless --verbose
     assert sorted(p.stem for p in tmp_path.iterdir()) == sorted(recorded)
-    # By id: one is there already (skipped), one has no recording (failed: exit 1).
+    # By id: one is there already, one has no recording; an unknown id fails (exit 1).
     missing = next(row[0] for row in rows if row[INDEX["has_recording"]] == "0")
     done = run(
-        "recordings", "download", str(tmp_path), "--id", f"{recorded[0]},{missing}",
+        "recordings", "download", str(tmp_path), "--id", f"{recorded[0]},{missing},999",
         emulator=emulator,
     )  # fmt: skip
     assert done.returncode == 1
-    assert "1 skipped (already downloaded), 1 failed in" in done.stdout
-    assert f"failed: {missing}:" in done.stdout
+    assert "0 downloaded (0.0 MB), 1 already on disk, 1 without a recording, 1 failed in" in (
+        done.stdout
+    )
+    assert "failed: 999:" in done.stdout
 
 
 def test_numbers_purchase(emulator: RunningEmulator) -> None:

@@ -1,0 +1,138 @@
+"""Killed with SIGKILL mid-job, then ``--resume``: the same output, fewer requests, no litter."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from iovox_async.emulator.audio import recording_bytes
+from iovox_async.emulator.calldata import INDEX
+from iovox_async.testing import FaultSettings, FaultSpec, RunningEmulator
+
+from .test_commands import EVERYTHING, SECRET, cli_environment, run
+
+SLOW = FaultSettings(default=FaultSpec(latency_ms=(15.0, 25.0)))
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    with RunningEmulator(calls=500, seed=21, secure_key=SECRET, faults=SLOW) as running:
+        yield running
+
+
+def requests(emulator: RunningEmulator, key: str) -> int:
+    return int(emulator.stats()["requests"].get(key, 0))
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".part")]
+
+
+def kill_when(
+    emulator: RunningEmulator, args: list[str], ready: Callable[[], bool]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``iovox *args`` and SIGKILL it as soon as ``ready()``."""
+    process = subprocess.Popen(
+        ["iovox", *args],
+        env=cli_environment(emulator),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not ready():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the job never got far enough"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
+def test_a_killed_export_resumes_to_the_same_bytes(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    options = [*EVERYTHING, "--page-size", "25", "--window-rows", "60", "--windows", "1"]
+    reference = tmp_path / "reference.csv"
+    before = requests(emulator, "Calls.getCallData")
+    assert run("calls", "export", str(reference), *options, emulator=emulator).returncode == 0
+    whole_run = requests(emulator, "Calls.getCallData") - before
+
+    target = tmp_path / "calls.csv"
+    parts = tmp_path / "calls.csv.parts"
+
+    def some_done_one_open() -> bool:
+        names = [p.name for p in parts.iterdir()] if parts.is_dir() else []
+        finished = [n for n in names if n.startswith("w") and "-" in n]
+        return len(finished) >= 2 and any(n.endswith(".part") for n in names)
+
+    kill_when(emulator, ["calls", "export", str(target), *options], some_done_one_open)
+    assert not target.exists()
+    assert temporaries(tmp_path), "the killed run left its temporary file"
+
+    before = requests(emulator, "Calls.getCallData")
+    done = run("calls", "export", str(target), *options, "--resume", emulator=emulator)
+    assert done.returncode == 0, done.stderr
+    resumed_run = requests(emulator, "Calls.getCallData") - before
+    assert target.read_bytes() == reference.read_bytes()
+    assert resumed_run < whole_run
+    assert temporaries(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "reference.csv"]
+
+
+def test_resume_refuses_other_arguments(emulator: RunningEmulator, tmp_path: Path) -> None:
+    target = tmp_path / "calls.jsonl"
+    options = [*EVERYTHING, "--page-size", "25", "--window-rows", "60", "--windows", "1"]
+    parts = tmp_path / "calls.jsonl.parts"
+    kill_when(
+        emulator,
+        ["calls", "export", str(target), *options],
+        lambda: any("-" in p.name for p in parts.iterdir()) if parts.is_dir() else False,
+    )
+    done = run(
+        "calls", "export", str(target), *EVERYTHING, "--filter", "call_res=ANSWERED",
+        "--resume", emulator=emulator,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "other arguments" in done.stderr
+    assert parts.is_dir()  # nothing lost
+
+
+def test_a_killed_download_resumes(emulator: RunningEmulator, tmp_path: Path) -> None:
+    rows = emulator.state.call_store.rows
+    recorded = {row[0]: row for row in rows if row[INDEX["has_recording"]] == "1"}
+    ids = ",".join(sorted(recorded))
+    dest = tmp_path / "recs"
+
+    def some_done_some_open() -> bool:
+        names = [p.name for p in dest.iterdir()] if dest.is_dir() else []
+        return sum(n.endswith(".mp3") for n in names) >= 5 and any(
+            n.endswith(".part") for n in names
+        )
+
+    before = requests(emulator, "Calls.getCallRecording")
+    args = ["recordings", "download", str(dest), "--id", ids, "--concurrency", "4"]
+    kill_when(emulator, args, some_done_some_open)
+    first = requests(emulator, "Calls.getCallRecording") - before
+    assert temporaries(dest)
+
+    before = requests(emulator, "Calls.getCallRecording")
+    done = run(*args, "--resume", "--json", emulator=emulator)
+    assert done.returncode == 0, done.stderr
+    second = requests(emulator, "Calls.getCallRecording") - before
+    report = json.loads(done.stdout)
+    assert report["counts"]["already_on_disk"] >= 5
+    assert report["counts"]["downloaded"] + report["counts"]["already_on_disk"] == len(recorded)
+    assert second == report["counts"]["downloaded"] < len(recorded)
+    assert first + second >= len(recorded)
+    assert temporaries(dest) == []
+    for call_id, row in recorded.items():
+        expected = recording_bytes(21, call_id, int(row[INDEX["talk_time_sec"]]))
+        assert (dest / f"{call_id}.mp3").read_bytes() == expected
