@@ -213,7 +213,7 @@ async def run_once(name: str, args: argparse.Namespace, *, warm_up: bool) -> dic
         # The client's own XML decoder on the same bodies (a private function): the
         # ceiling for any iterator built on the client.
         from iovox_async._decode import decode_body
-        from iovox_async.interfaces._catalog import METHODS
+        from iovox_async._catalog import METHODS
 
         spec = METHODS["Calls"]["getCallData"]
         bodies = await fetch_bodies(base, args.cdrs, args.page_size)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ._errors import ErrorItem, ResponseDecodeError
 from ._redact import redact
-from ._spec import ElementSpec
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -218,35 +217,6 @@ def decode_document(
     if strip_root:
         return content if isinstance(content, dict) else {}
     return {root_tag: content}
-
-
-def fill_missing_lists(
-    data: dict[str, Any], elements: Iterable[ElementSpec], *, top: bool = True
-) -> dict[str, Any]:
-    """Make every repeated element of a present container a list, even when empty.
-
-    ``<results/>`` becomes ``{"result": []}``; at the top level a missing list wrapper
-    (``results``) is added too, so callers can iterate without checks. Containers
-    the body does not have below the top level are not invented.
-    """
-    for spec in elements:
-        if not spec.holds_lists:
-            continue
-        value = data.get(spec.name)
-        if value is None:
-            wrapper = len(spec.children) == 1 and spec.children[0].repeated
-            if spec.name not in data and not (top and wrapper):
-                continue
-            value = {}
-            data[spec.name] = value
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, dict):
-                for child in spec.children:
-                    if child.repeated and item.get(child.name) is None:
-                        item[child.name] = []
-                fill_missing_lists(item, spec.children, top=False)
-    return data
 
 
 # -- errors ---------------------------------------------------------------------------

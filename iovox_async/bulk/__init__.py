@@ -30,6 +30,7 @@ from .report import BulkError, BulkReport, ItemResult, Progress, SkipItem, Statu
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
+    from ..interfaces.calls import CallDataResult
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,7 +52,7 @@ class Bulk:
         prefetch: int = DEFAULT_PREFETCH,
         progress: Progress | None = None,
         **filters: Any,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[CallDataResult, None]:
         """Every CDR matching ``filters`` (``calls.get_call_data``'s arguments), in order.
 
         The first page gives the totals; up to ``prefetch`` further pages of

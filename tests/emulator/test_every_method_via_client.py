@@ -27,7 +27,7 @@ from iovox_async._spec import ElementSpec, Method
 from iovox_async.emulator.calldata import INDEX
 from iovox_async.emulator.handlers.calls import VOICEMAIL_RULE
 from iovox_async.emulator.state import State
-from iovox_async.interfaces._catalog import METHODS
+from iovox_async._catalog import METHODS
 from iovox_async.interfaces.purchase import PurchaseVoxNumbersItemsItem
 from iovox_async.testing import RunningEmulator
 

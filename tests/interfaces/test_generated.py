@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -21,7 +22,7 @@ from iovox_async import AsyncIovox, ValidationError
 from iovox_async._spec import ElementSpec, Method, Param
 from iovox_async._xml import decode_document, to_api_text
 from iovox_async.interfaces import INTERFACE_ATTRIBUTES
-from iovox_async.interfaces._catalog import METHODS
+from iovox_async._catalog import METHODS
 
 from .test_spec import SPEC, snake_case
 
@@ -175,7 +176,7 @@ def _arg(name: str) -> str:
     import keyword
     import re
 
-    text = re.sub(r"[^A-Za-z0-9_]", "_", name.lstrip("@"))
+    text = snake_case(re.sub(r"[^A-Za-z0-9_]", "_", name.lstrip("@")))
     return text + "_" if keyword.iskeyword(text) else text
 
 
@@ -502,7 +503,13 @@ def test_signature_and_docstring(method: Method) -> None:
     assert " ".join(method.summary.split())[:60] in doc
     for parameter in parameters:
         assert f"{parameter.name}:" in doc
+    interface_doc = " ".join((inspect.getdoc(type(function.__self__)) or "").split())
     for error in method.errors:
-        assert f"{error.status} {' '.join(error.message.split())}" in doc
-    if method.doc_url:
-        assert method.doc_url in doc
+        listed = f"{error.status} {' '.join(error.message.split())}"
+        assert listed in doc or listed in interface_doc
+    item = EXAMPLES[(method.interface, method.name)]
+    if item.doc_url:
+        assert item.doc_url in doc
+    assert "spec/" not in doc
+    documented = re.findall(r"^ {4}(\w+): ", inspect.getdoc(function) or "", re.M)
+    assert documented == [parameter.name for parameter in parameters]
