@@ -2327,9 +2327,11 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="call_start",
+                                type="datetime",
                             ),
                             ElementSpec(
                                 name="call_end",
+                                type="datetime",
                             ),
                             ElementSpec(
                                 name="call_origin",
@@ -2354,12 +2356,14 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="call_time_sec",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="talk_time",
                             ),
                             ElementSpec(
                                 name="talk_time_sec",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="call_type",
@@ -2390,6 +2394,7 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="has_recording",
+                                type="boolean",
                                 values=(
                                     "0",
                                     "1",
@@ -2397,6 +2402,7 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="email_sent",
+                                type="boolean",
                                 values=(
                                     "0",
                                     "1",
@@ -2673,6 +2679,7 @@ METHODS["Calls"] = {
                         children=(
                             ElementSpec(
                                 name="total_calls",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="ave_calls_per_day",
@@ -2682,6 +2689,7 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="total_call_time_sec",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="ave_call_time",
@@ -2694,6 +2702,7 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="total_talk_time_sec",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="ave_talk_time",
@@ -2703,12 +2712,15 @@ METHODS["Calls"] = {
                             ),
                             ElementSpec(
                                 name="total_unique_callers",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="total_unique_nodes",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="total_unique_links",
+                                type="integer",
                             ),
                             ElementSpec(
                                 name="call_date",
@@ -9447,12 +9459,15 @@ METHODS["Purchase"] = {
                                             ),
                                             ElementSpec(
                                                 name="quantity",
+                                                type="integer",
                                             ),
                                             ElementSpec(
                                                 name="quantity_requested",
+                                                type="integer",
                                             ),
                                             ElementSpec(
                                                 name="quantity_fulfilled",
+                                                type="integer",
                                             ),
                                         ),
                                     ),

@@ -167,6 +167,8 @@ class _TypeDefinitions:
     def __init__(self) -> None:
         self.blocks: list[str] = []
         self.names: set[str] = set()
+        self.method = ""
+        """The method whose types are being defined (named in their docstrings)."""
 
     def _unique(self, base: str, path: list[str]) -> str:
         for start in range(len(path) - 1, -1, -1):
@@ -231,9 +233,11 @@ class _TypeDefinitions:
         tag = f"<{element.name}>"
         if side == "request":
             required = [child.name for child in element.children if child.required]
-            doc = f"{tag} of a request" + (f"; required: {', '.join(required)}" if required else "")
+            doc = f"{tag} in a {self.method} request" + (
+                f"; required: {', '.join(required)}" if required else ""
+            )
         else:
-            doc = f"{tag} of a response; empty elements are None, repeated ones lists"
+            doc = f"{tag} in a {self.method} response"
         if all(key.isidentifier() and not keyword.iskeyword(key) for key, _ in fields_):
             body = "".join(f"    {key}: {annotation}\n" for key, annotation in fields_)
             self.blocks.append(
@@ -278,6 +282,7 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
     method = item.method
     py_name = snake_case(method.name)
     base = type_base(method.name)
+    typed.method = method.name
     # (signature entry, docstring entry, required) in declaration order.
     args: list[tuple[str, str, bool]] = []
     query_map: list[str] = []

@@ -22,7 +22,7 @@ CallFlowsReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
 class CallFlowsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getCallFlows response."""
 
     template_name: str | None
     template_notes: str | None
@@ -32,13 +32,13 @@ class CallFlowsResult(TypedDict, total=False):
 
 
 class CallFlowsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getCallFlows response."""
 
     result: list[CallFlowsResult]
 
 
 class CallFlowsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getCallFlows response."""
 
     current_page: int | None
     total_pages: int | None
@@ -46,7 +46,7 @@ class CallFlowsResponse(TypedDict, total=False):
     results: CallFlowsResults
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowSoundFile = TypedDict(
     "CallFlowSoundFile",
     {
@@ -57,7 +57,7 @@ CallFlowSoundFile = TypedDict(
 )
 
 
-# <play> of a response; empty elements are None, repeated ones lists.
+# <play> in a getCallFlow response.
 CallFlowPlay = TypedDict(
     "CallFlowPlay",
     {
@@ -69,7 +69,7 @@ CallFlowPlay = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowCallerMessageSoundFile = TypedDict(
     "CallFlowCallerMessageSoundFile",
     {
@@ -81,12 +81,12 @@ CallFlowCallerMessageSoundFile = TypedDict(
 
 
 class CallFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> of a response; empty elements are None, repeated ones lists."""
+    """<callerMessage> in a getCallFlow response."""
 
     soundFile: list[CallFlowCallerMessageSoundFile]
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowCalledMessageSoundFile = TypedDict(
     "CallFlowCalledMessageSoundFile",
     {
@@ -98,12 +98,12 @@ CallFlowCalledMessageSoundFile = TypedDict(
 
 
 class CallFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> of a response; empty elements are None, repeated ones lists."""
+    """<calledMessage> in a getCallFlow response."""
 
     soundFile: list[CallFlowCalledMessageSoundFile]
 
 
-# <callEvent> of a response; empty elements are None, repeated ones lists.
+# <callEvent> in a getCallFlow response.
 CallFlowCallEvent = TypedDict(
     "CallFlowCallEvent",
     {
@@ -115,13 +115,13 @@ CallFlowCallEvent = TypedDict(
 
 
 class CallFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getCallFlow response."""
 
     callEvent: list[CallFlowCallEvent]
     failure: str | None
 
 
-# <call> of a response; empty elements are None, repeated ones lists.
+# <call> in a getCallFlow response.
 CallFlowCall = TypedDict(
     "CallFlowCall",
     {
@@ -145,7 +145,7 @@ CallFlowCall = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowPlaySoundFile = TypedDict(
     "CallFlowPlaySoundFile",
     {
@@ -156,7 +156,7 @@ CallFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> of a response; empty elements are None, repeated ones lists.
+# <play> in a getCallFlow response.
 CallFlowMessageKeypressPlay = TypedDict(
     "CallFlowMessageKeypressPlay",
     {
@@ -168,7 +168,7 @@ CallFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> of a response; empty elements are None, repeated ones lists.
+# <keyEvent> in a getCallFlow response.
 CallFlowKeyEvent = TypedDict(
     "CallFlowKeyEvent",
     {
@@ -179,7 +179,7 @@ CallFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowKeypressFailureMessageSoundFile = TypedDict(
     "CallFlowKeypressFailureMessageSoundFile",
     {
@@ -190,7 +190,7 @@ CallFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> of a response; empty elements are None, repeated ones lists.
+# <keypressFailureMessage> in a getCallFlow response.
 CallFlowKeypressFailureMessage = TypedDict(
     "CallFlowKeypressFailureMessage",
     {
@@ -202,12 +202,12 @@ CallFlowKeypressFailureMessage = TypedDict(
 
 
 class CallFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> of a response; empty elements are None, repeated ones lists."""
+    """<keypressFailureMessages> in a getCallFlow response."""
 
     keypressFailureMessage: list[CallFlowKeypressFailureMessage]
 
 
-# <failure> of a response; empty elements are None, repeated ones lists.
+# <failure> in a getCallFlow response.
 CallFlowFailure = TypedDict(
     "CallFlowFailure",
     {
@@ -221,13 +221,13 @@ CallFlowFailure = TypedDict(
 
 
 class CallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getCallFlow response."""
 
     keyEvent: list[CallFlowKeyEvent]
     failure: CallFlowFailure
 
 
-# <messageKeypress> of a response; empty elements are None, repeated ones lists.
+# <messageKeypress> in a getCallFlow response.
 CallFlowMessageKeypress = TypedDict(
     "CallFlowMessageKeypress",
     {
@@ -242,7 +242,7 @@ CallFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> of a response; empty elements are None, repeated ones lists.
+# <sendSms> in a getCallFlow response.
 CallFlowSendSms = TypedDict(
     "CallFlowSendSms",
     {
@@ -266,7 +266,7 @@ CallFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowVoicemailMessageSoundFile = TypedDict(
     "CallFlowVoicemailMessageSoundFile",
     {
@@ -278,12 +278,12 @@ CallFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class CallFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> of a response; empty elements are None, repeated ones lists."""
+    """<voicemailMessage> in a getCallFlow response."""
 
     soundFile: list[CallFlowVoicemailMessageSoundFile]
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowCompletedMessageSoundFile = TypedDict(
     "CallFlowCompletedMessageSoundFile",
     {
@@ -295,12 +295,12 @@ CallFlowCompletedMessageSoundFile = TypedDict(
 
 
 class CallFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> of a response; empty elements are None, repeated ones lists."""
+    """<completedMessage> in a getCallFlow response."""
 
     soundFile: list[CallFlowCompletedMessageSoundFile]
 
 
-# <voicemail> of a response; empty elements are None, repeated ones lists.
+# <voicemail> in a getCallFlow response.
 CallFlowVoicemail = TypedDict(
     "CallFlowVoicemail",
     {
@@ -321,7 +321,7 @@ CallFlowVoicemail = TypedDict(
 )
 
 
-# <param> of a response; empty elements are None, repeated ones lists.
+# <param> in a getCallFlow response.
 CallFlowParam = TypedDict(
     "CallFlowParam",
     {
@@ -333,12 +333,12 @@ CallFlowParam = TypedDict(
 
 
 class CallFlowParams(TypedDict, total=False):
-    """<params> of a response; empty elements are None, repeated ones lists."""
+    """<params> in a getCallFlow response."""
 
     param: list[CallFlowParam]
 
 
-# <httpRequest> of a response; empty elements are None, repeated ones lists.
+# <httpRequest> in a getCallFlow response.
 CallFlowHttpRequest = TypedDict(
     "CallFlowHttpRequest",
     {
@@ -352,7 +352,7 @@ CallFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> of a response; empty elements are None, repeated ones lists.
+# <timeEvent> in a getCallFlow response.
 CallFlowTimeEvent = TypedDict(
     "CallFlowTimeEvent",
     {
@@ -363,7 +363,7 @@ CallFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getCallFlow response.
 CallFlowFailureMessageSoundFile = TypedDict(
     "CallFlowFailureMessageSoundFile",
     {
@@ -375,12 +375,12 @@ CallFlowFailureMessageSoundFile = TypedDict(
 
 
 class CallFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> of a response; empty elements are None, repeated ones lists."""
+    """<failureMessage> in a getCallFlow response."""
 
     soundFile: list[CallFlowFailureMessageSoundFile]
 
 
-# <failure> of a response; empty elements are None, repeated ones lists.
+# <failure> in a getCallFlow response.
 CallFlowEventHandlersFailure = TypedDict(
     "CallFlowEventHandlersFailure",
     {
@@ -394,13 +394,13 @@ CallFlowEventHandlersFailure = TypedDict(
 
 
 class CallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getCallFlow response."""
 
     timeEvent: list[CallFlowTimeEvent]
     failure: CallFlowEventHandlersFailure
 
 
-# <timeBased> of a response; empty elements are None, repeated ones lists.
+# <timeBased> in a getCallFlow response.
 CallFlowTimeBased = TypedDict(
     "CallFlowTimeBased",
     {
@@ -412,7 +412,7 @@ CallFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> of a response; empty elements are None, repeated ones lists.
+# <matchEvent> in a getCallFlow response.
 CallFlowMatchEvent = TypedDict(
     "CallFlowMatchEvent",
     {
@@ -425,12 +425,12 @@ CallFlowMatchEvent = TypedDict(
 
 
 class CallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getCallFlow response."""
 
     matchEvent: list[CallFlowMatchEvent]
 
 
-# <evaluate> of a response; empty elements are None, repeated ones lists.
+# <evaluate> in a getCallFlow response.
 CallFlowEvaluate = TypedDict(
     "CallFlowEvaluate",
     {
@@ -443,7 +443,7 @@ CallFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> of a response; empty elements are None, repeated ones lists.
+# <callFlow> in a getCallFlow response.
 CallFlowCallFlow = TypedDict(
     "CallFlowCallFlow",
     {
@@ -463,12 +463,12 @@ CallFlowCallFlow = TypedDict(
 
 
 class CallFlowResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getCallFlow response."""
 
     callFlow: CallFlowCallFlow
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowSoundFile = TypedDict(
     "CreateCallFlowSoundFile",
     {
@@ -479,7 +479,7 @@ CreateCallFlowSoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a createCallFlow request; required: @id, @label.
 CreateCallFlowPlay = TypedDict(
     "CreateCallFlowPlay",
     {
@@ -491,7 +491,7 @@ CreateCallFlowPlay = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowCallerMessageSoundFile = TypedDict(
     "CreateCallFlowCallerMessageSoundFile",
     {
@@ -503,12 +503,12 @@ CreateCallFlowCallerMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> of a request."""
+    """<callerMessage> in a createCallFlow request."""
 
     soundFile: list[CreateCallFlowCallerMessageSoundFile] | CreateCallFlowCallerMessageSoundFile
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowCalledMessageSoundFile = TypedDict(
     "CreateCallFlowCalledMessageSoundFile",
     {
@@ -520,12 +520,12 @@ CreateCallFlowCalledMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> of a request."""
+    """<calledMessage> in a createCallFlow request."""
 
     soundFile: list[CreateCallFlowCalledMessageSoundFile] | CreateCallFlowCalledMessageSoundFile
 
 
-# <callEvent> of a request.
+# <callEvent> in a createCallFlow request.
 CreateCallFlowCallEvent = TypedDict(
     "CreateCallFlowCallEvent",
     {
@@ -537,13 +537,13 @@ CreateCallFlowCallEvent = TypedDict(
 
 
 class CreateCallFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createCallFlow request."""
 
     callEvent: list[CreateCallFlowCallEvent] | CreateCallFlowCallEvent
     failure: str
 
 
-# <call> of a request; required: @id, @label.
+# <call> in a createCallFlow request; required: @id, @label.
 CreateCallFlowCall = TypedDict(
     "CreateCallFlowCall",
     {
@@ -567,7 +567,7 @@ CreateCallFlowCall = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowPlaySoundFile = TypedDict(
     "CreateCallFlowPlaySoundFile",
     {
@@ -578,7 +578,7 @@ CreateCallFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a createCallFlow request; required: @id, @label.
 CreateCallFlowMessageKeypressPlay = TypedDict(
     "CreateCallFlowMessageKeypressPlay",
     {
@@ -590,7 +590,7 @@ CreateCallFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> of a request.
+# <keyEvent> in a createCallFlow request.
 CreateCallFlowKeyEvent = TypedDict(
     "CreateCallFlowKeyEvent",
     {
@@ -601,7 +601,7 @@ CreateCallFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowKeypressFailureMessageSoundFile = TypedDict(
     "CreateCallFlowKeypressFailureMessageSoundFile",
     {
@@ -612,7 +612,7 @@ CreateCallFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> of a request.
+# <keypressFailureMessage> in a createCallFlow request.
 CreateCallFlowKeypressFailureMessage = TypedDict(
     "CreateCallFlowKeypressFailureMessage",
     {
@@ -625,14 +625,14 @@ CreateCallFlowKeypressFailureMessage = TypedDict(
 
 
 class CreateCallFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> of a request."""
+    """<keypressFailureMessages> in a createCallFlow request."""
 
     keypressFailureMessage: (
         list[CreateCallFlowKeypressFailureMessage] | CreateCallFlowKeypressFailureMessage
     )
 
 
-# <failure> of a request.
+# <failure> in a createCallFlow request.
 CreateCallFlowFailure = TypedDict(
     "CreateCallFlowFailure",
     {
@@ -646,13 +646,13 @@ CreateCallFlowFailure = TypedDict(
 
 
 class CreateCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createCallFlow request."""
 
     keyEvent: list[CreateCallFlowKeyEvent] | CreateCallFlowKeyEvent
     failure: CreateCallFlowFailure
 
 
-# <messageKeypress> of a request; required: @id, @label.
+# <messageKeypress> in a createCallFlow request; required: @id, @label.
 CreateCallFlowMessageKeypress = TypedDict(
     "CreateCallFlowMessageKeypress",
     {
@@ -667,7 +667,7 @@ CreateCallFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> of a request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in a createCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 CreateCallFlowSendSms = TypedDict(
     "CreateCallFlowSendSms",
@@ -692,7 +692,7 @@ CreateCallFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowVoicemailMessageSoundFile = TypedDict(
     "CreateCallFlowVoicemailMessageSoundFile",
     {
@@ -704,14 +704,14 @@ CreateCallFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> of a request."""
+    """<voicemailMessage> in a createCallFlow request."""
 
     soundFile: (
         list[CreateCallFlowVoicemailMessageSoundFile] | CreateCallFlowVoicemailMessageSoundFile
     )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowCompletedMessageSoundFile = TypedDict(
     "CreateCallFlowCompletedMessageSoundFile",
     {
@@ -723,15 +723,16 @@ CreateCallFlowCompletedMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> of a request."""
+    """<completedMessage> in a createCallFlow request."""
 
     soundFile: (
         list[CreateCallFlowCompletedMessageSoundFile] | CreateCallFlowCompletedMessageSoundFile
     )
 
 
-# <voicemail> of a request; required: @id, @label, @from, @subject, @silence, @maxDuration,
-# @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage.
+# <voicemail> in a createCallFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
 CreateCallFlowVoicemail = TypedDict(
     "CreateCallFlowVoicemail",
     {
@@ -752,7 +753,7 @@ CreateCallFlowVoicemail = TypedDict(
 )
 
 
-# <param> of a request; required: @name, @value.
+# <param> in a createCallFlow request; required: @name, @value.
 CreateCallFlowParam = TypedDict(
     "CreateCallFlowParam",
     {
@@ -764,12 +765,12 @@ CreateCallFlowParam = TypedDict(
 
 
 class CreateCallFlowParams(TypedDict, total=False):
-    """<params> of a request."""
+    """<params> in a createCallFlow request."""
 
     param: list[CreateCallFlowParam] | CreateCallFlowParam
 
 
-# <httpRequest> of a request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in a createCallFlow request; required: @id, @label, @url, @requestMethod, params.
 CreateCallFlowHttpRequest = TypedDict(
     "CreateCallFlowHttpRequest",
     {
@@ -783,7 +784,7 @@ CreateCallFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> of a request; required: @action, @timeTemplateLabel.
+# <timeEvent> in a createCallFlow request; required: @action, @timeTemplateLabel.
 CreateCallFlowTimeEvent = TypedDict(
     "CreateCallFlowTimeEvent",
     {
@@ -794,7 +795,7 @@ CreateCallFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createCallFlow request; required: @soundLabel.
 CreateCallFlowFailureMessageSoundFile = TypedDict(
     "CreateCallFlowFailureMessageSoundFile",
     {
@@ -806,12 +807,12 @@ CreateCallFlowFailureMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> of a request."""
+    """<failureMessage> in a createCallFlow request."""
 
     soundFile: list[CreateCallFlowFailureMessageSoundFile] | CreateCallFlowFailureMessageSoundFile
 
 
-# <failure> of a request.
+# <failure> in a createCallFlow request.
 CreateCallFlowEventHandlersFailure = TypedDict(
     "CreateCallFlowEventHandlersFailure",
     {
@@ -825,13 +826,13 @@ CreateCallFlowEventHandlersFailure = TypedDict(
 
 
 class CreateCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createCallFlow request."""
 
     timeEvent: list[CreateCallFlowTimeEvent] | CreateCallFlowTimeEvent
     failure: CreateCallFlowEventHandlersFailure
 
 
-# <timeBased> of a request; required: @id, @label.
+# <timeBased> in a createCallFlow request; required: @id, @label.
 CreateCallFlowTimeBased = TypedDict(
     "CreateCallFlowTimeBased",
     {
@@ -843,7 +844,7 @@ CreateCallFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> of a request.
+# <matchEvent> in a createCallFlow request.
 CreateCallFlowMatchEvent = TypedDict(
     "CreateCallFlowMatchEvent",
     {
@@ -856,12 +857,12 @@ CreateCallFlowMatchEvent = TypedDict(
 
 
 class CreateCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createCallFlow request."""
 
     matchEvent: list[CreateCallFlowMatchEvent] | CreateCallFlowMatchEvent
 
 
-# <evaluate> of a request.
+# <evaluate> in a createCallFlow request.
 CreateCallFlowEvaluate = TypedDict(
     "CreateCallFlowEvaluate",
     {
@@ -874,7 +875,7 @@ CreateCallFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> of a request; required: @name.
+# <callFlow> in a createCallFlow request; required: @name.
 CreateCallFlowCallFlow = TypedDict(
     "CreateCallFlowCallFlow",
     {
@@ -893,7 +894,7 @@ CreateCallFlowCallFlow = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowSoundFile = TypedDict(
     "UpdateCallFlowSoundFile",
     {
@@ -904,7 +905,7 @@ UpdateCallFlowSoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a updateCallFlow request; required: @id, @label.
 UpdateCallFlowPlay = TypedDict(
     "UpdateCallFlowPlay",
     {
@@ -916,7 +917,7 @@ UpdateCallFlowPlay = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowCallerMessageSoundFile = TypedDict(
     "UpdateCallFlowCallerMessageSoundFile",
     {
@@ -928,12 +929,12 @@ UpdateCallFlowCallerMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> of a request."""
+    """<callerMessage> in a updateCallFlow request."""
 
     soundFile: list[UpdateCallFlowCallerMessageSoundFile] | UpdateCallFlowCallerMessageSoundFile
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowCalledMessageSoundFile = TypedDict(
     "UpdateCallFlowCalledMessageSoundFile",
     {
@@ -945,12 +946,12 @@ UpdateCallFlowCalledMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> of a request."""
+    """<calledMessage> in a updateCallFlow request."""
 
     soundFile: list[UpdateCallFlowCalledMessageSoundFile] | UpdateCallFlowCalledMessageSoundFile
 
 
-# <callEvent> of a request.
+# <callEvent> in a updateCallFlow request.
 UpdateCallFlowCallEvent = TypedDict(
     "UpdateCallFlowCallEvent",
     {
@@ -962,13 +963,13 @@ UpdateCallFlowCallEvent = TypedDict(
 
 
 class UpdateCallFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateCallFlow request."""
 
     callEvent: list[UpdateCallFlowCallEvent] | UpdateCallFlowCallEvent
     failure: str
 
 
-# <call> of a request; required: @id, @label.
+# <call> in a updateCallFlow request; required: @id, @label.
 UpdateCallFlowCall = TypedDict(
     "UpdateCallFlowCall",
     {
@@ -992,7 +993,7 @@ UpdateCallFlowCall = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowPlaySoundFile = TypedDict(
     "UpdateCallFlowPlaySoundFile",
     {
@@ -1003,7 +1004,7 @@ UpdateCallFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a updateCallFlow request; required: @id, @label.
 UpdateCallFlowMessageKeypressPlay = TypedDict(
     "UpdateCallFlowMessageKeypressPlay",
     {
@@ -1015,7 +1016,7 @@ UpdateCallFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> of a request.
+# <keyEvent> in a updateCallFlow request.
 UpdateCallFlowKeyEvent = TypedDict(
     "UpdateCallFlowKeyEvent",
     {
@@ -1026,7 +1027,7 @@ UpdateCallFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowKeypressFailureMessageSoundFile = TypedDict(
     "UpdateCallFlowKeypressFailureMessageSoundFile",
     {
@@ -1037,7 +1038,7 @@ UpdateCallFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> of a request.
+# <keypressFailureMessage> in a updateCallFlow request.
 UpdateCallFlowKeypressFailureMessage = TypedDict(
     "UpdateCallFlowKeypressFailureMessage",
     {
@@ -1050,14 +1051,14 @@ UpdateCallFlowKeypressFailureMessage = TypedDict(
 
 
 class UpdateCallFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> of a request."""
+    """<keypressFailureMessages> in a updateCallFlow request."""
 
     keypressFailureMessage: (
         list[UpdateCallFlowKeypressFailureMessage] | UpdateCallFlowKeypressFailureMessage
     )
 
 
-# <failure> of a request.
+# <failure> in a updateCallFlow request.
 UpdateCallFlowFailure = TypedDict(
     "UpdateCallFlowFailure",
     {
@@ -1071,13 +1072,13 @@ UpdateCallFlowFailure = TypedDict(
 
 
 class UpdateCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateCallFlow request."""
 
     keyEvent: list[UpdateCallFlowKeyEvent] | UpdateCallFlowKeyEvent
     failure: UpdateCallFlowFailure
 
 
-# <messageKeypress> of a request; required: @id, @label.
+# <messageKeypress> in a updateCallFlow request; required: @id, @label.
 UpdateCallFlowMessageKeypress = TypedDict(
     "UpdateCallFlowMessageKeypress",
     {
@@ -1092,7 +1093,7 @@ UpdateCallFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> of a request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in a updateCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 UpdateCallFlowSendSms = TypedDict(
     "UpdateCallFlowSendSms",
@@ -1117,7 +1118,7 @@ UpdateCallFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowVoicemailMessageSoundFile = TypedDict(
     "UpdateCallFlowVoicemailMessageSoundFile",
     {
@@ -1129,14 +1130,14 @@ UpdateCallFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> of a request."""
+    """<voicemailMessage> in a updateCallFlow request."""
 
     soundFile: (
         list[UpdateCallFlowVoicemailMessageSoundFile] | UpdateCallFlowVoicemailMessageSoundFile
     )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowCompletedMessageSoundFile = TypedDict(
     "UpdateCallFlowCompletedMessageSoundFile",
     {
@@ -1148,15 +1149,16 @@ UpdateCallFlowCompletedMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> of a request."""
+    """<completedMessage> in a updateCallFlow request."""
 
     soundFile: (
         list[UpdateCallFlowCompletedMessageSoundFile] | UpdateCallFlowCompletedMessageSoundFile
     )
 
 
-# <voicemail> of a request; required: @id, @label, @from, @subject, @silence, @maxDuration,
-# @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage.
+# <voicemail> in a updateCallFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
 UpdateCallFlowVoicemail = TypedDict(
     "UpdateCallFlowVoicemail",
     {
@@ -1177,7 +1179,7 @@ UpdateCallFlowVoicemail = TypedDict(
 )
 
 
-# <param> of a request; required: @name, @value.
+# <param> in a updateCallFlow request; required: @name, @value.
 UpdateCallFlowParam = TypedDict(
     "UpdateCallFlowParam",
     {
@@ -1189,12 +1191,12 @@ UpdateCallFlowParam = TypedDict(
 
 
 class UpdateCallFlowParams(TypedDict, total=False):
-    """<params> of a request."""
+    """<params> in a updateCallFlow request."""
 
     param: list[UpdateCallFlowParam] | UpdateCallFlowParam
 
 
-# <httpRequest> of a request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in a updateCallFlow request; required: @id, @label, @url, @requestMethod, params.
 UpdateCallFlowHttpRequest = TypedDict(
     "UpdateCallFlowHttpRequest",
     {
@@ -1208,7 +1210,7 @@ UpdateCallFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> of a request; required: @action, @timeTemplateLabel.
+# <timeEvent> in a updateCallFlow request; required: @action, @timeTemplateLabel.
 UpdateCallFlowTimeEvent = TypedDict(
     "UpdateCallFlowTimeEvent",
     {
@@ -1219,7 +1221,7 @@ UpdateCallFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateCallFlow request; required: @soundLabel.
 UpdateCallFlowFailureMessageSoundFile = TypedDict(
     "UpdateCallFlowFailureMessageSoundFile",
     {
@@ -1231,12 +1233,12 @@ UpdateCallFlowFailureMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> of a request."""
+    """<failureMessage> in a updateCallFlow request."""
 
     soundFile: list[UpdateCallFlowFailureMessageSoundFile] | UpdateCallFlowFailureMessageSoundFile
 
 
-# <failure> of a request.
+# <failure> in a updateCallFlow request.
 UpdateCallFlowEventHandlersFailure = TypedDict(
     "UpdateCallFlowEventHandlersFailure",
     {
@@ -1250,13 +1252,13 @@ UpdateCallFlowEventHandlersFailure = TypedDict(
 
 
 class UpdateCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateCallFlow request."""
 
     timeEvent: list[UpdateCallFlowTimeEvent] | UpdateCallFlowTimeEvent
     failure: UpdateCallFlowEventHandlersFailure
 
 
-# <timeBased> of a request; required: @id, @label.
+# <timeBased> in a updateCallFlow request; required: @id, @label.
 UpdateCallFlowTimeBased = TypedDict(
     "UpdateCallFlowTimeBased",
     {
@@ -1268,7 +1270,7 @@ UpdateCallFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> of a request.
+# <matchEvent> in a updateCallFlow request.
 UpdateCallFlowMatchEvent = TypedDict(
     "UpdateCallFlowMatchEvent",
     {
@@ -1281,12 +1283,12 @@ UpdateCallFlowMatchEvent = TypedDict(
 
 
 class UpdateCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateCallFlow request."""
 
     matchEvent: list[UpdateCallFlowMatchEvent] | UpdateCallFlowMatchEvent
 
 
-# <evaluate> of a request.
+# <evaluate> in a updateCallFlow request.
 UpdateCallFlowEvaluate = TypedDict(
     "UpdateCallFlowEvaluate",
     {
@@ -1299,7 +1301,7 @@ UpdateCallFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> of a request; required: @name.
+# <callFlow> in a updateCallFlow request; required: @name.
 UpdateCallFlowCallFlow = TypedDict(
     "UpdateCallFlowCallFlow",
     {

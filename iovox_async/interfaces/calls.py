@@ -60,7 +60,7 @@ CallDataReqField = Literal[
 
 
 class CallDataCategory(TypedDict, total=False):
-    """<category> of a response; empty elements are None, repeated ones lists."""
+    """<category> in a getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -68,13 +68,13 @@ class CallDataCategory(TypedDict, total=False):
 
 
 class CallDataCategories(TypedDict, total=False):
-    """<categories> of a response; empty elements are None, repeated ones lists."""
+    """<categories> in a getCallData response."""
 
     category: list[CallDataCategory]
 
 
 class CallDataCallCategory(TypedDict, total=False):
-    """<call_category> of a response; empty elements are None, repeated ones lists."""
+    """<call_category> in a getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -82,13 +82,13 @@ class CallDataCallCategory(TypedDict, total=False):
 
 
 class CallDataCallCategories(TypedDict, total=False):
-    """<call_categories> of a response; empty elements are None, repeated ones lists."""
+    """<call_categories> in a getCallData response."""
 
     call_category: list[CallDataCallCategory]
 
 
 class CallDataNodeCategory(TypedDict, total=False):
-    """<node_category> of a response; empty elements are None, repeated ones lists."""
+    """<node_category> in a getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -96,13 +96,13 @@ class CallDataNodeCategory(TypedDict, total=False):
 
 
 class CallDataNodeCategories(TypedDict, total=False):
-    """<node_categories> of a response; empty elements are None, repeated ones lists."""
+    """<node_categories> in a getCallData response."""
 
     node_category: list[CallDataNodeCategory]
 
 
 class CallDataContactCategory(TypedDict, total=False):
-    """<contact_category> of a response; empty elements are None, repeated ones lists."""
+    """<contact_category> in a getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -110,17 +110,17 @@ class CallDataContactCategory(TypedDict, total=False):
 
 
 class CallDataContactCategories(TypedDict, total=False):
-    """<contact_categories> of a response; empty elements are None, repeated ones lists."""
+    """<contact_categories> in a getCallData response."""
 
     contact_category: list[CallDataContactCategory]
 
 
 class CallDataResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getCallData response."""
 
     id: str | None
-    call_start: str | None
-    call_end: str | None
+    call_start: datetime | None
+    call_end: datetime | None
     call_origin: str | None
     call_origin_encoded: str | None
     call_origin_location: str | None
@@ -128,9 +128,9 @@ class CallDataResult(TypedDict, total=False):
     call_destination: str | None
     detail: str | None
     call_time: str | None
-    call_time_sec: str | None
+    call_time_sec: int | None
     talk_time: str | None
-    talk_time_sec: str | None
+    talk_time_sec: int | None
     call_type: str | None
     call_result: str | None
     rule_result: str | None
@@ -140,8 +140,8 @@ class CallDataResult(TypedDict, total=False):
     link_id: str | None
     link_name: str | None
     link_type: str | None
-    has_recording: Literal["0", "1"] | None
-    email_sent: Literal["0", "1"] | None
+    has_recording: bool | None
+    email_sent: bool | None
     direction: str | None
     categories: CallDataCategories
     call_categories: CallDataCallCategories
@@ -150,13 +150,13 @@ class CallDataResult(TypedDict, total=False):
 
 
 class CallDataResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getCallData response."""
 
     result: list[CallDataResult]
 
 
 class CallDataResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getCallData response."""
 
     current_page: int | None
     total_pages: int | None
@@ -187,21 +187,21 @@ CallMetricsGroupField = Literal[
 
 
 class CallMetricsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getCallMetrics response."""
 
-    total_calls: str | None
+    total_calls: int | None
     ave_calls_per_day: str | None
     total_call_time: str | None
-    total_call_time_sec: str | None
+    total_call_time_sec: int | None
     ave_call_time: str | None
     ave_call_time_sec: str | None
     total_talk_time: str | None
-    total_talk_time_sec: str | None
+    total_talk_time_sec: int | None
     ave_talk_time: str | None
     ave_talk_time_sec: str | None
-    total_unique_callers: str | None
-    total_unique_nodes: str | None
-    total_unique_links: str | None
+    total_unique_callers: int | None
+    total_unique_nodes: int | None
+    total_unique_links: int | None
     call_date: str | None
     call_weekday: str | None
     call_month: str | None
@@ -220,13 +220,13 @@ class CallMetricsResult(TypedDict, total=False):
 
 
 class CallMetricsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getCallMetrics response."""
 
     result: list[CallMetricsResult]
 
 
 class CallMetricsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getCallMetrics response."""
 
     current_page: int | None
     total_pages: int | None
@@ -235,7 +235,7 @@ class CallMetricsResponse(TypedDict, total=False):
 
 
 class TranscribeCallRecordingCall(TypedDict, total=False):
-    """<call> of a request; required: id."""
+    """<call> in a transcribeCallRecording request; required: id."""
 
     callback_url: str
     id: int | str
@@ -243,7 +243,7 @@ class TranscribeCallRecordingCall(TypedDict, total=False):
 
 
 class TranscribeCallRecordingCalls(TypedDict, total=False):
-    """<calls> of a request; required: call."""
+    """<calls> in a transcribeCallRecording request; required: call."""
 
     call: list[TranscribeCallRecordingCall] | TranscribeCallRecordingCall
 

@@ -20,7 +20,7 @@ ContactsReqField = Literal["cid", "dn", "comp", "em", "bphone", "as"]
 
 
 class ContactsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getContacts response."""
 
     contact_id: str | None
     display_name: str | None
@@ -31,13 +31,13 @@ class ContactsResult(TypedDict, total=False):
 
 
 class ContactsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getContacts response."""
 
     result: list[ContactsResult]
 
 
 class ContactsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getContacts response."""
 
     current_page: int | None
     total_pages: int | None
@@ -46,7 +46,7 @@ class ContactsResponse(TypedDict, total=False):
 
 
 class ContactDetailsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getContactDetails response."""
 
     contact_id: str | None
     first_name: str | None
@@ -74,13 +74,13 @@ class ContactDetailsResult(TypedDict, total=False):
 
 
 class ContactDetailsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getContactDetails response."""
 
     result: list[ContactDetailsResult]
 
 
 class ContactDetailsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getContactDetails response."""
 
     current_page: int | None
     total_pages: int | None
@@ -89,7 +89,7 @@ class ContactDetailsResponse(TypedDict, total=False):
 
 
 class CreateContactsContact(TypedDict, total=False):
-    """<contact> of a request; required: contact_id."""
+    """<contact> in a createContacts request; required: contact_id."""
 
     contact_id: str
     display_name: str
@@ -116,7 +116,7 @@ class CreateContactsContact(TypedDict, total=False):
 
 
 class UpdateContactsContact(TypedDict, total=False):
-    """<contact> of a request; required: contact_id."""
+    """<contact> in a updateContacts request; required: contact_id."""
 
     contact_id: str
     new_contact_id: str

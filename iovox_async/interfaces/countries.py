@@ -17,20 +17,20 @@ _METHODS = METHODS["Countries"]
 
 
 class CountriesResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getCountries response."""
 
     code: int | None
     name: str | None
 
 
 class CountriesResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getCountries response."""
 
     result: list[CountriesResult]
 
 
 class CountriesResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getCountries response."""
 
     current_page: int | None
     total_pages: int | None

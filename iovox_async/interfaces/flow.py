@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _METHODS = METHODS["Flow"]
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowSoundFile = TypedDict(
     "CreateFlowSoundFile",
     {
@@ -30,7 +30,7 @@ CreateFlowSoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a createFlow request; required: @id, @label.
 CreateFlowPlay = TypedDict(
     "CreateFlowPlay",
     {
@@ -42,7 +42,7 @@ CreateFlowPlay = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowCallerMessageSoundFile = TypedDict(
     "CreateFlowCallerMessageSoundFile",
     {
@@ -54,12 +54,12 @@ CreateFlowCallerMessageSoundFile = TypedDict(
 
 
 class CreateFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> of a request."""
+    """<callerMessage> in a createFlow request."""
 
     soundFile: list[CreateFlowCallerMessageSoundFile] | CreateFlowCallerMessageSoundFile
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowCalledMessageSoundFile = TypedDict(
     "CreateFlowCalledMessageSoundFile",
     {
@@ -71,12 +71,12 @@ CreateFlowCalledMessageSoundFile = TypedDict(
 
 
 class CreateFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> of a request."""
+    """<calledMessage> in a createFlow request."""
 
     soundFile: list[CreateFlowCalledMessageSoundFile] | CreateFlowCalledMessageSoundFile
 
 
-# <callEvent> of a request.
+# <callEvent> in a createFlow request.
 CreateFlowCallEvent = TypedDict(
     "CreateFlowCallEvent",
     {
@@ -88,13 +88,13 @@ CreateFlowCallEvent = TypedDict(
 
 
 class CreateFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createFlow request."""
 
     callEvent: list[CreateFlowCallEvent] | CreateFlowCallEvent
     failure: str
 
 
-# <call> of a request; required: @id, @label.
+# <call> in a createFlow request; required: @id, @label.
 CreateFlowCall = TypedDict(
     "CreateFlowCall",
     {
@@ -118,7 +118,7 @@ CreateFlowCall = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowPlaySoundFile = TypedDict(
     "CreateFlowPlaySoundFile",
     {
@@ -129,7 +129,7 @@ CreateFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a createFlow request; required: @id, @label.
 CreateFlowMessageKeypressPlay = TypedDict(
     "CreateFlowMessageKeypressPlay",
     {
@@ -141,7 +141,7 @@ CreateFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> of a request.
+# <keyEvent> in a createFlow request.
 CreateFlowKeyEvent = TypedDict(
     "CreateFlowKeyEvent",
     {
@@ -152,7 +152,7 @@ CreateFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowKeypressFailureMessageSoundFile = TypedDict(
     "CreateFlowKeypressFailureMessageSoundFile",
     {
@@ -163,7 +163,7 @@ CreateFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> of a request.
+# <keypressFailureMessage> in a createFlow request.
 CreateFlowKeypressFailureMessage = TypedDict(
     "CreateFlowKeypressFailureMessage",
     {
@@ -176,14 +176,14 @@ CreateFlowKeypressFailureMessage = TypedDict(
 
 
 class CreateFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> of a request."""
+    """<keypressFailureMessages> in a createFlow request."""
 
     keypressFailureMessage: (
         list[CreateFlowKeypressFailureMessage] | CreateFlowKeypressFailureMessage
     )
 
 
-# <failure> of a request.
+# <failure> in a createFlow request.
 CreateFlowFailure = TypedDict(
     "CreateFlowFailure",
     {
@@ -197,13 +197,13 @@ CreateFlowFailure = TypedDict(
 
 
 class CreateFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createFlow request."""
 
     keyEvent: list[CreateFlowKeyEvent] | CreateFlowKeyEvent
     failure: CreateFlowFailure
 
 
-# <messageKeypress> of a request; required: @id, @label.
+# <messageKeypress> in a createFlow request; required: @id, @label.
 CreateFlowMessageKeypress = TypedDict(
     "CreateFlowMessageKeypress",
     {
@@ -218,7 +218,7 @@ CreateFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> of a request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in a createFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 CreateFlowSendSms = TypedDict(
     "CreateFlowSendSms",
@@ -243,7 +243,7 @@ CreateFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowVoicemailMessageSoundFile = TypedDict(
     "CreateFlowVoicemailMessageSoundFile",
     {
@@ -255,12 +255,12 @@ CreateFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class CreateFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> of a request."""
+    """<voicemailMessage> in a createFlow request."""
 
     soundFile: list[CreateFlowVoicemailMessageSoundFile] | CreateFlowVoicemailMessageSoundFile
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowCompletedMessageSoundFile = TypedDict(
     "CreateFlowCompletedMessageSoundFile",
     {
@@ -272,13 +272,14 @@ CreateFlowCompletedMessageSoundFile = TypedDict(
 
 
 class CreateFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> of a request."""
+    """<completedMessage> in a createFlow request."""
 
     soundFile: list[CreateFlowCompletedMessageSoundFile] | CreateFlowCompletedMessageSoundFile
 
 
-# <voicemail> of a request; required: @id, @label, @from, @subject, @silence, @maxDuration,
-# @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage.
+# <voicemail> in a createFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
 CreateFlowVoicemail = TypedDict(
     "CreateFlowVoicemail",
     {
@@ -299,7 +300,7 @@ CreateFlowVoicemail = TypedDict(
 )
 
 
-# <param> of a request; required: @name, @value.
+# <param> in a createFlow request; required: @name, @value.
 CreateFlowParam = TypedDict(
     "CreateFlowParam",
     {
@@ -311,12 +312,12 @@ CreateFlowParam = TypedDict(
 
 
 class CreateFlowParams(TypedDict, total=False):
-    """<params> of a request."""
+    """<params> in a createFlow request."""
 
     param: list[CreateFlowParam] | CreateFlowParam
 
 
-# <httpRequest> of a request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in a createFlow request; required: @id, @label, @url, @requestMethod, params.
 CreateFlowHttpRequest = TypedDict(
     "CreateFlowHttpRequest",
     {
@@ -330,7 +331,7 @@ CreateFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> of a request; required: @action, @timeTemplateLabel.
+# <timeEvent> in a createFlow request; required: @action, @timeTemplateLabel.
 CreateFlowTimeEvent = TypedDict(
     "CreateFlowTimeEvent",
     {
@@ -341,7 +342,7 @@ CreateFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a createFlow request; required: @soundLabel.
 CreateFlowFailureMessageSoundFile = TypedDict(
     "CreateFlowFailureMessageSoundFile",
     {
@@ -353,12 +354,12 @@ CreateFlowFailureMessageSoundFile = TypedDict(
 
 
 class CreateFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> of a request."""
+    """<failureMessage> in a createFlow request."""
 
     soundFile: list[CreateFlowFailureMessageSoundFile] | CreateFlowFailureMessageSoundFile
 
 
-# <failure> of a request.
+# <failure> in a createFlow request.
 CreateFlowEventHandlersFailure = TypedDict(
     "CreateFlowEventHandlersFailure",
     {
@@ -372,13 +373,13 @@ CreateFlowEventHandlersFailure = TypedDict(
 
 
 class CreateFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createFlow request."""
 
     timeEvent: list[CreateFlowTimeEvent] | CreateFlowTimeEvent
     failure: CreateFlowEventHandlersFailure
 
 
-# <timeBased> of a request; required: @id, @label.
+# <timeBased> in a createFlow request; required: @id, @label.
 CreateFlowTimeBased = TypedDict(
     "CreateFlowTimeBased",
     {
@@ -390,7 +391,7 @@ CreateFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> of a request.
+# <matchEvent> in a createFlow request.
 CreateFlowMatchEvent = TypedDict(
     "CreateFlowMatchEvent",
     {
@@ -403,12 +404,12 @@ CreateFlowMatchEvent = TypedDict(
 
 
 class CreateFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a createFlow request."""
 
     matchEvent: list[CreateFlowMatchEvent] | CreateFlowMatchEvent
 
 
-# <evaluate> of a request.
+# <evaluate> in a createFlow request.
 CreateFlowEvaluate = TypedDict(
     "CreateFlowEvaluate",
     {
@@ -421,7 +422,7 @@ CreateFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> of a request; required: @name.
+# <callFlow> in a createFlow request; required: @name.
 CreateFlowCallFlow = TypedDict(
     "CreateFlowCallFlow",
     {
@@ -440,7 +441,7 @@ CreateFlowCallFlow = TypedDict(
 )
 
 
-# <sendSms> of a request; required: @id, @label, @from.
+# <sendSms> in a createFlow request; required: @id, @label, @from.
 CreateFlowSmsFlowSendSms = TypedDict(
     "CreateFlowSmsFlowSendSms",
     {
@@ -464,7 +465,7 @@ CreateFlowSmsFlowSendSms = TypedDict(
 )
 
 
-# <param> of a request; required: @name, @value.
+# <param> in a createFlow request; required: @name, @value.
 CreateFlowParamsParam = TypedDict(
     "CreateFlowParamsParam",
     {
@@ -476,12 +477,12 @@ CreateFlowParamsParam = TypedDict(
 
 
 class CreateFlowHttpRequestParams(TypedDict, total=False):
-    """<params> of a request."""
+    """<params> in a createFlow request."""
 
     param: list[CreateFlowParamsParam] | CreateFlowParamsParam
 
 
-# <httpRequest> of a request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in a createFlow request; required: @id, @label, @url, @requestMethod, params.
 CreateFlowSmsFlowHttpRequest = TypedDict(
     "CreateFlowSmsFlowHttpRequest",
     {
@@ -495,7 +496,7 @@ CreateFlowSmsFlowHttpRequest = TypedDict(
 )
 
 
-# <smsFlow> of a request; required: @name.
+# <smsFlow> in a createFlow request; required: @name.
 CreateFlowSmsFlow = TypedDict(
     "CreateFlowSmsFlow",
     {
@@ -508,7 +509,7 @@ CreateFlowSmsFlow = TypedDict(
 )
 
 
-# <sendEmail> of a request.
+# <sendEmail> in a createFlow request.
 CreateFlowSendEmail = TypedDict(
     "CreateFlowSendEmail",
     {
@@ -522,7 +523,7 @@ CreateFlowSendEmail = TypedDict(
 )
 
 
-# <emailFlow> of a request; required: @name.
+# <emailFlow> in a createFlow request; required: @name.
 CreateFlowEmailFlow = TypedDict(
     "CreateFlowEmailFlow",
     {
@@ -534,7 +535,7 @@ CreateFlowEmailFlow = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowSoundFile = TypedDict(
     "UpdateFlowSoundFile",
     {
@@ -545,7 +546,7 @@ UpdateFlowSoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a updateFlow request; required: @id, @label.
 UpdateFlowPlay = TypedDict(
     "UpdateFlowPlay",
     {
@@ -557,7 +558,7 @@ UpdateFlowPlay = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowCallerMessageSoundFile = TypedDict(
     "UpdateFlowCallerMessageSoundFile",
     {
@@ -569,12 +570,12 @@ UpdateFlowCallerMessageSoundFile = TypedDict(
 
 
 class UpdateFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> of a request."""
+    """<callerMessage> in a updateFlow request."""
 
     soundFile: list[UpdateFlowCallerMessageSoundFile] | UpdateFlowCallerMessageSoundFile
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowCalledMessageSoundFile = TypedDict(
     "UpdateFlowCalledMessageSoundFile",
     {
@@ -586,12 +587,12 @@ UpdateFlowCalledMessageSoundFile = TypedDict(
 
 
 class UpdateFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> of a request."""
+    """<calledMessage> in a updateFlow request."""
 
     soundFile: list[UpdateFlowCalledMessageSoundFile] | UpdateFlowCalledMessageSoundFile
 
 
-# <callEvent> of a request.
+# <callEvent> in a updateFlow request.
 UpdateFlowCallEvent = TypedDict(
     "UpdateFlowCallEvent",
     {
@@ -603,13 +604,13 @@ UpdateFlowCallEvent = TypedDict(
 
 
 class UpdateFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateFlow request."""
 
     callEvent: list[UpdateFlowCallEvent] | UpdateFlowCallEvent
     failure: str
 
 
-# <call> of a request; required: @id, @label.
+# <call> in a updateFlow request; required: @id, @label.
 UpdateFlowCall = TypedDict(
     "UpdateFlowCall",
     {
@@ -633,7 +634,7 @@ UpdateFlowCall = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowPlaySoundFile = TypedDict(
     "UpdateFlowPlaySoundFile",
     {
@@ -644,7 +645,7 @@ UpdateFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> of a request; required: @id, @label.
+# <play> in a updateFlow request; required: @id, @label.
 UpdateFlowMessageKeypressPlay = TypedDict(
     "UpdateFlowMessageKeypressPlay",
     {
@@ -656,7 +657,7 @@ UpdateFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> of a request.
+# <keyEvent> in a updateFlow request.
 UpdateFlowKeyEvent = TypedDict(
     "UpdateFlowKeyEvent",
     {
@@ -667,7 +668,7 @@ UpdateFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowKeypressFailureMessageSoundFile = TypedDict(
     "UpdateFlowKeypressFailureMessageSoundFile",
     {
@@ -678,7 +679,7 @@ UpdateFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> of a request.
+# <keypressFailureMessage> in a updateFlow request.
 UpdateFlowKeypressFailureMessage = TypedDict(
     "UpdateFlowKeypressFailureMessage",
     {
@@ -691,14 +692,14 @@ UpdateFlowKeypressFailureMessage = TypedDict(
 
 
 class UpdateFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> of a request."""
+    """<keypressFailureMessages> in a updateFlow request."""
 
     keypressFailureMessage: (
         list[UpdateFlowKeypressFailureMessage] | UpdateFlowKeypressFailureMessage
     )
 
 
-# <failure> of a request.
+# <failure> in a updateFlow request.
 UpdateFlowFailure = TypedDict(
     "UpdateFlowFailure",
     {
@@ -712,13 +713,13 @@ UpdateFlowFailure = TypedDict(
 
 
 class UpdateFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateFlow request."""
 
     keyEvent: list[UpdateFlowKeyEvent] | UpdateFlowKeyEvent
     failure: UpdateFlowFailure
 
 
-# <messageKeypress> of a request; required: @id, @label.
+# <messageKeypress> in a updateFlow request; required: @id, @label.
 UpdateFlowMessageKeypress = TypedDict(
     "UpdateFlowMessageKeypress",
     {
@@ -733,7 +734,7 @@ UpdateFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> of a request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in a updateFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 UpdateFlowSendSms = TypedDict(
     "UpdateFlowSendSms",
@@ -758,7 +759,7 @@ UpdateFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowVoicemailMessageSoundFile = TypedDict(
     "UpdateFlowVoicemailMessageSoundFile",
     {
@@ -770,12 +771,12 @@ UpdateFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class UpdateFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> of a request."""
+    """<voicemailMessage> in a updateFlow request."""
 
     soundFile: list[UpdateFlowVoicemailMessageSoundFile] | UpdateFlowVoicemailMessageSoundFile
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowCompletedMessageSoundFile = TypedDict(
     "UpdateFlowCompletedMessageSoundFile",
     {
@@ -787,13 +788,14 @@ UpdateFlowCompletedMessageSoundFile = TypedDict(
 
 
 class UpdateFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> of a request."""
+    """<completedMessage> in a updateFlow request."""
 
     soundFile: list[UpdateFlowCompletedMessageSoundFile] | UpdateFlowCompletedMessageSoundFile
 
 
-# <voicemail> of a request; required: @id, @label, @from, @subject, @silence, @maxDuration,
-# @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage.
+# <voicemail> in a updateFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
 UpdateFlowVoicemail = TypedDict(
     "UpdateFlowVoicemail",
     {
@@ -814,7 +816,7 @@ UpdateFlowVoicemail = TypedDict(
 )
 
 
-# <param> of a request; required: @name, @value.
+# <param> in a updateFlow request; required: @name, @value.
 UpdateFlowParam = TypedDict(
     "UpdateFlowParam",
     {
@@ -826,12 +828,12 @@ UpdateFlowParam = TypedDict(
 
 
 class UpdateFlowParams(TypedDict, total=False):
-    """<params> of a request."""
+    """<params> in a updateFlow request."""
 
     param: list[UpdateFlowParam] | UpdateFlowParam
 
 
-# <httpRequest> of a request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in a updateFlow request; required: @id, @label, @url, @requestMethod, params.
 UpdateFlowHttpRequest = TypedDict(
     "UpdateFlowHttpRequest",
     {
@@ -845,7 +847,7 @@ UpdateFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> of a request; required: @action, @timeTemplateLabel.
+# <timeEvent> in a updateFlow request; required: @action, @timeTemplateLabel.
 UpdateFlowTimeEvent = TypedDict(
     "UpdateFlowTimeEvent",
     {
@@ -856,7 +858,7 @@ UpdateFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> of a request; required: @soundLabel.
+# <soundFile> in a updateFlow request; required: @soundLabel.
 UpdateFlowFailureMessageSoundFile = TypedDict(
     "UpdateFlowFailureMessageSoundFile",
     {
@@ -868,12 +870,12 @@ UpdateFlowFailureMessageSoundFile = TypedDict(
 
 
 class UpdateFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> of a request."""
+    """<failureMessage> in a updateFlow request."""
 
     soundFile: list[UpdateFlowFailureMessageSoundFile] | UpdateFlowFailureMessageSoundFile
 
 
-# <failure> of a request.
+# <failure> in a updateFlow request.
 UpdateFlowEventHandlersFailure = TypedDict(
     "UpdateFlowEventHandlersFailure",
     {
@@ -887,13 +889,13 @@ UpdateFlowEventHandlersFailure = TypedDict(
 
 
 class UpdateFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateFlow request."""
 
     timeEvent: list[UpdateFlowTimeEvent] | UpdateFlowTimeEvent
     failure: UpdateFlowEventHandlersFailure
 
 
-# <timeBased> of a request; required: @id, @label.
+# <timeBased> in a updateFlow request; required: @id, @label.
 UpdateFlowTimeBased = TypedDict(
     "UpdateFlowTimeBased",
     {
@@ -905,7 +907,7 @@ UpdateFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> of a request.
+# <matchEvent> in a updateFlow request.
 UpdateFlowMatchEvent = TypedDict(
     "UpdateFlowMatchEvent",
     {
@@ -918,12 +920,12 @@ UpdateFlowMatchEvent = TypedDict(
 
 
 class UpdateFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a request."""
+    """<eventHandlers> in a updateFlow request."""
 
     matchEvent: list[UpdateFlowMatchEvent] | UpdateFlowMatchEvent
 
 
-# <evaluate> of a request.
+# <evaluate> in a updateFlow request.
 UpdateFlowEvaluate = TypedDict(
     "UpdateFlowEvaluate",
     {
@@ -936,7 +938,7 @@ UpdateFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> of a request; required: @name.
+# <callFlow> in a updateFlow request; required: @name.
 UpdateFlowCallFlow = TypedDict(
     "UpdateFlowCallFlow",
     {
@@ -956,7 +958,7 @@ UpdateFlowCallFlow = TypedDict(
 )
 
 
-# <sendSms> of a request; required: @id, @label, @from.
+# <sendSms> in a updateFlow request; required: @id, @label, @from.
 UpdateFlowSmsFlowSendSms = TypedDict(
     "UpdateFlowSmsFlowSendSms",
     {
@@ -980,7 +982,7 @@ UpdateFlowSmsFlowSendSms = TypedDict(
 )
 
 
-# <param> of a request; required: @name, @value.
+# <param> in a updateFlow request; required: @name, @value.
 UpdateFlowParamsParam = TypedDict(
     "UpdateFlowParamsParam",
     {
@@ -992,12 +994,12 @@ UpdateFlowParamsParam = TypedDict(
 
 
 class UpdateFlowHttpRequestParams(TypedDict, total=False):
-    """<params> of a request."""
+    """<params> in a updateFlow request."""
 
     param: list[UpdateFlowParamsParam] | UpdateFlowParamsParam
 
 
-# <httpRequest> of a request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in a updateFlow request; required: @id, @label, @url, @requestMethod, params.
 UpdateFlowSmsFlowHttpRequest = TypedDict(
     "UpdateFlowSmsFlowHttpRequest",
     {
@@ -1011,7 +1013,7 @@ UpdateFlowSmsFlowHttpRequest = TypedDict(
 )
 
 
-# <smsFlow> of a request; required: @name.
+# <smsFlow> in a updateFlow request; required: @name.
 UpdateFlowSmsFlow = TypedDict(
     "UpdateFlowSmsFlow",
     {
@@ -1025,7 +1027,7 @@ UpdateFlowSmsFlow = TypedDict(
 )
 
 
-# <sendEmail> of a request.
+# <sendEmail> in a updateFlow request.
 UpdateFlowSendEmail = TypedDict(
     "UpdateFlowSendEmail",
     {
@@ -1039,7 +1041,7 @@ UpdateFlowSendEmail = TypedDict(
 )
 
 
-# <emailFlow> of a request; required: @name.
+# <emailFlow> in a updateFlow request; required: @name.
 UpdateFlowEmailFlow = TypedDict(
     "UpdateFlowEmailFlow",
     {
@@ -1052,7 +1054,7 @@ UpdateFlowEmailFlow = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowSoundFile = TypedDict(
     "FlowSoundFile",
     {
@@ -1063,7 +1065,7 @@ FlowSoundFile = TypedDict(
 )
 
 
-# <play> of a response; empty elements are None, repeated ones lists.
+# <play> in a getFlow response.
 FlowPlay = TypedDict(
     "FlowPlay",
     {
@@ -1075,7 +1077,7 @@ FlowPlay = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowCallerMessageSoundFile = TypedDict(
     "FlowCallerMessageSoundFile",
     {
@@ -1087,12 +1089,12 @@ FlowCallerMessageSoundFile = TypedDict(
 
 
 class FlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> of a response; empty elements are None, repeated ones lists."""
+    """<callerMessage> in a getFlow response."""
 
     soundFile: list[FlowCallerMessageSoundFile]
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowCalledMessageSoundFile = TypedDict(
     "FlowCalledMessageSoundFile",
     {
@@ -1104,12 +1106,12 @@ FlowCalledMessageSoundFile = TypedDict(
 
 
 class FlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> of a response; empty elements are None, repeated ones lists."""
+    """<calledMessage> in a getFlow response."""
 
     soundFile: list[FlowCalledMessageSoundFile]
 
 
-# <callEvent> of a response; empty elements are None, repeated ones lists.
+# <callEvent> in a getFlow response.
 FlowCallEvent = TypedDict(
     "FlowCallEvent",
     {
@@ -1121,13 +1123,13 @@ FlowCallEvent = TypedDict(
 
 
 class FlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getFlow response."""
 
     callEvent: list[FlowCallEvent]
     failure: str | None
 
 
-# <call> of a response; empty elements are None, repeated ones lists.
+# <call> in a getFlow response.
 FlowCall = TypedDict(
     "FlowCall",
     {
@@ -1151,7 +1153,7 @@ FlowCall = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowPlaySoundFile = TypedDict(
     "FlowPlaySoundFile",
     {
@@ -1162,7 +1164,7 @@ FlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> of a response; empty elements are None, repeated ones lists.
+# <play> in a getFlow response.
 FlowMessageKeypressPlay = TypedDict(
     "FlowMessageKeypressPlay",
     {
@@ -1174,7 +1176,7 @@ FlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> of a response; empty elements are None, repeated ones lists.
+# <keyEvent> in a getFlow response.
 FlowKeyEvent = TypedDict(
     "FlowKeyEvent",
     {
@@ -1185,7 +1187,7 @@ FlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowKeypressFailureMessageSoundFile = TypedDict(
     "FlowKeypressFailureMessageSoundFile",
     {
@@ -1196,7 +1198,7 @@ FlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> of a response; empty elements are None, repeated ones lists.
+# <keypressFailureMessage> in a getFlow response.
 FlowKeypressFailureMessage = TypedDict(
     "FlowKeypressFailureMessage",
     {
@@ -1208,12 +1210,12 @@ FlowKeypressFailureMessage = TypedDict(
 
 
 class FlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> of a response; empty elements are None, repeated ones lists."""
+    """<keypressFailureMessages> in a getFlow response."""
 
     keypressFailureMessage: list[FlowKeypressFailureMessage]
 
 
-# <failure> of a response; empty elements are None, repeated ones lists.
+# <failure> in a getFlow response.
 FlowFailure = TypedDict(
     "FlowFailure",
     {
@@ -1227,13 +1229,13 @@ FlowFailure = TypedDict(
 
 
 class FlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getFlow response."""
 
     keyEvent: list[FlowKeyEvent]
     failure: FlowFailure
 
 
-# <messageKeypress> of a response; empty elements are None, repeated ones lists.
+# <messageKeypress> in a getFlow response.
 FlowMessageKeypress = TypedDict(
     "FlowMessageKeypress",
     {
@@ -1248,7 +1250,7 @@ FlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> of a response; empty elements are None, repeated ones lists.
+# <sendSms> in a getFlow response.
 FlowSendSms = TypedDict(
     "FlowSendSms",
     {
@@ -1272,7 +1274,7 @@ FlowSendSms = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowVoicemailMessageSoundFile = TypedDict(
     "FlowVoicemailMessageSoundFile",
     {
@@ -1284,12 +1286,12 @@ FlowVoicemailMessageSoundFile = TypedDict(
 
 
 class FlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> of a response; empty elements are None, repeated ones lists."""
+    """<voicemailMessage> in a getFlow response."""
 
     soundFile: list[FlowVoicemailMessageSoundFile]
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowCompletedMessageSoundFile = TypedDict(
     "FlowCompletedMessageSoundFile",
     {
@@ -1301,12 +1303,12 @@ FlowCompletedMessageSoundFile = TypedDict(
 
 
 class FlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> of a response; empty elements are None, repeated ones lists."""
+    """<completedMessage> in a getFlow response."""
 
     soundFile: list[FlowCompletedMessageSoundFile]
 
 
-# <voicemail> of a response; empty elements are None, repeated ones lists.
+# <voicemail> in a getFlow response.
 FlowVoicemail = TypedDict(
     "FlowVoicemail",
     {
@@ -1327,7 +1329,7 @@ FlowVoicemail = TypedDict(
 )
 
 
-# <param> of a response; empty elements are None, repeated ones lists.
+# <param> in a getFlow response.
 FlowParam = TypedDict(
     "FlowParam",
     {
@@ -1339,12 +1341,12 @@ FlowParam = TypedDict(
 
 
 class FlowParams(TypedDict, total=False):
-    """<params> of a response; empty elements are None, repeated ones lists."""
+    """<params> in a getFlow response."""
 
     param: list[FlowParam]
 
 
-# <httpRequest> of a response; empty elements are None, repeated ones lists.
+# <httpRequest> in a getFlow response.
 FlowHttpRequest = TypedDict(
     "FlowHttpRequest",
     {
@@ -1358,7 +1360,7 @@ FlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> of a response; empty elements are None, repeated ones lists.
+# <timeEvent> in a getFlow response.
 FlowTimeEvent = TypedDict(
     "FlowTimeEvent",
     {
@@ -1369,7 +1371,7 @@ FlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> of a response; empty elements are None, repeated ones lists.
+# <soundFile> in a getFlow response.
 FlowFailureMessageSoundFile = TypedDict(
     "FlowFailureMessageSoundFile",
     {
@@ -1381,12 +1383,12 @@ FlowFailureMessageSoundFile = TypedDict(
 
 
 class FlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> of a response; empty elements are None, repeated ones lists."""
+    """<failureMessage> in a getFlow response."""
 
     soundFile: list[FlowFailureMessageSoundFile]
 
 
-# <failure> of a response; empty elements are None, repeated ones lists.
+# <failure> in a getFlow response.
 FlowEventHandlersFailure = TypedDict(
     "FlowEventHandlersFailure",
     {
@@ -1400,13 +1402,13 @@ FlowEventHandlersFailure = TypedDict(
 
 
 class FlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getFlow response."""
 
     timeEvent: list[FlowTimeEvent]
     failure: FlowEventHandlersFailure
 
 
-# <timeBased> of a response; empty elements are None, repeated ones lists.
+# <timeBased> in a getFlow response.
 FlowTimeBased = TypedDict(
     "FlowTimeBased",
     {
@@ -1418,7 +1420,7 @@ FlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> of a response; empty elements are None, repeated ones lists.
+# <matchEvent> in a getFlow response.
 FlowMatchEvent = TypedDict(
     "FlowMatchEvent",
     {
@@ -1431,12 +1433,12 @@ FlowMatchEvent = TypedDict(
 
 
 class FlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> of a response; empty elements are None, repeated ones lists."""
+    """<eventHandlers> in a getFlow response."""
 
     matchEvent: list[FlowMatchEvent]
 
 
-# <evaluate> of a response; empty elements are None, repeated ones lists.
+# <evaluate> in a getFlow response.
 FlowEvaluate = TypedDict(
     "FlowEvaluate",
     {
@@ -1449,7 +1451,7 @@ FlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> of a response; empty elements are None, repeated ones lists.
+# <callFlow> in a getFlow response.
 FlowCallFlow = TypedDict(
     "FlowCallFlow",
     {
@@ -1469,7 +1471,7 @@ FlowCallFlow = TypedDict(
 
 
 class FlowResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getFlow response."""
 
     callFlow: FlowCallFlow
     smsFlow: dict[str, Any] | None
@@ -1480,7 +1482,7 @@ FlowsReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
 class FlowsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getFlows response."""
 
     template_name: str | None
     template_notes: str | None
@@ -1490,13 +1492,13 @@ class FlowsResult(TypedDict, total=False):
 
 
 class FlowsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getFlows response."""
 
     result: list[FlowsResult]
 
 
 class FlowsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getFlows response."""
 
     current_page: int | None
     total_pages: int | None

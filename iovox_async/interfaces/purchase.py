@@ -20,7 +20,7 @@ VoxnumberRegionsReqField = Literal["ac", "cc", "con", "stn", "cin", "ct"]
 
 
 class VoxnumberRegionsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getVoxnumberRegions response."""
 
     area_code: str | None
     country_code: str | None
@@ -32,13 +32,13 @@ class VoxnumberRegionsResult(TypedDict, total=False):
 
 
 class VoxnumberRegionsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getVoxnumberRegions response."""
 
     result: list[VoxnumberRegionsResult]
 
 
 class VoxnumberRegionsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getVoxnumberRegions response."""
 
     current_page: int | None
     total_pages: int | None
@@ -47,24 +47,24 @@ class VoxnumberRegionsResponse(TypedDict, total=False):
 
 
 class OrderDetailsItem(TypedDict, total=False):
-    """<item> of a response; empty elements are None, repeated ones lists."""
+    """<item> in a getOrderDetails response."""
 
     country_code: str | None
     area_code: str | None
     number_type: str | None
-    quantity: str | None
-    quantity_requested: str | None
-    quantity_fulfilled: str | None
+    quantity: int | None
+    quantity_requested: int | None
+    quantity_fulfilled: int | None
 
 
 class OrderDetailsItems(TypedDict, total=False):
-    """<items> of a response; empty elements are None, repeated ones lists."""
+    """<items> in a getOrderDetails response."""
 
     item: list[OrderDetailsItem]
 
 
 class OrderDetailsVoxnumber(TypedDict, total=False):
-    """<voxnumber> of a response; empty elements are None, repeated ones lists."""
+    """<voxnumber> in a getOrderDetails response."""
 
     full_voxnumber: str | None
     area_code: str | None
@@ -72,13 +72,13 @@ class OrderDetailsVoxnumber(TypedDict, total=False):
 
 
 class OrderDetailsVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> of a response; empty elements are None, repeated ones lists."""
+    """<voxnumbers> in a getOrderDetails response."""
 
     voxnumber: list[OrderDetailsVoxnumber]
 
 
 class OrderDetailsResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getOrderDetails response."""
 
     order_reference: str | None
     order_status: str | None
@@ -89,13 +89,13 @@ class OrderDetailsResult(TypedDict, total=False):
 
 
 class OrderDetailsResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getOrderDetails response."""
 
     result: list[OrderDetailsResult]
 
 
 class OrderDetailsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getOrderDetails response."""
 
     current_page: int | None
     total_pages: int | None
@@ -104,7 +104,7 @@ class OrderDetailsResponse(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersAdditionalInformation(TypedDict, total=False):
-    """<additional_information> of a request."""
+    """<additional_information> in a purchaseVoxNumbers request."""
 
     firstname: str
     lastname: str
@@ -116,7 +116,7 @@ class PurchaseVoxNumbersAdditionalInformation(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersItem(TypedDict, total=False):
-    """<item> of a request; required: country_code, number_type, quantity."""
+    """<item> in a purchaseVoxNumbers request; required: country_code, number_type, quantity."""
 
     country_code: int | str
     area_code: int | str
@@ -128,13 +128,13 @@ class PurchaseVoxNumbersItem(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersItems(TypedDict, total=False):
-    """<items> of a request; required: item."""
+    """<items> in a purchaseVoxNumbers request; required: item."""
 
     item: list[PurchaseVoxNumbersItem] | PurchaseVoxNumbersItem
 
 
 class PurchaseVoxNumbersVoxnumber(TypedDict, total=False):
-    """<voxnumber> of a response; empty elements are None, repeated ones lists."""
+    """<voxnumber> in a purchaseVoxNumbers response."""
 
     full_voxnumber: str | None
     area_code: str | None
@@ -142,13 +142,13 @@ class PurchaseVoxNumbersVoxnumber(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> of a response; empty elements are None, repeated ones lists."""
+    """<voxnumbers> in a purchaseVoxNumbers response."""
 
     voxnumber: list[PurchaseVoxNumbersVoxnumber]
 
 
 class PurchaseVoxNumbersResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a purchaseVoxNumbers response."""
 
     order_reference: str | None
     order_status: str | None

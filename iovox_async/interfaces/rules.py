@@ -21,7 +21,7 @@ RuleTemplatesReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
 class RuleTemplatesResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getRuleTemplates response."""
 
     template_name: str | None
     template_notes: str | None
@@ -31,13 +31,13 @@ class RuleTemplatesResult(TypedDict, total=False):
 
 
 class RuleTemplatesResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getRuleTemplates response."""
 
     result: list[RuleTemplatesResult]
 
 
 class RuleTemplatesResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getRuleTemplates response."""
 
     current_page: int | None
     total_pages: int | None
@@ -46,32 +46,32 @@ class RuleTemplatesResponse(TypedDict, total=False):
 
 
 class VariableRulesOfTemplateSoundFiles(TypedDict, total=False):
-    """<sound_files> of a response; empty elements are None, repeated ones lists."""
+    """<sound_files> in a getVariableRulesOfTemplate response."""
 
     sound_file: list[str | None]
 
 
 class VariableRulesOfTemplatePlaySoundFiles(TypedDict, total=False):
-    """<sound_files> of a response; empty elements are None, repeated ones lists."""
+    """<sound_files> in a getVariableRulesOfTemplate response."""
 
     sound_file: list[str | None]
 
 
 class VariableRulesOfTemplatePlay(TypedDict, total=False):
-    """<play> of a response; empty elements are None, repeated ones lists."""
+    """<play> in a getVariableRulesOfTemplate response."""
 
     sound_files: VariableRulesOfTemplatePlaySoundFiles
 
 
 class VariableRulesOfTemplateContact(TypedDict, total=False):
-    """<contact> of a response; empty elements are None, repeated ones lists."""
+    """<contact> in a getVariableRulesOfTemplate response."""
 
     contact_id: str | None
     phone_number: str | None
 
 
 class VariableRulesOfTemplateRule(TypedDict, total=False):
-    """<rule> of a response; empty elements are None, repeated ones lists."""
+    """<rule> in a getVariableRulesOfTemplate response."""
 
     rule_id: str | None
     rule_type: str | None
@@ -84,13 +84,13 @@ class VariableRulesOfTemplateRule(TypedDict, total=False):
 
 
 class VariableRulesOfTemplateRules(TypedDict, total=False):
-    """<rules> of a response; empty elements are None, repeated ones lists."""
+    """<rules> in a getVariableRulesOfTemplate response."""
 
     rule: list[VariableRulesOfTemplateRule]
 
 
 class VariableRulesOfTemplateResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getVariableRulesOfTemplate response."""
 
     rules: VariableRulesOfTemplateRules
 
@@ -99,13 +99,13 @@ TimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
 
 class TimeTemplatesDays(TypedDict, total=False):
-    """<days> of a response; empty elements are None, repeated ones lists."""
+    """<days> in a getTimeTemplates response."""
 
     day: list[TimeTemplatesDayValue | None]
 
 
 class TimeTemplatesTimeFrame(TypedDict, total=False):
-    """<time_frame> of a response; empty elements are None, repeated ones lists."""
+    """<time_frame> in a getTimeTemplates response."""
 
     date_from: date | None
     date_to: date | None
@@ -116,13 +116,13 @@ class TimeTemplatesTimeFrame(TypedDict, total=False):
 
 
 class TimeTemplatesTimeFrames(TypedDict, total=False):
-    """<time_frames> of a response; empty elements are None, repeated ones lists."""
+    """<time_frames> in a getTimeTemplates response."""
 
     time_frame: list[TimeTemplatesTimeFrame]
 
 
 class TimeTemplatesResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getTimeTemplates response."""
 
     label: str | None
     notes: str | None
@@ -131,13 +131,13 @@ class TimeTemplatesResult(TypedDict, total=False):
 
 
 class TimeTemplatesResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getTimeTemplates response."""
 
     result: list[TimeTemplatesResult]
 
 
 class TimeTemplatesResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getTimeTemplates response."""
 
     current_page: int | None
     total_pages: int | None
@@ -149,13 +149,13 @@ CreateTimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", 
 
 
 class CreateTimeTemplatesDays(TypedDict, total=False):
-    """<days> of a request."""
+    """<days> in a createTimeTemplates request."""
 
     day: list[CreateTimeTemplatesDayValue] | CreateTimeTemplatesDayValue
 
 
 class CreateTimeTemplatesTimeFrame(TypedDict, total=False):
-    """<time_frame> of a request; required: days."""
+    """<time_frame> in a createTimeTemplates request; required: days."""
 
     date_from: date | str
     date_to: date | str
@@ -166,13 +166,13 @@ class CreateTimeTemplatesTimeFrame(TypedDict, total=False):
 
 
 class CreateTimeTemplatesTimeFrames(TypedDict, total=False):
-    """<time_frames> of a request."""
+    """<time_frames> in a createTimeTemplates request."""
 
     time_frame: list[CreateTimeTemplatesTimeFrame] | CreateTimeTemplatesTimeFrame
 
 
 class CreateTimeTemplatesTimeTemplate(TypedDict, total=False):
-    """<time_template> of a request; required: label, time_frames."""
+    """<time_template> in a createTimeTemplates request; required: label, time_frames."""
 
     label: str
     time_frames: CreateTimeTemplatesTimeFrames
@@ -182,13 +182,13 @@ UpdateTimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", 
 
 
 class UpdateTimeTemplatesDays(TypedDict, total=False):
-    """<days> of a request."""
+    """<days> in a updateTimeTemplates request."""
 
     day: list[UpdateTimeTemplatesDayValue] | UpdateTimeTemplatesDayValue
 
 
 class UpdateTimeTemplatesTimeFrame(TypedDict, total=False):
-    """<time_frame> of a request."""
+    """<time_frame> in a updateTimeTemplates request."""
 
     date_from: date | str
     date_to: date | str
@@ -199,13 +199,13 @@ class UpdateTimeTemplatesTimeFrame(TypedDict, total=False):
 
 
 class UpdateTimeTemplatesTimeFrames(TypedDict, total=False):
-    """<time_frames> of a request."""
+    """<time_frames> in a updateTimeTemplates request."""
 
     time_frame: list[UpdateTimeTemplatesTimeFrame] | UpdateTimeTemplatesTimeFrame
 
 
 class UpdateTimeTemplatesTimeTemplate(TypedDict, total=False):
-    """<time_template> of a request; required: label, time_frames."""
+    """<time_template> in a updateTimeTemplates request; required: label, time_frames."""
 
     label: str
     new_label: str
@@ -216,13 +216,13 @@ BlockedNumbersReqField = Literal["no", "op", "ioo", "nn", "rules"]
 
 
 class BlockedNumbersLinks(TypedDict, total=False):
-    """<links> of a response; empty elements are None, repeated ones lists."""
+    """<links> in a getBlockedNumbers response."""
 
     link_id: list[str | None]
 
 
 class BlockedNumbersRule(TypedDict, total=False):
-    """<rule> of a response; empty elements are None, repeated ones lists."""
+    """<rule> in a getBlockedNumbers response."""
 
     links: BlockedNumbersLinks
     time_template: str | None
@@ -230,13 +230,13 @@ class BlockedNumbersRule(TypedDict, total=False):
 
 
 class BlockedNumbersRules(TypedDict, total=False):
-    """<rules> of a response; empty elements are None, repeated ones lists."""
+    """<rules> in a getBlockedNumbers response."""
 
     rule: list[BlockedNumbersRule]
 
 
 class BlockedNumbersResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getBlockedNumbers response."""
 
     number: str | None
     in_or_out: str | None
@@ -247,13 +247,13 @@ class BlockedNumbersResult(TypedDict, total=False):
 
 
 class BlockedNumbersResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getBlockedNumbers response."""
 
     result: list[BlockedNumbersResult]
 
 
 class BlockedNumbersResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getBlockedNumbers response."""
 
     current_page: int | None
     total_pages: int | None
@@ -262,13 +262,13 @@ class BlockedNumbersResponse(TypedDict, total=False):
 
 
 class CreateBlockedNumbersLinkIds(TypedDict, total=False):
-    """<link_ids> of a request."""
+    """<link_ids> in a createBlockedNumbers request."""
 
     link_id: list[str] | str
 
 
 class CreateBlockedNumbersRule(TypedDict, total=False):
-    """<rule> of a request; required: blocking_type."""
+    """<rule> in a createBlockedNumbers request; required: blocking_type."""
 
     link_ids: CreateBlockedNumbersLinkIds
     time_template: str
@@ -276,13 +276,13 @@ class CreateBlockedNumbersRule(TypedDict, total=False):
 
 
 class CreateBlockedNumbersRules(TypedDict, total=False):
-    """<rules> of a request."""
+    """<rules> in a createBlockedNumbers request."""
 
     rule: list[CreateBlockedNumbersRule] | CreateBlockedNumbersRule
 
 
 class CreateBlockedNumbersBlockedNumber(TypedDict, total=False):
-    """<blocked_number> of a request; required: number, in_or_out, operator, default."""
+    """<blocked_number> in a createBlockedNumbers request; required: number, in_or_out, operator, default."""
 
     number: str
     in_or_out: Literal["IN", "OUT"]
@@ -292,13 +292,13 @@ class CreateBlockedNumbersBlockedNumber(TypedDict, total=False):
 
 
 class UpdateBlockedNumbersLinks(TypedDict, total=False):
-    """<links> of a request."""
+    """<links> in a updateBlockedNumbers request."""
 
     link_id: list[str] | str
 
 
 class UpdateBlockedNumbersRule(TypedDict, total=False):
-    """<rule> of a request."""
+    """<rule> in a updateBlockedNumbers request."""
 
     links: UpdateBlockedNumbersLinks
     time_template: str
@@ -306,13 +306,13 @@ class UpdateBlockedNumbersRule(TypedDict, total=False):
 
 
 class UpdateBlockedNumbersRules(TypedDict, total=False):
-    """<rules> of a request."""
+    """<rules> in a updateBlockedNumbers request."""
 
     rule: list[UpdateBlockedNumbersRule] | UpdateBlockedNumbersRule
 
 
 class UpdateBlockedNumbersBlockedNumber(TypedDict, total=False):
-    """<blocked_number> of a request; required: number, in_or_out, operator."""
+    """<blocked_number> in a updateBlockedNumbers request; required: number, in_or_out, operator."""
 
     number: str
     new_number: str

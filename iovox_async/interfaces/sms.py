@@ -19,19 +19,19 @@ _METHODS = METHODS["SMS"]
 
 
 class SendSmsResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a sendSms response."""
 
     sms_activity_id: str | None
 
 
 class SmsDataResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getSmsData response."""
 
     result: list[str | None]
 
 
 class SmsDataResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getSmsData response."""
 
     current_page: int | None
     total_pages: int | None
@@ -40,7 +40,7 @@ class SmsDataResponse(TypedDict, total=False):
 
 
 class SmsHistoryResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getSmsHistory response."""
 
     sender: str | None
     destination: str | None
@@ -49,12 +49,12 @@ class SmsHistoryResult(TypedDict, total=False):
 
 
 class SmsHistoryResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getSmsHistory response."""
 
     result: list[SmsHistoryResult]
 
 
-# <response> of a response; empty elements are None, repeated ones lists.
+# <response> in a getSmsHistory response.
 SmsHistoryResponse = TypedDict(
     "SmsHistoryResponse",
     {

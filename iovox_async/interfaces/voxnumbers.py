@@ -23,7 +23,7 @@ VoxnumbersReqField = Literal[
 
 
 class VoxnumbersResult(TypedDict, total=False):
-    """<result> of a response; empty elements are None, repeated ones lists."""
+    """<result> in a getVoxnumbers response."""
 
     node_id: str | None
     node_name: str | None
@@ -40,13 +40,13 @@ class VoxnumbersResult(TypedDict, total=False):
 
 
 class VoxnumbersResults(TypedDict, total=False):
-    """<results> of a response; empty elements are None, repeated ones lists."""
+    """<results> in a getVoxnumbers response."""
 
     result: list[VoxnumbersResult]
 
 
 class VoxnumbersResponse(TypedDict, total=False):
-    """<response> of a response; empty elements are None, repeated ones lists."""
+    """<response> in a getVoxnumbers response."""
 
     current_page: int | None
     total_pages: int | None
@@ -55,13 +55,13 @@ class VoxnumbersResponse(TypedDict, total=False):
 
 
 class SetCallStatusVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> of a request; required: voxnumber."""
+    """<voxnumbers> in a setCallStatus request; required: voxnumber."""
 
     voxnumber: list[int | str] | int | str
 
 
 class TransferVoxnumbersVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> of a request; required: voxnumber."""
+    """<voxnumbers> in a transferVoxnumbers request; required: voxnumber."""
 
     voxnumber: list[int | str] | int | str
 
