@@ -56,6 +56,9 @@ Converter = Callable[[Any], Any]
 the Python value, or raises ``_Unconvertible``."""
 
 
+# Each converter also takes its own output unchanged, so a tree may be finished twice.
+
+
 def _integer(value: Any) -> int:
     kind = type(value)
     if kind is int:
@@ -85,6 +88,8 @@ _ZERO_DATE = "0000-00-00"
 
 
 def _datetime(value: Any) -> _dt.datetime | None:
+    if isinstance(value, _dt.datetime):
+        return value
     if type(value) is str and len(value) >= 10 and value[4] == "-":
         if value.startswith(_ZERO_DATE):
             return None
@@ -96,6 +101,8 @@ def _datetime(value: Any) -> _dt.datetime | None:
 
 
 def _date(value: Any) -> _dt.date | None:
+    if type(value) is _dt.date:
+        return value
     if type(value) is str and len(value) == 10:
         if value == _ZERO_DATE:
             return None
@@ -179,10 +186,122 @@ class _Node:
                 self.leaves[child.name] = CONVERTERS[child.type]
 
 
+# -- the compiled form of a node -------------------------------------------------------
+#
+# A page of 20,000 rows runs the same checks half a million times, so each node's
+# rules are compiled once into straight-line Python (one statement per documented
+# child, no per-key dispatch). The compiled code only converts; when a value will
+# not convert it gives up, and the generic walk (``Shape._mapping``) finds and names
+# the value. Only names built here and repr()'d element names enter the source.
+
+NodeFunction = Callable[[dict[str, Any], bool], None]
+
+
+def _blank(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if value == "":
+            data[key] = None
+
+
+def _listify(value: Any) -> list[Any]:
+    if value.__class__ is list:
+        return value  # type: ignore[no-any-return]
+    return [] if value is None or value == "" else [value]
+
+
+def _not_a_dict(compiled: NodeFunction, value: Any, from_json: bool) -> Any:
+    if value is None or value == "":
+        empty: dict[str, Any] = {}
+        compiled(empty, from_json)
+        return empty
+    return _text(value)  # text where children were documented: left as it came
+
+
+def _leaf_items(convert: Converter, value: Any) -> list[Any]:
+    return [None if item is None or item == "" else convert(item) for item in _listify(value)]
+
+
+def _compile(node: _Node, force_list: frozenset[str]) -> NodeFunction:
+    names: dict[str, Any] = {
+        "_blank": _blank,
+        "_listify": _listify,
+        "_not_a_dict": _not_a_dict,
+        "_leaf_items": _leaf_items,
+        "_text": _text,
+        "_known": frozenset(node.leaves) | frozenset(node.nodes),
+        "_outside": lambda data: _outside(data, names["_known"], force_list),
+    }
+    body = [
+        "    if from_json:",
+        '        if "" in data.values():',
+        "            _blank(data)",
+        "        if not _known.issuperset(data):",
+        "            _outside(data)",
+    ]
+    texts = []
+    for index, (key, convert) in enumerate(node.leaves.items()):
+        name = f"_c{index}"
+        names[name] = convert
+        if key in node.repeated:
+            body.append(f"    data[{key!r}] = _leaf_items({name}, data.get({key!r}))")
+        elif convert is _text:
+            texts.append(key)
+        else:
+            body += [
+                f"    value = data.get({key!r})",
+                "    if value is not None:",
+                f"        data[{key!r}] = {name}(value)",
+            ]
+    if texts:
+        body.append("    if from_json:")
+        for key in texts:
+            body += [
+                f"        value = data.get({key!r})",
+                "        if value is not None and value.__class__ is not str:",
+                f"            data[{key!r}] = _text(value)",
+            ]
+    for index, (key, child) in enumerate(node.nodes.items()):
+        name = f"_n{index}"
+        names[name] = _compile(child, force_list)
+        if key in node.repeated:
+            body += [
+                f"    items = data[{key!r}] = _listify(data.get({key!r}))",
+                "    for index, item in enumerate(items):",
+                "        if item.__class__ is dict:",
+                f"            {name}(item, from_json)",
+                "        else:",
+                f"            items[index] = _not_a_dict({name}, item, from_json)",
+            ]
+        else:
+            body += [
+                f"    if {key!r} in data:",
+                f"        value = data[{key!r}]",
+                "        if value.__class__ is dict:",
+                f"            {name}(value, from_json)",
+                "        else:",
+                f"            data[{key!r}] = _not_a_dict({name}, value, from_json)",
+            ]
+    source = "def convert(data, from_json):\n" + "\n".join(body) + "\n"
+    exec(compile(source, f"<iovox_async shape {node.path or 'response'}>", "exec"), names)
+    return names["convert"]  # type: ignore[no-any-return]
+
+
+def _outside(data: dict[str, Any], known: frozenset[str], force_list: frozenset[str]) -> None:
+    """JSON keys the spec does not list: shaped as their XML form would be."""
+    for key, value in data.items():
+        if key in known:
+            continue
+        value = data[key] = _text(_empty_to_none(value))
+        if key in force_list and not isinstance(value, list):
+            data[key] = [] if value is None else [value]
+        elif isinstance(value, (dict, list)):
+            normalise_json(value, force_list)
+
+
 class Shape:
     """How to finish the decoded body of one method (see the module docs)."""
 
-    __slots__ = ("_root", "_wrappers", "force_list", "label")
+    __slots__ = ("_compiled", "_root", "_wrappers", "force_list", "label")
 
     def __init__(
         self, label: str, elements: tuple[ElementSpec, ...], force_list: frozenset[str]
@@ -190,6 +309,7 @@ class Shape:
         self.label = label
         self.force_list = force_list
         self._root = _Node("", elements) if elements else None
+        self._compiled = None if self._root is None else _compile(self._root, force_list)
         # A list wrapper (``<results>`` holding only ``<result>``) missing at the top
         # level is added, so a page without rows still iterates.
         self._wrappers = tuple(
@@ -206,7 +326,13 @@ class Shape:
         for name in self._wrappers:
             if data.get(name) is None:
                 data[name] = {}
-        return self._mapping(root, data, from_json)
+        assert self._compiled is not None
+        try:
+            self._compiled(data, from_json)
+        except _Unconvertible:
+            self._mapping(root, data, from_json)  # raises ResponseValueError, naming it
+            raise  # pragma: no cover - the generic walk always finds the value
+        return data
 
     def _fail(self, node: _Node, key: str, value: object, error: _Unconvertible) -> None:
         where = f"{node.path}/{key}" if node.path else key

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio
-import msgspec
 
 from ._constants import OFFLOAD_DECODE_BYTES
 from ._convert import PLAIN, Shape
 from ._errors import ResponseDecodeError
 from ._xml import decode_document, excerpt, is_xml
 
-_json_decode = msgspec.json.Decoder().decode
+_json_decode = json.loads
 
 
 def _decode_json(body: bytes) -> dict[str, Any]:
+    # An empty element is JSON's ``"key": ""``; it decodes to None like XML's ``<key/>``.
+    # Rewriting it in the bytes costs a C-speed scan instead of a Python pass per row,
+    # and it is exact: inside a JSON string every quote is escaped, so an unescaped
+    # ``":""`` (closing quote, colon, two quotes) is always a key and an empty string.
+    body = body.replace(b'":""', b'":null').replace(b'": ""', b'": null')
     try:
         data = _json_decode(body)
-    except msgspec.DecodeError as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ResponseDecodeError(f"malformed JSON: {exc}; body starts {excerpt(body)!r}") from None
     if isinstance(data, dict) and set(data) == {"response"}:
         data = data["response"]

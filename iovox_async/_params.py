@@ -51,6 +51,7 @@ def _check_scalar(method: Method, param: Param, value: object) -> str:
         _moment(where, text, _DATETIME_FORMATS)
     elif expected == "date":
         if isinstance(value, _dt.datetime):
+            to_api_text(value)  # an aware datetime is refused, not cut to its date
             value = value.date()
         if not isinstance(value, (_dt.date, str)):
             raise ValidationError(f"{where} must be a date, got {type(value).__name__}")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ._errors import ErrorItem, ResponseDecodeError
+from ._errors import ErrorItem, ResponseDecodeError, ValidationError
 from ._redact import redact
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
@@ -39,6 +39,12 @@ def to_api_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, _dt.datetime):
+        if value.utcoffset() is not None:
+            raise ValidationError(
+                f"{value.isoformat()} has a UTC offset, but the API reads times in the"
+                " account's own timezone, which the client does not know: pass a naive"
+                " datetime in that timezone (value.astimezone(zone).replace(tzinfo=None))"
+            )
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, _dt.date):
         return value.strftime("%Y-%m-%d")

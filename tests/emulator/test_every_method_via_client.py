@@ -23,11 +23,11 @@ import pytest
 import pytest_asyncio
 
 from iovox_async import AsyncIovox, BadRequestError
+from iovox_async._catalog import METHODS
 from iovox_async._spec import ElementSpec, Method
 from iovox_async.emulator.calldata import INDEX
 from iovox_async.emulator.handlers.calls import VOICEMAIL_RULE
 from iovox_async.emulator.state import State
-from iovox_async._catalog import METHODS
 from iovox_async.interfaces.purchase import PurchaseVoxNumbersItem
 from iovox_async.testing import RunningEmulator
 

@@ -19,10 +19,10 @@ import pytest
 import xmltodict
 
 from iovox_async import AsyncIovox, ValidationError
+from iovox_async._catalog import METHODS
 from iovox_async._spec import ElementSpec, Method, Param
 from iovox_async._xml import decode_document, to_api_text
 from iovox_async.interfaces import INTERFACE_ATTRIBUTES
-from iovox_async._catalog import METHODS
 
 from .test_spec import SPEC, snake_case
 
