@@ -205,7 +205,7 @@ def _blank(data: dict[str, Any]) -> None:
 
 def _listify(value: Any) -> list[Any]:
     if value.__class__ is list:
-        return value  # type: ignore[no-any-return]
+        return value
     return [] if value is None or value == "" else [value]
 
 

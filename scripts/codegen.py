@@ -233,16 +233,17 @@ class _TypeDefinitions:
         tag = f"<{element.name}>"
         if side == "request":
             required = [child.name for child in element.children if child.required]
-            doc = f"{tag} in a {self.method} request" + (
+            doc = f"{tag} in the {self.method} request" + (
                 f"; required: {', '.join(required)}" if required else ""
             )
         else:
-            doc = f"{tag} in a {self.method} response"
+            doc = f"{tag} in the {self.method} response"
         if all(key.isidentifier() and not keyword.iskeyword(key) for key, _ in fields_):
             body = "".join(f"    {key}: {annotation}\n" for key, annotation in fields_)
-            self.blocks.append(
-                f'\nclass {name}(TypedDict, total=False):\n    """{doc}."""\n\n{body}\n'
-            )
+            lines = _wrap(f'"""{doc}.', "    ", 96)
+            lines[1:] = [line.replace("        ", "    ", 1) for line in lines[1:]]
+            docstring = "\n".join(lines) + ('"""' if len(lines) == 1 else '\n    """')
+            self.blocks.append(f"\nclass {name}(TypedDict, total=False):\n{docstring}\n\n{body}\n")
         else:  # attribute keys (@name) are not identifiers: functional syntax
             keys = "".join(f"        {key!r}: {annotation},\n" for key, annotation in fields_)
             comment = "".join(line + "\n" for line in _wrap(doc + ".", "# ", 98))

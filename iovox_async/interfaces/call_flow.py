@@ -22,7 +22,7 @@ CallFlowsReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
 class CallFlowsResult(TypedDict, total=False):
-    """<result> in a getCallFlows response."""
+    """<result> in the getCallFlows response."""
 
     template_name: str | None
     template_notes: str | None
@@ -32,13 +32,13 @@ class CallFlowsResult(TypedDict, total=False):
 
 
 class CallFlowsResults(TypedDict, total=False):
-    """<results> in a getCallFlows response."""
+    """<results> in the getCallFlows response."""
 
     result: list[CallFlowsResult]
 
 
 class CallFlowsResponse(TypedDict, total=False):
-    """<response> in a getCallFlows response."""
+    """<response> in the getCallFlows response."""
 
     current_page: int | None
     total_pages: int | None
@@ -46,7 +46,7 @@ class CallFlowsResponse(TypedDict, total=False):
     results: CallFlowsResults
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowSoundFile = TypedDict(
     "CallFlowSoundFile",
     {
@@ -57,7 +57,7 @@ CallFlowSoundFile = TypedDict(
 )
 
 
-# <play> in a getCallFlow response.
+# <play> in the getCallFlow response.
 CallFlowPlay = TypedDict(
     "CallFlowPlay",
     {
@@ -69,7 +69,7 @@ CallFlowPlay = TypedDict(
 )
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowCallerMessageSoundFile = TypedDict(
     "CallFlowCallerMessageSoundFile",
     {
@@ -81,12 +81,12 @@ CallFlowCallerMessageSoundFile = TypedDict(
 
 
 class CallFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> in a getCallFlow response."""
+    """<callerMessage> in the getCallFlow response."""
 
     soundFile: list[CallFlowCallerMessageSoundFile]
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowCalledMessageSoundFile = TypedDict(
     "CallFlowCalledMessageSoundFile",
     {
@@ -98,12 +98,12 @@ CallFlowCalledMessageSoundFile = TypedDict(
 
 
 class CallFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> in a getCallFlow response."""
+    """<calledMessage> in the getCallFlow response."""
 
     soundFile: list[CallFlowCalledMessageSoundFile]
 
 
-# <callEvent> in a getCallFlow response.
+# <callEvent> in the getCallFlow response.
 CallFlowCallEvent = TypedDict(
     "CallFlowCallEvent",
     {
@@ -115,13 +115,13 @@ CallFlowCallEvent = TypedDict(
 
 
 class CallFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getCallFlow response."""
+    """<eventHandlers> in the getCallFlow response."""
 
     callEvent: list[CallFlowCallEvent]
     failure: str | None
 
 
-# <call> in a getCallFlow response.
+# <call> in the getCallFlow response.
 CallFlowCall = TypedDict(
     "CallFlowCall",
     {
@@ -145,7 +145,7 @@ CallFlowCall = TypedDict(
 )
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowPlaySoundFile = TypedDict(
     "CallFlowPlaySoundFile",
     {
@@ -156,7 +156,7 @@ CallFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> in a getCallFlow response.
+# <play> in the getCallFlow response.
 CallFlowMessageKeypressPlay = TypedDict(
     "CallFlowMessageKeypressPlay",
     {
@@ -168,7 +168,7 @@ CallFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> in a getCallFlow response.
+# <keyEvent> in the getCallFlow response.
 CallFlowKeyEvent = TypedDict(
     "CallFlowKeyEvent",
     {
@@ -179,7 +179,7 @@ CallFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowKeypressFailureMessageSoundFile = TypedDict(
     "CallFlowKeypressFailureMessageSoundFile",
     {
@@ -190,7 +190,7 @@ CallFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> in a getCallFlow response.
+# <keypressFailureMessage> in the getCallFlow response.
 CallFlowKeypressFailureMessage = TypedDict(
     "CallFlowKeypressFailureMessage",
     {
@@ -202,12 +202,12 @@ CallFlowKeypressFailureMessage = TypedDict(
 
 
 class CallFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> in a getCallFlow response."""
+    """<keypressFailureMessages> in the getCallFlow response."""
 
     keypressFailureMessage: list[CallFlowKeypressFailureMessage]
 
 
-# <failure> in a getCallFlow response.
+# <failure> in the getCallFlow response.
 CallFlowFailure = TypedDict(
     "CallFlowFailure",
     {
@@ -221,13 +221,13 @@ CallFlowFailure = TypedDict(
 
 
 class CallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getCallFlow response."""
+    """<eventHandlers> in the getCallFlow response."""
 
     keyEvent: list[CallFlowKeyEvent]
     failure: CallFlowFailure
 
 
-# <messageKeypress> in a getCallFlow response.
+# <messageKeypress> in the getCallFlow response.
 CallFlowMessageKeypress = TypedDict(
     "CallFlowMessageKeypress",
     {
@@ -242,7 +242,7 @@ CallFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> in a getCallFlow response.
+# <sendSms> in the getCallFlow response.
 CallFlowSendSms = TypedDict(
     "CallFlowSendSms",
     {
@@ -266,7 +266,7 @@ CallFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowVoicemailMessageSoundFile = TypedDict(
     "CallFlowVoicemailMessageSoundFile",
     {
@@ -278,12 +278,12 @@ CallFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class CallFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> in a getCallFlow response."""
+    """<voicemailMessage> in the getCallFlow response."""
 
     soundFile: list[CallFlowVoicemailMessageSoundFile]
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowCompletedMessageSoundFile = TypedDict(
     "CallFlowCompletedMessageSoundFile",
     {
@@ -295,12 +295,12 @@ CallFlowCompletedMessageSoundFile = TypedDict(
 
 
 class CallFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> in a getCallFlow response."""
+    """<completedMessage> in the getCallFlow response."""
 
     soundFile: list[CallFlowCompletedMessageSoundFile]
 
 
-# <voicemail> in a getCallFlow response.
+# <voicemail> in the getCallFlow response.
 CallFlowVoicemail = TypedDict(
     "CallFlowVoicemail",
     {
@@ -321,7 +321,7 @@ CallFlowVoicemail = TypedDict(
 )
 
 
-# <param> in a getCallFlow response.
+# <param> in the getCallFlow response.
 CallFlowParam = TypedDict(
     "CallFlowParam",
     {
@@ -333,12 +333,12 @@ CallFlowParam = TypedDict(
 
 
 class CallFlowParams(TypedDict, total=False):
-    """<params> in a getCallFlow response."""
+    """<params> in the getCallFlow response."""
 
     param: list[CallFlowParam]
 
 
-# <httpRequest> in a getCallFlow response.
+# <httpRequest> in the getCallFlow response.
 CallFlowHttpRequest = TypedDict(
     "CallFlowHttpRequest",
     {
@@ -352,7 +352,7 @@ CallFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> in a getCallFlow response.
+# <timeEvent> in the getCallFlow response.
 CallFlowTimeEvent = TypedDict(
     "CallFlowTimeEvent",
     {
@@ -363,7 +363,7 @@ CallFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> in a getCallFlow response.
+# <soundFile> in the getCallFlow response.
 CallFlowFailureMessageSoundFile = TypedDict(
     "CallFlowFailureMessageSoundFile",
     {
@@ -375,12 +375,12 @@ CallFlowFailureMessageSoundFile = TypedDict(
 
 
 class CallFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> in a getCallFlow response."""
+    """<failureMessage> in the getCallFlow response."""
 
     soundFile: list[CallFlowFailureMessageSoundFile]
 
 
-# <failure> in a getCallFlow response.
+# <failure> in the getCallFlow response.
 CallFlowEventHandlersFailure = TypedDict(
     "CallFlowEventHandlersFailure",
     {
@@ -394,13 +394,13 @@ CallFlowEventHandlersFailure = TypedDict(
 
 
 class CallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getCallFlow response."""
+    """<eventHandlers> in the getCallFlow response."""
 
     timeEvent: list[CallFlowTimeEvent]
     failure: CallFlowEventHandlersFailure
 
 
-# <timeBased> in a getCallFlow response.
+# <timeBased> in the getCallFlow response.
 CallFlowTimeBased = TypedDict(
     "CallFlowTimeBased",
     {
@@ -412,7 +412,7 @@ CallFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> in a getCallFlow response.
+# <matchEvent> in the getCallFlow response.
 CallFlowMatchEvent = TypedDict(
     "CallFlowMatchEvent",
     {
@@ -425,12 +425,12 @@ CallFlowMatchEvent = TypedDict(
 
 
 class CallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getCallFlow response."""
+    """<eventHandlers> in the getCallFlow response."""
 
     matchEvent: list[CallFlowMatchEvent]
 
 
-# <evaluate> in a getCallFlow response.
+# <evaluate> in the getCallFlow response.
 CallFlowEvaluate = TypedDict(
     "CallFlowEvaluate",
     {
@@ -443,7 +443,7 @@ CallFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> in a getCallFlow response.
+# <callFlow> in the getCallFlow response.
 CallFlowCallFlow = TypedDict(
     "CallFlowCallFlow",
     {
@@ -463,12 +463,12 @@ CallFlowCallFlow = TypedDict(
 
 
 class CallFlowResponse(TypedDict, total=False):
-    """<response> in a getCallFlow response."""
+    """<response> in the getCallFlow response."""
 
     callFlow: CallFlowCallFlow
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowSoundFile = TypedDict(
     "CreateCallFlowSoundFile",
     {
@@ -479,7 +479,7 @@ CreateCallFlowSoundFile = TypedDict(
 )
 
 
-# <play> in a createCallFlow request; required: @id, @label.
+# <play> in the createCallFlow request; required: @id, @label.
 CreateCallFlowPlay = TypedDict(
     "CreateCallFlowPlay",
     {
@@ -491,7 +491,7 @@ CreateCallFlowPlay = TypedDict(
 )
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowCallerMessageSoundFile = TypedDict(
     "CreateCallFlowCallerMessageSoundFile",
     {
@@ -503,12 +503,12 @@ CreateCallFlowCallerMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> in a createCallFlow request."""
+    """<callerMessage> in the createCallFlow request."""
 
     soundFile: list[CreateCallFlowCallerMessageSoundFile] | CreateCallFlowCallerMessageSoundFile
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowCalledMessageSoundFile = TypedDict(
     "CreateCallFlowCalledMessageSoundFile",
     {
@@ -520,12 +520,12 @@ CreateCallFlowCalledMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> in a createCallFlow request."""
+    """<calledMessage> in the createCallFlow request."""
 
     soundFile: list[CreateCallFlowCalledMessageSoundFile] | CreateCallFlowCalledMessageSoundFile
 
 
-# <callEvent> in a createCallFlow request.
+# <callEvent> in the createCallFlow request.
 CreateCallFlowCallEvent = TypedDict(
     "CreateCallFlowCallEvent",
     {
@@ -537,13 +537,13 @@ CreateCallFlowCallEvent = TypedDict(
 
 
 class CreateCallFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createCallFlow request."""
+    """<eventHandlers> in the createCallFlow request."""
 
     callEvent: list[CreateCallFlowCallEvent] | CreateCallFlowCallEvent
     failure: str
 
 
-# <call> in a createCallFlow request; required: @id, @label.
+# <call> in the createCallFlow request; required: @id, @label.
 CreateCallFlowCall = TypedDict(
     "CreateCallFlowCall",
     {
@@ -567,7 +567,7 @@ CreateCallFlowCall = TypedDict(
 )
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowPlaySoundFile = TypedDict(
     "CreateCallFlowPlaySoundFile",
     {
@@ -578,7 +578,7 @@ CreateCallFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> in a createCallFlow request; required: @id, @label.
+# <play> in the createCallFlow request; required: @id, @label.
 CreateCallFlowMessageKeypressPlay = TypedDict(
     "CreateCallFlowMessageKeypressPlay",
     {
@@ -590,7 +590,7 @@ CreateCallFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> in a createCallFlow request.
+# <keyEvent> in the createCallFlow request.
 CreateCallFlowKeyEvent = TypedDict(
     "CreateCallFlowKeyEvent",
     {
@@ -601,7 +601,7 @@ CreateCallFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowKeypressFailureMessageSoundFile = TypedDict(
     "CreateCallFlowKeypressFailureMessageSoundFile",
     {
@@ -612,7 +612,7 @@ CreateCallFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> in a createCallFlow request.
+# <keypressFailureMessage> in the createCallFlow request.
 CreateCallFlowKeypressFailureMessage = TypedDict(
     "CreateCallFlowKeypressFailureMessage",
     {
@@ -625,14 +625,14 @@ CreateCallFlowKeypressFailureMessage = TypedDict(
 
 
 class CreateCallFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> in a createCallFlow request."""
+    """<keypressFailureMessages> in the createCallFlow request."""
 
     keypressFailureMessage: (
         list[CreateCallFlowKeypressFailureMessage] | CreateCallFlowKeypressFailureMessage
     )
 
 
-# <failure> in a createCallFlow request.
+# <failure> in the createCallFlow request.
 CreateCallFlowFailure = TypedDict(
     "CreateCallFlowFailure",
     {
@@ -646,13 +646,13 @@ CreateCallFlowFailure = TypedDict(
 
 
 class CreateCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createCallFlow request."""
+    """<eventHandlers> in the createCallFlow request."""
 
     keyEvent: list[CreateCallFlowKeyEvent] | CreateCallFlowKeyEvent
     failure: CreateCallFlowFailure
 
 
-# <messageKeypress> in a createCallFlow request; required: @id, @label.
+# <messageKeypress> in the createCallFlow request; required: @id, @label.
 CreateCallFlowMessageKeypress = TypedDict(
     "CreateCallFlowMessageKeypress",
     {
@@ -667,7 +667,7 @@ CreateCallFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> in a createCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in the createCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 CreateCallFlowSendSms = TypedDict(
     "CreateCallFlowSendSms",
@@ -692,7 +692,7 @@ CreateCallFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowVoicemailMessageSoundFile = TypedDict(
     "CreateCallFlowVoicemailMessageSoundFile",
     {
@@ -704,14 +704,14 @@ CreateCallFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> in a createCallFlow request."""
+    """<voicemailMessage> in the createCallFlow request."""
 
     soundFile: (
         list[CreateCallFlowVoicemailMessageSoundFile] | CreateCallFlowVoicemailMessageSoundFile
     )
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowCompletedMessageSoundFile = TypedDict(
     "CreateCallFlowCompletedMessageSoundFile",
     {
@@ -723,14 +723,14 @@ CreateCallFlowCompletedMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> in a createCallFlow request."""
+    """<completedMessage> in the createCallFlow request."""
 
     soundFile: (
         list[CreateCallFlowCompletedMessageSoundFile] | CreateCallFlowCompletedMessageSoundFile
     )
 
 
-# <voicemail> in a createCallFlow request; required: @id, @label, @from, @subject, @silence,
+# <voicemail> in the createCallFlow request; required: @id, @label, @from, @subject, @silence,
 # @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
 # voicemailMessage.
 CreateCallFlowVoicemail = TypedDict(
@@ -753,7 +753,7 @@ CreateCallFlowVoicemail = TypedDict(
 )
 
 
-# <param> in a createCallFlow request; required: @name, @value.
+# <param> in the createCallFlow request; required: @name, @value.
 CreateCallFlowParam = TypedDict(
     "CreateCallFlowParam",
     {
@@ -765,12 +765,13 @@ CreateCallFlowParam = TypedDict(
 
 
 class CreateCallFlowParams(TypedDict, total=False):
-    """<params> in a createCallFlow request."""
+    """<params> in the createCallFlow request."""
 
     param: list[CreateCallFlowParam] | CreateCallFlowParam
 
 
-# <httpRequest> in a createCallFlow request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in the createCallFlow request; required: @id, @label, @url, @requestMethod,
+# params.
 CreateCallFlowHttpRequest = TypedDict(
     "CreateCallFlowHttpRequest",
     {
@@ -784,7 +785,7 @@ CreateCallFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> in a createCallFlow request; required: @action, @timeTemplateLabel.
+# <timeEvent> in the createCallFlow request; required: @action, @timeTemplateLabel.
 CreateCallFlowTimeEvent = TypedDict(
     "CreateCallFlowTimeEvent",
     {
@@ -795,7 +796,7 @@ CreateCallFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> in a createCallFlow request; required: @soundLabel.
+# <soundFile> in the createCallFlow request; required: @soundLabel.
 CreateCallFlowFailureMessageSoundFile = TypedDict(
     "CreateCallFlowFailureMessageSoundFile",
     {
@@ -807,12 +808,12 @@ CreateCallFlowFailureMessageSoundFile = TypedDict(
 
 
 class CreateCallFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> in a createCallFlow request."""
+    """<failureMessage> in the createCallFlow request."""
 
     soundFile: list[CreateCallFlowFailureMessageSoundFile] | CreateCallFlowFailureMessageSoundFile
 
 
-# <failure> in a createCallFlow request.
+# <failure> in the createCallFlow request.
 CreateCallFlowEventHandlersFailure = TypedDict(
     "CreateCallFlowEventHandlersFailure",
     {
@@ -826,13 +827,13 @@ CreateCallFlowEventHandlersFailure = TypedDict(
 
 
 class CreateCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createCallFlow request."""
+    """<eventHandlers> in the createCallFlow request."""
 
     timeEvent: list[CreateCallFlowTimeEvent] | CreateCallFlowTimeEvent
     failure: CreateCallFlowEventHandlersFailure
 
 
-# <timeBased> in a createCallFlow request; required: @id, @label.
+# <timeBased> in the createCallFlow request; required: @id, @label.
 CreateCallFlowTimeBased = TypedDict(
     "CreateCallFlowTimeBased",
     {
@@ -844,7 +845,7 @@ CreateCallFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> in a createCallFlow request.
+# <matchEvent> in the createCallFlow request.
 CreateCallFlowMatchEvent = TypedDict(
     "CreateCallFlowMatchEvent",
     {
@@ -857,12 +858,12 @@ CreateCallFlowMatchEvent = TypedDict(
 
 
 class CreateCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createCallFlow request."""
+    """<eventHandlers> in the createCallFlow request."""
 
     matchEvent: list[CreateCallFlowMatchEvent] | CreateCallFlowMatchEvent
 
 
-# <evaluate> in a createCallFlow request.
+# <evaluate> in the createCallFlow request.
 CreateCallFlowEvaluate = TypedDict(
     "CreateCallFlowEvaluate",
     {
@@ -875,7 +876,7 @@ CreateCallFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> in a createCallFlow request; required: @name.
+# <callFlow> in the createCallFlow request; required: @name.
 CreateCallFlowCallFlow = TypedDict(
     "CreateCallFlowCallFlow",
     {
@@ -894,7 +895,7 @@ CreateCallFlowCallFlow = TypedDict(
 )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowSoundFile = TypedDict(
     "UpdateCallFlowSoundFile",
     {
@@ -905,7 +906,7 @@ UpdateCallFlowSoundFile = TypedDict(
 )
 
 
-# <play> in a updateCallFlow request; required: @id, @label.
+# <play> in the updateCallFlow request; required: @id, @label.
 UpdateCallFlowPlay = TypedDict(
     "UpdateCallFlowPlay",
     {
@@ -917,7 +918,7 @@ UpdateCallFlowPlay = TypedDict(
 )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowCallerMessageSoundFile = TypedDict(
     "UpdateCallFlowCallerMessageSoundFile",
     {
@@ -929,12 +930,12 @@ UpdateCallFlowCallerMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> in a updateCallFlow request."""
+    """<callerMessage> in the updateCallFlow request."""
 
     soundFile: list[UpdateCallFlowCallerMessageSoundFile] | UpdateCallFlowCallerMessageSoundFile
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowCalledMessageSoundFile = TypedDict(
     "UpdateCallFlowCalledMessageSoundFile",
     {
@@ -946,12 +947,12 @@ UpdateCallFlowCalledMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> in a updateCallFlow request."""
+    """<calledMessage> in the updateCallFlow request."""
 
     soundFile: list[UpdateCallFlowCalledMessageSoundFile] | UpdateCallFlowCalledMessageSoundFile
 
 
-# <callEvent> in a updateCallFlow request.
+# <callEvent> in the updateCallFlow request.
 UpdateCallFlowCallEvent = TypedDict(
     "UpdateCallFlowCallEvent",
     {
@@ -963,13 +964,13 @@ UpdateCallFlowCallEvent = TypedDict(
 
 
 class UpdateCallFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateCallFlow request."""
+    """<eventHandlers> in the updateCallFlow request."""
 
     callEvent: list[UpdateCallFlowCallEvent] | UpdateCallFlowCallEvent
     failure: str
 
 
-# <call> in a updateCallFlow request; required: @id, @label.
+# <call> in the updateCallFlow request; required: @id, @label.
 UpdateCallFlowCall = TypedDict(
     "UpdateCallFlowCall",
     {
@@ -993,7 +994,7 @@ UpdateCallFlowCall = TypedDict(
 )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowPlaySoundFile = TypedDict(
     "UpdateCallFlowPlaySoundFile",
     {
@@ -1004,7 +1005,7 @@ UpdateCallFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> in a updateCallFlow request; required: @id, @label.
+# <play> in the updateCallFlow request; required: @id, @label.
 UpdateCallFlowMessageKeypressPlay = TypedDict(
     "UpdateCallFlowMessageKeypressPlay",
     {
@@ -1016,7 +1017,7 @@ UpdateCallFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> in a updateCallFlow request.
+# <keyEvent> in the updateCallFlow request.
 UpdateCallFlowKeyEvent = TypedDict(
     "UpdateCallFlowKeyEvent",
     {
@@ -1027,7 +1028,7 @@ UpdateCallFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowKeypressFailureMessageSoundFile = TypedDict(
     "UpdateCallFlowKeypressFailureMessageSoundFile",
     {
@@ -1038,7 +1039,7 @@ UpdateCallFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> in a updateCallFlow request.
+# <keypressFailureMessage> in the updateCallFlow request.
 UpdateCallFlowKeypressFailureMessage = TypedDict(
     "UpdateCallFlowKeypressFailureMessage",
     {
@@ -1051,14 +1052,14 @@ UpdateCallFlowKeypressFailureMessage = TypedDict(
 
 
 class UpdateCallFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> in a updateCallFlow request."""
+    """<keypressFailureMessages> in the updateCallFlow request."""
 
     keypressFailureMessage: (
         list[UpdateCallFlowKeypressFailureMessage] | UpdateCallFlowKeypressFailureMessage
     )
 
 
-# <failure> in a updateCallFlow request.
+# <failure> in the updateCallFlow request.
 UpdateCallFlowFailure = TypedDict(
     "UpdateCallFlowFailure",
     {
@@ -1072,13 +1073,13 @@ UpdateCallFlowFailure = TypedDict(
 
 
 class UpdateCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateCallFlow request."""
+    """<eventHandlers> in the updateCallFlow request."""
 
     keyEvent: list[UpdateCallFlowKeyEvent] | UpdateCallFlowKeyEvent
     failure: UpdateCallFlowFailure
 
 
-# <messageKeypress> in a updateCallFlow request; required: @id, @label.
+# <messageKeypress> in the updateCallFlow request; required: @id, @label.
 UpdateCallFlowMessageKeypress = TypedDict(
     "UpdateCallFlowMessageKeypress",
     {
@@ -1093,7 +1094,7 @@ UpdateCallFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> in a updateCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in the updateCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 UpdateCallFlowSendSms = TypedDict(
     "UpdateCallFlowSendSms",
@@ -1118,7 +1119,7 @@ UpdateCallFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowVoicemailMessageSoundFile = TypedDict(
     "UpdateCallFlowVoicemailMessageSoundFile",
     {
@@ -1130,14 +1131,14 @@ UpdateCallFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> in a updateCallFlow request."""
+    """<voicemailMessage> in the updateCallFlow request."""
 
     soundFile: (
         list[UpdateCallFlowVoicemailMessageSoundFile] | UpdateCallFlowVoicemailMessageSoundFile
     )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowCompletedMessageSoundFile = TypedDict(
     "UpdateCallFlowCompletedMessageSoundFile",
     {
@@ -1149,14 +1150,14 @@ UpdateCallFlowCompletedMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> in a updateCallFlow request."""
+    """<completedMessage> in the updateCallFlow request."""
 
     soundFile: (
         list[UpdateCallFlowCompletedMessageSoundFile] | UpdateCallFlowCompletedMessageSoundFile
     )
 
 
-# <voicemail> in a updateCallFlow request; required: @id, @label, @from, @subject, @silence,
+# <voicemail> in the updateCallFlow request; required: @id, @label, @from, @subject, @silence,
 # @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
 # voicemailMessage.
 UpdateCallFlowVoicemail = TypedDict(
@@ -1179,7 +1180,7 @@ UpdateCallFlowVoicemail = TypedDict(
 )
 
 
-# <param> in a updateCallFlow request; required: @name, @value.
+# <param> in the updateCallFlow request; required: @name, @value.
 UpdateCallFlowParam = TypedDict(
     "UpdateCallFlowParam",
     {
@@ -1191,12 +1192,13 @@ UpdateCallFlowParam = TypedDict(
 
 
 class UpdateCallFlowParams(TypedDict, total=False):
-    """<params> in a updateCallFlow request."""
+    """<params> in the updateCallFlow request."""
 
     param: list[UpdateCallFlowParam] | UpdateCallFlowParam
 
 
-# <httpRequest> in a updateCallFlow request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in the updateCallFlow request; required: @id, @label, @url, @requestMethod,
+# params.
 UpdateCallFlowHttpRequest = TypedDict(
     "UpdateCallFlowHttpRequest",
     {
@@ -1210,7 +1212,7 @@ UpdateCallFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> in a updateCallFlow request; required: @action, @timeTemplateLabel.
+# <timeEvent> in the updateCallFlow request; required: @action, @timeTemplateLabel.
 UpdateCallFlowTimeEvent = TypedDict(
     "UpdateCallFlowTimeEvent",
     {
@@ -1221,7 +1223,7 @@ UpdateCallFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> in a updateCallFlow request; required: @soundLabel.
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
 UpdateCallFlowFailureMessageSoundFile = TypedDict(
     "UpdateCallFlowFailureMessageSoundFile",
     {
@@ -1233,12 +1235,12 @@ UpdateCallFlowFailureMessageSoundFile = TypedDict(
 
 
 class UpdateCallFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> in a updateCallFlow request."""
+    """<failureMessage> in the updateCallFlow request."""
 
     soundFile: list[UpdateCallFlowFailureMessageSoundFile] | UpdateCallFlowFailureMessageSoundFile
 
 
-# <failure> in a updateCallFlow request.
+# <failure> in the updateCallFlow request.
 UpdateCallFlowEventHandlersFailure = TypedDict(
     "UpdateCallFlowEventHandlersFailure",
     {
@@ -1252,13 +1254,13 @@ UpdateCallFlowEventHandlersFailure = TypedDict(
 
 
 class UpdateCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateCallFlow request."""
+    """<eventHandlers> in the updateCallFlow request."""
 
     timeEvent: list[UpdateCallFlowTimeEvent] | UpdateCallFlowTimeEvent
     failure: UpdateCallFlowEventHandlersFailure
 
 
-# <timeBased> in a updateCallFlow request; required: @id, @label.
+# <timeBased> in the updateCallFlow request; required: @id, @label.
 UpdateCallFlowTimeBased = TypedDict(
     "UpdateCallFlowTimeBased",
     {
@@ -1270,7 +1272,7 @@ UpdateCallFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> in a updateCallFlow request.
+# <matchEvent> in the updateCallFlow request.
 UpdateCallFlowMatchEvent = TypedDict(
     "UpdateCallFlowMatchEvent",
     {
@@ -1283,12 +1285,12 @@ UpdateCallFlowMatchEvent = TypedDict(
 
 
 class UpdateCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateCallFlow request."""
+    """<eventHandlers> in the updateCallFlow request."""
 
     matchEvent: list[UpdateCallFlowMatchEvent] | UpdateCallFlowMatchEvent
 
 
-# <evaluate> in a updateCallFlow request.
+# <evaluate> in the updateCallFlow request.
 UpdateCallFlowEvaluate = TypedDict(
     "UpdateCallFlowEvaluate",
     {
@@ -1301,7 +1303,7 @@ UpdateCallFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> in a updateCallFlow request; required: @name.
+# <callFlow> in the updateCallFlow request; required: @name.
 UpdateCallFlowCallFlow = TypedDict(
     "UpdateCallFlowCallFlow",
     {

@@ -17,7 +17,7 @@ _METHODS = METHODS["Calling"]
 
 
 class InitiateCallCallVariables(TypedDict, total=False):
-    """<call_variables> in a initiateCall request."""
+    """<call_variables> in the initiateCall request."""
 
     call_destination: str
     delay: int | str

@@ -60,7 +60,7 @@ CallDataReqField = Literal[
 
 
 class CallDataCategory(TypedDict, total=False):
-    """<category> in a getCallData response."""
+    """<category> in the getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -68,13 +68,13 @@ class CallDataCategory(TypedDict, total=False):
 
 
 class CallDataCategories(TypedDict, total=False):
-    """<categories> in a getCallData response."""
+    """<categories> in the getCallData response."""
 
     category: list[CallDataCategory]
 
 
 class CallDataCallCategory(TypedDict, total=False):
-    """<call_category> in a getCallData response."""
+    """<call_category> in the getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -82,13 +82,13 @@ class CallDataCallCategory(TypedDict, total=False):
 
 
 class CallDataCallCategories(TypedDict, total=False):
-    """<call_categories> in a getCallData response."""
+    """<call_categories> in the getCallData response."""
 
     call_category: list[CallDataCallCategory]
 
 
 class CallDataNodeCategory(TypedDict, total=False):
-    """<node_category> in a getCallData response."""
+    """<node_category> in the getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -96,13 +96,13 @@ class CallDataNodeCategory(TypedDict, total=False):
 
 
 class CallDataNodeCategories(TypedDict, total=False):
-    """<node_categories> in a getCallData response."""
+    """<node_categories> in the getCallData response."""
 
     node_category: list[CallDataNodeCategory]
 
 
 class CallDataContactCategory(TypedDict, total=False):
-    """<contact_category> in a getCallData response."""
+    """<contact_category> in the getCallData response."""
 
     category_id: str | None
     label: str | None
@@ -110,13 +110,13 @@ class CallDataContactCategory(TypedDict, total=False):
 
 
 class CallDataContactCategories(TypedDict, total=False):
-    """<contact_categories> in a getCallData response."""
+    """<contact_categories> in the getCallData response."""
 
     contact_category: list[CallDataContactCategory]
 
 
 class CallDataResult(TypedDict, total=False):
-    """<result> in a getCallData response."""
+    """<result> in the getCallData response."""
 
     id: str | None
     call_start: datetime | None
@@ -150,13 +150,13 @@ class CallDataResult(TypedDict, total=False):
 
 
 class CallDataResults(TypedDict, total=False):
-    """<results> in a getCallData response."""
+    """<results> in the getCallData response."""
 
     result: list[CallDataResult]
 
 
 class CallDataResponse(TypedDict, total=False):
-    """<response> in a getCallData response."""
+    """<response> in the getCallData response."""
 
     current_page: int | None
     total_pages: int | None
@@ -187,7 +187,7 @@ CallMetricsGroupField = Literal[
 
 
 class CallMetricsResult(TypedDict, total=False):
-    """<result> in a getCallMetrics response."""
+    """<result> in the getCallMetrics response."""
 
     total_calls: int | None
     ave_calls_per_day: str | None
@@ -220,13 +220,13 @@ class CallMetricsResult(TypedDict, total=False):
 
 
 class CallMetricsResults(TypedDict, total=False):
-    """<results> in a getCallMetrics response."""
+    """<results> in the getCallMetrics response."""
 
     result: list[CallMetricsResult]
 
 
 class CallMetricsResponse(TypedDict, total=False):
-    """<response> in a getCallMetrics response."""
+    """<response> in the getCallMetrics response."""
 
     current_page: int | None
     total_pages: int | None
@@ -235,7 +235,7 @@ class CallMetricsResponse(TypedDict, total=False):
 
 
 class TranscribeCallRecordingCall(TypedDict, total=False):
-    """<call> in a transcribeCallRecording request; required: id."""
+    """<call> in the transcribeCallRecording request; required: id."""
 
     callback_url: str
     id: int | str
@@ -243,7 +243,7 @@ class TranscribeCallRecordingCall(TypedDict, total=False):
 
 
 class TranscribeCallRecordingCalls(TypedDict, total=False):
-    """<calls> in a transcribeCallRecording request; required: call."""
+    """<calls> in the transcribeCallRecording request; required: call."""
 
     call: list[TranscribeCallRecordingCall] | TranscribeCallRecordingCall
 

@@ -18,20 +18,20 @@ _METHODS = METHODS["Categories"]
 
 
 class CategoryIdResult(TypedDict, total=False):
-    """<result> in a getCategoryId response."""
+    """<result> in the getCategoryId response."""
 
     category_id: str | None
     category_path: str | None
 
 
 class CategoryIdResults(TypedDict, total=False):
-    """<results> in a getCategoryId response."""
+    """<results> in the getCategoryId response."""
 
     result: list[CategoryIdResult]
 
 
 class CategoryIdResponse(TypedDict, total=False):
-    """<response> in a getCategoryId response."""
+    """<response> in the getCategoryId response."""
 
     current_page: int | None
     total_pages: int | None
@@ -40,7 +40,7 @@ class CategoryIdResponse(TypedDict, total=False):
 
 
 class CategoriesResult(TypedDict, total=False):
-    """<result> in a getCategories response."""
+    """<result> in the getCategories response."""
 
     category_id: str | None
     label: str | None
@@ -49,13 +49,13 @@ class CategoriesResult(TypedDict, total=False):
 
 
 class CategoriesResults(TypedDict, total=False):
-    """<results> in a getCategories response."""
+    """<results> in the getCategories response."""
 
     result: list[CategoriesResult]
 
 
 class CategoriesResponse(TypedDict, total=False):
-    """<response> in a getCategories response."""
+    """<response> in the getCategories response."""
 
     current_page: int | None
     total_pages: int | None
@@ -64,7 +64,7 @@ class CategoriesResponse(TypedDict, total=False):
 
 
 class CreateCategoryConfigurationsCategory(TypedDict, total=False):
-    """<category> in a createCategoryConfigurations request; required: category_id, label."""
+    """<category> in the createCategoryConfigurations request; required: category_id, label."""
 
     category_id: str
     label: str
@@ -74,7 +74,7 @@ class CreateCategoryConfigurationsCategory(TypedDict, total=False):
 
 
 class CreateCategoriesCategory(TypedDict, total=False):
-    """<category> in a createCategories request; required: category_id, label, value."""
+    """<category> in the createCategories request; required: category_id, label, value."""
 
     parent_category_id: str
     category_id: str

@@ -20,7 +20,7 @@ ContactsReqField = Literal["cid", "dn", "comp", "em", "bphone", "as"]
 
 
 class ContactsResult(TypedDict, total=False):
-    """<result> in a getContacts response."""
+    """<result> in the getContacts response."""
 
     contact_id: str | None
     display_name: str | None
@@ -31,13 +31,13 @@ class ContactsResult(TypedDict, total=False):
 
 
 class ContactsResults(TypedDict, total=False):
-    """<results> in a getContacts response."""
+    """<results> in the getContacts response."""
 
     result: list[ContactsResult]
 
 
 class ContactsResponse(TypedDict, total=False):
-    """<response> in a getContacts response."""
+    """<response> in the getContacts response."""
 
     current_page: int | None
     total_pages: int | None
@@ -46,7 +46,7 @@ class ContactsResponse(TypedDict, total=False):
 
 
 class ContactDetailsResult(TypedDict, total=False):
-    """<result> in a getContactDetails response."""
+    """<result> in the getContactDetails response."""
 
     contact_id: str | None
     first_name: str | None
@@ -74,13 +74,13 @@ class ContactDetailsResult(TypedDict, total=False):
 
 
 class ContactDetailsResults(TypedDict, total=False):
-    """<results> in a getContactDetails response."""
+    """<results> in the getContactDetails response."""
 
     result: list[ContactDetailsResult]
 
 
 class ContactDetailsResponse(TypedDict, total=False):
-    """<response> in a getContactDetails response."""
+    """<response> in the getContactDetails response."""
 
     current_page: int | None
     total_pages: int | None
@@ -89,7 +89,7 @@ class ContactDetailsResponse(TypedDict, total=False):
 
 
 class CreateContactsContact(TypedDict, total=False):
-    """<contact> in a createContacts request; required: contact_id."""
+    """<contact> in the createContacts request; required: contact_id."""
 
     contact_id: str
     display_name: str
@@ -116,7 +116,7 @@ class CreateContactsContact(TypedDict, total=False):
 
 
 class UpdateContactsContact(TypedDict, total=False):
-    """<contact> in a updateContacts request; required: contact_id."""
+    """<contact> in the updateContacts request; required: contact_id."""
 
     contact_id: str
     new_contact_id: str

@@ -17,20 +17,20 @@ _METHODS = METHODS["Countries"]
 
 
 class CountriesResult(TypedDict, total=False):
-    """<result> in a getCountries response."""
+    """<result> in the getCountries response."""
 
     code: int | None
     name: str | None
 
 
 class CountriesResults(TypedDict, total=False):
-    """<results> in a getCountries response."""
+    """<results> in the getCountries response."""
 
     result: list[CountriesResult]
 
 
 class CountriesResponse(TypedDict, total=False):
-    """<response> in a getCountries response."""
+    """<response> in the getCountries response."""
 
     current_page: int | None
     total_pages: int | None

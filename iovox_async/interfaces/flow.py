@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _METHODS = METHODS["Flow"]
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowSoundFile = TypedDict(
     "CreateFlowSoundFile",
     {
@@ -30,7 +30,7 @@ CreateFlowSoundFile = TypedDict(
 )
 
 
-# <play> in a createFlow request; required: @id, @label.
+# <play> in the createFlow request; required: @id, @label.
 CreateFlowPlay = TypedDict(
     "CreateFlowPlay",
     {
@@ -42,7 +42,7 @@ CreateFlowPlay = TypedDict(
 )
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowCallerMessageSoundFile = TypedDict(
     "CreateFlowCallerMessageSoundFile",
     {
@@ -54,12 +54,12 @@ CreateFlowCallerMessageSoundFile = TypedDict(
 
 
 class CreateFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> in a createFlow request."""
+    """<callerMessage> in the createFlow request."""
 
     soundFile: list[CreateFlowCallerMessageSoundFile] | CreateFlowCallerMessageSoundFile
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowCalledMessageSoundFile = TypedDict(
     "CreateFlowCalledMessageSoundFile",
     {
@@ -71,12 +71,12 @@ CreateFlowCalledMessageSoundFile = TypedDict(
 
 
 class CreateFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> in a createFlow request."""
+    """<calledMessage> in the createFlow request."""
 
     soundFile: list[CreateFlowCalledMessageSoundFile] | CreateFlowCalledMessageSoundFile
 
 
-# <callEvent> in a createFlow request.
+# <callEvent> in the createFlow request.
 CreateFlowCallEvent = TypedDict(
     "CreateFlowCallEvent",
     {
@@ -88,13 +88,13 @@ CreateFlowCallEvent = TypedDict(
 
 
 class CreateFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createFlow request."""
+    """<eventHandlers> in the createFlow request."""
 
     callEvent: list[CreateFlowCallEvent] | CreateFlowCallEvent
     failure: str
 
 
-# <call> in a createFlow request; required: @id, @label.
+# <call> in the createFlow request; required: @id, @label.
 CreateFlowCall = TypedDict(
     "CreateFlowCall",
     {
@@ -118,7 +118,7 @@ CreateFlowCall = TypedDict(
 )
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowPlaySoundFile = TypedDict(
     "CreateFlowPlaySoundFile",
     {
@@ -129,7 +129,7 @@ CreateFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> in a createFlow request; required: @id, @label.
+# <play> in the createFlow request; required: @id, @label.
 CreateFlowMessageKeypressPlay = TypedDict(
     "CreateFlowMessageKeypressPlay",
     {
@@ -141,7 +141,7 @@ CreateFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> in a createFlow request.
+# <keyEvent> in the createFlow request.
 CreateFlowKeyEvent = TypedDict(
     "CreateFlowKeyEvent",
     {
@@ -152,7 +152,7 @@ CreateFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowKeypressFailureMessageSoundFile = TypedDict(
     "CreateFlowKeypressFailureMessageSoundFile",
     {
@@ -163,7 +163,7 @@ CreateFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> in a createFlow request.
+# <keypressFailureMessage> in the createFlow request.
 CreateFlowKeypressFailureMessage = TypedDict(
     "CreateFlowKeypressFailureMessage",
     {
@@ -176,14 +176,14 @@ CreateFlowKeypressFailureMessage = TypedDict(
 
 
 class CreateFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> in a createFlow request."""
+    """<keypressFailureMessages> in the createFlow request."""
 
     keypressFailureMessage: (
         list[CreateFlowKeypressFailureMessage] | CreateFlowKeypressFailureMessage
     )
 
 
-# <failure> in a createFlow request.
+# <failure> in the createFlow request.
 CreateFlowFailure = TypedDict(
     "CreateFlowFailure",
     {
@@ -197,13 +197,13 @@ CreateFlowFailure = TypedDict(
 
 
 class CreateFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createFlow request."""
+    """<eventHandlers> in the createFlow request."""
 
     keyEvent: list[CreateFlowKeyEvent] | CreateFlowKeyEvent
     failure: CreateFlowFailure
 
 
-# <messageKeypress> in a createFlow request; required: @id, @label.
+# <messageKeypress> in the createFlow request; required: @id, @label.
 CreateFlowMessageKeypress = TypedDict(
     "CreateFlowMessageKeypress",
     {
@@ -218,7 +218,7 @@ CreateFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> in a createFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in the createFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 CreateFlowSendSms = TypedDict(
     "CreateFlowSendSms",
@@ -243,7 +243,7 @@ CreateFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowVoicemailMessageSoundFile = TypedDict(
     "CreateFlowVoicemailMessageSoundFile",
     {
@@ -255,12 +255,12 @@ CreateFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class CreateFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> in a createFlow request."""
+    """<voicemailMessage> in the createFlow request."""
 
     soundFile: list[CreateFlowVoicemailMessageSoundFile] | CreateFlowVoicemailMessageSoundFile
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowCompletedMessageSoundFile = TypedDict(
     "CreateFlowCompletedMessageSoundFile",
     {
@@ -272,12 +272,12 @@ CreateFlowCompletedMessageSoundFile = TypedDict(
 
 
 class CreateFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> in a createFlow request."""
+    """<completedMessage> in the createFlow request."""
 
     soundFile: list[CreateFlowCompletedMessageSoundFile] | CreateFlowCompletedMessageSoundFile
 
 
-# <voicemail> in a createFlow request; required: @id, @label, @from, @subject, @silence,
+# <voicemail> in the createFlow request; required: @id, @label, @from, @subject, @silence,
 # @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
 # voicemailMessage.
 CreateFlowVoicemail = TypedDict(
@@ -300,7 +300,7 @@ CreateFlowVoicemail = TypedDict(
 )
 
 
-# <param> in a createFlow request; required: @name, @value.
+# <param> in the createFlow request; required: @name, @value.
 CreateFlowParam = TypedDict(
     "CreateFlowParam",
     {
@@ -312,12 +312,12 @@ CreateFlowParam = TypedDict(
 
 
 class CreateFlowParams(TypedDict, total=False):
-    """<params> in a createFlow request."""
+    """<params> in the createFlow request."""
 
     param: list[CreateFlowParam] | CreateFlowParam
 
 
-# <httpRequest> in a createFlow request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in the createFlow request; required: @id, @label, @url, @requestMethod, params.
 CreateFlowHttpRequest = TypedDict(
     "CreateFlowHttpRequest",
     {
@@ -331,7 +331,7 @@ CreateFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> in a createFlow request; required: @action, @timeTemplateLabel.
+# <timeEvent> in the createFlow request; required: @action, @timeTemplateLabel.
 CreateFlowTimeEvent = TypedDict(
     "CreateFlowTimeEvent",
     {
@@ -342,7 +342,7 @@ CreateFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> in a createFlow request; required: @soundLabel.
+# <soundFile> in the createFlow request; required: @soundLabel.
 CreateFlowFailureMessageSoundFile = TypedDict(
     "CreateFlowFailureMessageSoundFile",
     {
@@ -354,12 +354,12 @@ CreateFlowFailureMessageSoundFile = TypedDict(
 
 
 class CreateFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> in a createFlow request."""
+    """<failureMessage> in the createFlow request."""
 
     soundFile: list[CreateFlowFailureMessageSoundFile] | CreateFlowFailureMessageSoundFile
 
 
-# <failure> in a createFlow request.
+# <failure> in the createFlow request.
 CreateFlowEventHandlersFailure = TypedDict(
     "CreateFlowEventHandlersFailure",
     {
@@ -373,13 +373,13 @@ CreateFlowEventHandlersFailure = TypedDict(
 
 
 class CreateFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createFlow request."""
+    """<eventHandlers> in the createFlow request."""
 
     timeEvent: list[CreateFlowTimeEvent] | CreateFlowTimeEvent
     failure: CreateFlowEventHandlersFailure
 
 
-# <timeBased> in a createFlow request; required: @id, @label.
+# <timeBased> in the createFlow request; required: @id, @label.
 CreateFlowTimeBased = TypedDict(
     "CreateFlowTimeBased",
     {
@@ -391,7 +391,7 @@ CreateFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> in a createFlow request.
+# <matchEvent> in the createFlow request.
 CreateFlowMatchEvent = TypedDict(
     "CreateFlowMatchEvent",
     {
@@ -404,12 +404,12 @@ CreateFlowMatchEvent = TypedDict(
 
 
 class CreateFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a createFlow request."""
+    """<eventHandlers> in the createFlow request."""
 
     matchEvent: list[CreateFlowMatchEvent] | CreateFlowMatchEvent
 
 
-# <evaluate> in a createFlow request.
+# <evaluate> in the createFlow request.
 CreateFlowEvaluate = TypedDict(
     "CreateFlowEvaluate",
     {
@@ -422,7 +422,7 @@ CreateFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> in a createFlow request; required: @name.
+# <callFlow> in the createFlow request; required: @name.
 CreateFlowCallFlow = TypedDict(
     "CreateFlowCallFlow",
     {
@@ -441,7 +441,7 @@ CreateFlowCallFlow = TypedDict(
 )
 
 
-# <sendSms> in a createFlow request; required: @id, @label, @from.
+# <sendSms> in the createFlow request; required: @id, @label, @from.
 CreateFlowSmsFlowSendSms = TypedDict(
     "CreateFlowSmsFlowSendSms",
     {
@@ -465,7 +465,7 @@ CreateFlowSmsFlowSendSms = TypedDict(
 )
 
 
-# <param> in a createFlow request; required: @name, @value.
+# <param> in the createFlow request; required: @name, @value.
 CreateFlowParamsParam = TypedDict(
     "CreateFlowParamsParam",
     {
@@ -477,12 +477,12 @@ CreateFlowParamsParam = TypedDict(
 
 
 class CreateFlowHttpRequestParams(TypedDict, total=False):
-    """<params> in a createFlow request."""
+    """<params> in the createFlow request."""
 
     param: list[CreateFlowParamsParam] | CreateFlowParamsParam
 
 
-# <httpRequest> in a createFlow request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in the createFlow request; required: @id, @label, @url, @requestMethod, params.
 CreateFlowSmsFlowHttpRequest = TypedDict(
     "CreateFlowSmsFlowHttpRequest",
     {
@@ -496,7 +496,7 @@ CreateFlowSmsFlowHttpRequest = TypedDict(
 )
 
 
-# <smsFlow> in a createFlow request; required: @name.
+# <smsFlow> in the createFlow request; required: @name.
 CreateFlowSmsFlow = TypedDict(
     "CreateFlowSmsFlow",
     {
@@ -509,7 +509,7 @@ CreateFlowSmsFlow = TypedDict(
 )
 
 
-# <sendEmail> in a createFlow request.
+# <sendEmail> in the createFlow request.
 CreateFlowSendEmail = TypedDict(
     "CreateFlowSendEmail",
     {
@@ -523,7 +523,7 @@ CreateFlowSendEmail = TypedDict(
 )
 
 
-# <emailFlow> in a createFlow request; required: @name.
+# <emailFlow> in the createFlow request; required: @name.
 CreateFlowEmailFlow = TypedDict(
     "CreateFlowEmailFlow",
     {
@@ -535,7 +535,7 @@ CreateFlowEmailFlow = TypedDict(
 )
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowSoundFile = TypedDict(
     "UpdateFlowSoundFile",
     {
@@ -546,7 +546,7 @@ UpdateFlowSoundFile = TypedDict(
 )
 
 
-# <play> in a updateFlow request; required: @id, @label.
+# <play> in the updateFlow request; required: @id, @label.
 UpdateFlowPlay = TypedDict(
     "UpdateFlowPlay",
     {
@@ -558,7 +558,7 @@ UpdateFlowPlay = TypedDict(
 )
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowCallerMessageSoundFile = TypedDict(
     "UpdateFlowCallerMessageSoundFile",
     {
@@ -570,12 +570,12 @@ UpdateFlowCallerMessageSoundFile = TypedDict(
 
 
 class UpdateFlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> in a updateFlow request."""
+    """<callerMessage> in the updateFlow request."""
 
     soundFile: list[UpdateFlowCallerMessageSoundFile] | UpdateFlowCallerMessageSoundFile
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowCalledMessageSoundFile = TypedDict(
     "UpdateFlowCalledMessageSoundFile",
     {
@@ -587,12 +587,12 @@ UpdateFlowCalledMessageSoundFile = TypedDict(
 
 
 class UpdateFlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> in a updateFlow request."""
+    """<calledMessage> in the updateFlow request."""
 
     soundFile: list[UpdateFlowCalledMessageSoundFile] | UpdateFlowCalledMessageSoundFile
 
 
-# <callEvent> in a updateFlow request.
+# <callEvent> in the updateFlow request.
 UpdateFlowCallEvent = TypedDict(
     "UpdateFlowCallEvent",
     {
@@ -604,13 +604,13 @@ UpdateFlowCallEvent = TypedDict(
 
 
 class UpdateFlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateFlow request."""
+    """<eventHandlers> in the updateFlow request."""
 
     callEvent: list[UpdateFlowCallEvent] | UpdateFlowCallEvent
     failure: str
 
 
-# <call> in a updateFlow request; required: @id, @label.
+# <call> in the updateFlow request; required: @id, @label.
 UpdateFlowCall = TypedDict(
     "UpdateFlowCall",
     {
@@ -634,7 +634,7 @@ UpdateFlowCall = TypedDict(
 )
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowPlaySoundFile = TypedDict(
     "UpdateFlowPlaySoundFile",
     {
@@ -645,7 +645,7 @@ UpdateFlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> in a updateFlow request; required: @id, @label.
+# <play> in the updateFlow request; required: @id, @label.
 UpdateFlowMessageKeypressPlay = TypedDict(
     "UpdateFlowMessageKeypressPlay",
     {
@@ -657,7 +657,7 @@ UpdateFlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> in a updateFlow request.
+# <keyEvent> in the updateFlow request.
 UpdateFlowKeyEvent = TypedDict(
     "UpdateFlowKeyEvent",
     {
@@ -668,7 +668,7 @@ UpdateFlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowKeypressFailureMessageSoundFile = TypedDict(
     "UpdateFlowKeypressFailureMessageSoundFile",
     {
@@ -679,7 +679,7 @@ UpdateFlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> in a updateFlow request.
+# <keypressFailureMessage> in the updateFlow request.
 UpdateFlowKeypressFailureMessage = TypedDict(
     "UpdateFlowKeypressFailureMessage",
     {
@@ -692,14 +692,14 @@ UpdateFlowKeypressFailureMessage = TypedDict(
 
 
 class UpdateFlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> in a updateFlow request."""
+    """<keypressFailureMessages> in the updateFlow request."""
 
     keypressFailureMessage: (
         list[UpdateFlowKeypressFailureMessage] | UpdateFlowKeypressFailureMessage
     )
 
 
-# <failure> in a updateFlow request.
+# <failure> in the updateFlow request.
 UpdateFlowFailure = TypedDict(
     "UpdateFlowFailure",
     {
@@ -713,13 +713,13 @@ UpdateFlowFailure = TypedDict(
 
 
 class UpdateFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateFlow request."""
+    """<eventHandlers> in the updateFlow request."""
 
     keyEvent: list[UpdateFlowKeyEvent] | UpdateFlowKeyEvent
     failure: UpdateFlowFailure
 
 
-# <messageKeypress> in a updateFlow request; required: @id, @label.
+# <messageKeypress> in the updateFlow request; required: @id, @label.
 UpdateFlowMessageKeypress = TypedDict(
     "UpdateFlowMessageKeypress",
     {
@@ -734,7 +734,7 @@ UpdateFlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> in a updateFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# <sendSms> in the updateFlow request; required: @id, @label, @from, @destinationPhoneNumber,
 # @destinationContactId, @destinationContactName.
 UpdateFlowSendSms = TypedDict(
     "UpdateFlowSendSms",
@@ -759,7 +759,7 @@ UpdateFlowSendSms = TypedDict(
 )
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowVoicemailMessageSoundFile = TypedDict(
     "UpdateFlowVoicemailMessageSoundFile",
     {
@@ -771,12 +771,12 @@ UpdateFlowVoicemailMessageSoundFile = TypedDict(
 
 
 class UpdateFlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> in a updateFlow request."""
+    """<voicemailMessage> in the updateFlow request."""
 
     soundFile: list[UpdateFlowVoicemailMessageSoundFile] | UpdateFlowVoicemailMessageSoundFile
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowCompletedMessageSoundFile = TypedDict(
     "UpdateFlowCompletedMessageSoundFile",
     {
@@ -788,12 +788,12 @@ UpdateFlowCompletedMessageSoundFile = TypedDict(
 
 
 class UpdateFlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> in a updateFlow request."""
+    """<completedMessage> in the updateFlow request."""
 
     soundFile: list[UpdateFlowCompletedMessageSoundFile] | UpdateFlowCompletedMessageSoundFile
 
 
-# <voicemail> in a updateFlow request; required: @id, @label, @from, @subject, @silence,
+# <voicemail> in the updateFlow request; required: @id, @label, @from, @subject, @silence,
 # @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
 # voicemailMessage.
 UpdateFlowVoicemail = TypedDict(
@@ -816,7 +816,7 @@ UpdateFlowVoicemail = TypedDict(
 )
 
 
-# <param> in a updateFlow request; required: @name, @value.
+# <param> in the updateFlow request; required: @name, @value.
 UpdateFlowParam = TypedDict(
     "UpdateFlowParam",
     {
@@ -828,12 +828,12 @@ UpdateFlowParam = TypedDict(
 
 
 class UpdateFlowParams(TypedDict, total=False):
-    """<params> in a updateFlow request."""
+    """<params> in the updateFlow request."""
 
     param: list[UpdateFlowParam] | UpdateFlowParam
 
 
-# <httpRequest> in a updateFlow request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in the updateFlow request; required: @id, @label, @url, @requestMethod, params.
 UpdateFlowHttpRequest = TypedDict(
     "UpdateFlowHttpRequest",
     {
@@ -847,7 +847,7 @@ UpdateFlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> in a updateFlow request; required: @action, @timeTemplateLabel.
+# <timeEvent> in the updateFlow request; required: @action, @timeTemplateLabel.
 UpdateFlowTimeEvent = TypedDict(
     "UpdateFlowTimeEvent",
     {
@@ -858,7 +858,7 @@ UpdateFlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> in a updateFlow request; required: @soundLabel.
+# <soundFile> in the updateFlow request; required: @soundLabel.
 UpdateFlowFailureMessageSoundFile = TypedDict(
     "UpdateFlowFailureMessageSoundFile",
     {
@@ -870,12 +870,12 @@ UpdateFlowFailureMessageSoundFile = TypedDict(
 
 
 class UpdateFlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> in a updateFlow request."""
+    """<failureMessage> in the updateFlow request."""
 
     soundFile: list[UpdateFlowFailureMessageSoundFile] | UpdateFlowFailureMessageSoundFile
 
 
-# <failure> in a updateFlow request.
+# <failure> in the updateFlow request.
 UpdateFlowEventHandlersFailure = TypedDict(
     "UpdateFlowEventHandlersFailure",
     {
@@ -889,13 +889,13 @@ UpdateFlowEventHandlersFailure = TypedDict(
 
 
 class UpdateFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateFlow request."""
+    """<eventHandlers> in the updateFlow request."""
 
     timeEvent: list[UpdateFlowTimeEvent] | UpdateFlowTimeEvent
     failure: UpdateFlowEventHandlersFailure
 
 
-# <timeBased> in a updateFlow request; required: @id, @label.
+# <timeBased> in the updateFlow request; required: @id, @label.
 UpdateFlowTimeBased = TypedDict(
     "UpdateFlowTimeBased",
     {
@@ -907,7 +907,7 @@ UpdateFlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> in a updateFlow request.
+# <matchEvent> in the updateFlow request.
 UpdateFlowMatchEvent = TypedDict(
     "UpdateFlowMatchEvent",
     {
@@ -920,12 +920,12 @@ UpdateFlowMatchEvent = TypedDict(
 
 
 class UpdateFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a updateFlow request."""
+    """<eventHandlers> in the updateFlow request."""
 
     matchEvent: list[UpdateFlowMatchEvent] | UpdateFlowMatchEvent
 
 
-# <evaluate> in a updateFlow request.
+# <evaluate> in the updateFlow request.
 UpdateFlowEvaluate = TypedDict(
     "UpdateFlowEvaluate",
     {
@@ -938,7 +938,7 @@ UpdateFlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> in a updateFlow request; required: @name.
+# <callFlow> in the updateFlow request; required: @name.
 UpdateFlowCallFlow = TypedDict(
     "UpdateFlowCallFlow",
     {
@@ -958,7 +958,7 @@ UpdateFlowCallFlow = TypedDict(
 )
 
 
-# <sendSms> in a updateFlow request; required: @id, @label, @from.
+# <sendSms> in the updateFlow request; required: @id, @label, @from.
 UpdateFlowSmsFlowSendSms = TypedDict(
     "UpdateFlowSmsFlowSendSms",
     {
@@ -982,7 +982,7 @@ UpdateFlowSmsFlowSendSms = TypedDict(
 )
 
 
-# <param> in a updateFlow request; required: @name, @value.
+# <param> in the updateFlow request; required: @name, @value.
 UpdateFlowParamsParam = TypedDict(
     "UpdateFlowParamsParam",
     {
@@ -994,12 +994,12 @@ UpdateFlowParamsParam = TypedDict(
 
 
 class UpdateFlowHttpRequestParams(TypedDict, total=False):
-    """<params> in a updateFlow request."""
+    """<params> in the updateFlow request."""
 
     param: list[UpdateFlowParamsParam] | UpdateFlowParamsParam
 
 
-# <httpRequest> in a updateFlow request; required: @id, @label, @url, @requestMethod, params.
+# <httpRequest> in the updateFlow request; required: @id, @label, @url, @requestMethod, params.
 UpdateFlowSmsFlowHttpRequest = TypedDict(
     "UpdateFlowSmsFlowHttpRequest",
     {
@@ -1013,7 +1013,7 @@ UpdateFlowSmsFlowHttpRequest = TypedDict(
 )
 
 
-# <smsFlow> in a updateFlow request; required: @name.
+# <smsFlow> in the updateFlow request; required: @name.
 UpdateFlowSmsFlow = TypedDict(
     "UpdateFlowSmsFlow",
     {
@@ -1027,7 +1027,7 @@ UpdateFlowSmsFlow = TypedDict(
 )
 
 
-# <sendEmail> in a updateFlow request.
+# <sendEmail> in the updateFlow request.
 UpdateFlowSendEmail = TypedDict(
     "UpdateFlowSendEmail",
     {
@@ -1041,7 +1041,7 @@ UpdateFlowSendEmail = TypedDict(
 )
 
 
-# <emailFlow> in a updateFlow request; required: @name.
+# <emailFlow> in the updateFlow request; required: @name.
 UpdateFlowEmailFlow = TypedDict(
     "UpdateFlowEmailFlow",
     {
@@ -1054,7 +1054,7 @@ UpdateFlowEmailFlow = TypedDict(
 )
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowSoundFile = TypedDict(
     "FlowSoundFile",
     {
@@ -1065,7 +1065,7 @@ FlowSoundFile = TypedDict(
 )
 
 
-# <play> in a getFlow response.
+# <play> in the getFlow response.
 FlowPlay = TypedDict(
     "FlowPlay",
     {
@@ -1077,7 +1077,7 @@ FlowPlay = TypedDict(
 )
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowCallerMessageSoundFile = TypedDict(
     "FlowCallerMessageSoundFile",
     {
@@ -1089,12 +1089,12 @@ FlowCallerMessageSoundFile = TypedDict(
 
 
 class FlowCallerMessage(TypedDict, total=False):
-    """<callerMessage> in a getFlow response."""
+    """<callerMessage> in the getFlow response."""
 
     soundFile: list[FlowCallerMessageSoundFile]
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowCalledMessageSoundFile = TypedDict(
     "FlowCalledMessageSoundFile",
     {
@@ -1106,12 +1106,12 @@ FlowCalledMessageSoundFile = TypedDict(
 
 
 class FlowCalledMessage(TypedDict, total=False):
-    """<calledMessage> in a getFlow response."""
+    """<calledMessage> in the getFlow response."""
 
     soundFile: list[FlowCalledMessageSoundFile]
 
 
-# <callEvent> in a getFlow response.
+# <callEvent> in the getFlow response.
 FlowCallEvent = TypedDict(
     "FlowCallEvent",
     {
@@ -1123,13 +1123,13 @@ FlowCallEvent = TypedDict(
 
 
 class FlowEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getFlow response."""
+    """<eventHandlers> in the getFlow response."""
 
     callEvent: list[FlowCallEvent]
     failure: str | None
 
 
-# <call> in a getFlow response.
+# <call> in the getFlow response.
 FlowCall = TypedDict(
     "FlowCall",
     {
@@ -1153,7 +1153,7 @@ FlowCall = TypedDict(
 )
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowPlaySoundFile = TypedDict(
     "FlowPlaySoundFile",
     {
@@ -1164,7 +1164,7 @@ FlowPlaySoundFile = TypedDict(
 )
 
 
-# <play> in a getFlow response.
+# <play> in the getFlow response.
 FlowMessageKeypressPlay = TypedDict(
     "FlowMessageKeypressPlay",
     {
@@ -1176,7 +1176,7 @@ FlowMessageKeypressPlay = TypedDict(
 )
 
 
-# <keyEvent> in a getFlow response.
+# <keyEvent> in the getFlow response.
 FlowKeyEvent = TypedDict(
     "FlowKeyEvent",
     {
@@ -1187,7 +1187,7 @@ FlowKeyEvent = TypedDict(
 )
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowKeypressFailureMessageSoundFile = TypedDict(
     "FlowKeypressFailureMessageSoundFile",
     {
@@ -1198,7 +1198,7 @@ FlowKeypressFailureMessageSoundFile = TypedDict(
 )
 
 
-# <keypressFailureMessage> in a getFlow response.
+# <keypressFailureMessage> in the getFlow response.
 FlowKeypressFailureMessage = TypedDict(
     "FlowKeypressFailureMessage",
     {
@@ -1210,12 +1210,12 @@ FlowKeypressFailureMessage = TypedDict(
 
 
 class FlowKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages> in a getFlow response."""
+    """<keypressFailureMessages> in the getFlow response."""
 
     keypressFailureMessage: list[FlowKeypressFailureMessage]
 
 
-# <failure> in a getFlow response.
+# <failure> in the getFlow response.
 FlowFailure = TypedDict(
     "FlowFailure",
     {
@@ -1229,13 +1229,13 @@ FlowFailure = TypedDict(
 
 
 class FlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getFlow response."""
+    """<eventHandlers> in the getFlow response."""
 
     keyEvent: list[FlowKeyEvent]
     failure: FlowFailure
 
 
-# <messageKeypress> in a getFlow response.
+# <messageKeypress> in the getFlow response.
 FlowMessageKeypress = TypedDict(
     "FlowMessageKeypress",
     {
@@ -1250,7 +1250,7 @@ FlowMessageKeypress = TypedDict(
 )
 
 
-# <sendSms> in a getFlow response.
+# <sendSms> in the getFlow response.
 FlowSendSms = TypedDict(
     "FlowSendSms",
     {
@@ -1274,7 +1274,7 @@ FlowSendSms = TypedDict(
 )
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowVoicemailMessageSoundFile = TypedDict(
     "FlowVoicemailMessageSoundFile",
     {
@@ -1286,12 +1286,12 @@ FlowVoicemailMessageSoundFile = TypedDict(
 
 
 class FlowVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage> in a getFlow response."""
+    """<voicemailMessage> in the getFlow response."""
 
     soundFile: list[FlowVoicemailMessageSoundFile]
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowCompletedMessageSoundFile = TypedDict(
     "FlowCompletedMessageSoundFile",
     {
@@ -1303,12 +1303,12 @@ FlowCompletedMessageSoundFile = TypedDict(
 
 
 class FlowCompletedMessage(TypedDict, total=False):
-    """<completedMessage> in a getFlow response."""
+    """<completedMessage> in the getFlow response."""
 
     soundFile: list[FlowCompletedMessageSoundFile]
 
 
-# <voicemail> in a getFlow response.
+# <voicemail> in the getFlow response.
 FlowVoicemail = TypedDict(
     "FlowVoicemail",
     {
@@ -1329,7 +1329,7 @@ FlowVoicemail = TypedDict(
 )
 
 
-# <param> in a getFlow response.
+# <param> in the getFlow response.
 FlowParam = TypedDict(
     "FlowParam",
     {
@@ -1341,12 +1341,12 @@ FlowParam = TypedDict(
 
 
 class FlowParams(TypedDict, total=False):
-    """<params> in a getFlow response."""
+    """<params> in the getFlow response."""
 
     param: list[FlowParam]
 
 
-# <httpRequest> in a getFlow response.
+# <httpRequest> in the getFlow response.
 FlowHttpRequest = TypedDict(
     "FlowHttpRequest",
     {
@@ -1360,7 +1360,7 @@ FlowHttpRequest = TypedDict(
 )
 
 
-# <timeEvent> in a getFlow response.
+# <timeEvent> in the getFlow response.
 FlowTimeEvent = TypedDict(
     "FlowTimeEvent",
     {
@@ -1371,7 +1371,7 @@ FlowTimeEvent = TypedDict(
 )
 
 
-# <soundFile> in a getFlow response.
+# <soundFile> in the getFlow response.
 FlowFailureMessageSoundFile = TypedDict(
     "FlowFailureMessageSoundFile",
     {
@@ -1383,12 +1383,12 @@ FlowFailureMessageSoundFile = TypedDict(
 
 
 class FlowFailureMessage(TypedDict, total=False):
-    """<failureMessage> in a getFlow response."""
+    """<failureMessage> in the getFlow response."""
 
     soundFile: list[FlowFailureMessageSoundFile]
 
 
-# <failure> in a getFlow response.
+# <failure> in the getFlow response.
 FlowEventHandlersFailure = TypedDict(
     "FlowEventHandlersFailure",
     {
@@ -1402,13 +1402,13 @@ FlowEventHandlersFailure = TypedDict(
 
 
 class FlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getFlow response."""
+    """<eventHandlers> in the getFlow response."""
 
     timeEvent: list[FlowTimeEvent]
     failure: FlowEventHandlersFailure
 
 
-# <timeBased> in a getFlow response.
+# <timeBased> in the getFlow response.
 FlowTimeBased = TypedDict(
     "FlowTimeBased",
     {
@@ -1420,7 +1420,7 @@ FlowTimeBased = TypedDict(
 )
 
 
-# <matchEvent> in a getFlow response.
+# <matchEvent> in the getFlow response.
 FlowMatchEvent = TypedDict(
     "FlowMatchEvent",
     {
@@ -1433,12 +1433,12 @@ FlowMatchEvent = TypedDict(
 
 
 class FlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers> in a getFlow response."""
+    """<eventHandlers> in the getFlow response."""
 
     matchEvent: list[FlowMatchEvent]
 
 
-# <evaluate> in a getFlow response.
+# <evaluate> in the getFlow response.
 FlowEvaluate = TypedDict(
     "FlowEvaluate",
     {
@@ -1451,7 +1451,7 @@ FlowEvaluate = TypedDict(
 )
 
 
-# <callFlow> in a getFlow response.
+# <callFlow> in the getFlow response.
 FlowCallFlow = TypedDict(
     "FlowCallFlow",
     {
@@ -1471,7 +1471,7 @@ FlowCallFlow = TypedDict(
 
 
 class FlowResponse(TypedDict, total=False):
-    """<response> in a getFlow response."""
+    """<response> in the getFlow response."""
 
     callFlow: FlowCallFlow
     smsFlow: dict[str, Any] | None
@@ -1482,7 +1482,7 @@ FlowsReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
 class FlowsResult(TypedDict, total=False):
-    """<result> in a getFlows response."""
+    """<result> in the getFlows response."""
 
     template_name: str | None
     template_notes: str | None
@@ -1492,13 +1492,13 @@ class FlowsResult(TypedDict, total=False):
 
 
 class FlowsResults(TypedDict, total=False):
-    """<results> in a getFlows response."""
+    """<results> in the getFlows response."""
 
     result: list[FlowsResult]
 
 
 class FlowsResponse(TypedDict, total=False):
-    """<response> in a getFlows response."""
+    """<response> in the getFlows response."""
 
     current_page: int | None
     total_pages: int | None

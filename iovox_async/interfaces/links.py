@@ -21,7 +21,7 @@ LinksReqField = Literal["nid", "nn", "nt", "lid", "ln", "lt", "vn", "rn", "c2c"]
 
 
 class LinksCat(TypedDict, total=False):
-    """<cat> in a getLinks response."""
+    """<cat> in the getLinks response."""
 
     category_id: str | None
     label: str | None
@@ -29,13 +29,13 @@ class LinksCat(TypedDict, total=False):
 
 
 class LinksCats(TypedDict, total=False):
-    """<cats> in a getLinks response."""
+    """<cats> in the getLinks response."""
 
     cat: list[LinksCat]
 
 
 class LinksResult(TypedDict, total=False):
-    """<result> in a getLinks response."""
+    """<result> in the getLinks response."""
 
     node_id: str | None
     node_name: str | None
@@ -51,13 +51,13 @@ class LinksResult(TypedDict, total=False):
 
 
 class LinksResults(TypedDict, total=False):
-    """<results> in a getLinks response."""
+    """<results> in the getLinks response."""
 
     result: list[LinksResult]
 
 
 class LinksResponse(TypedDict, total=False):
-    """<response> in a getLinks response."""
+    """<response> in the getLinks response."""
 
     current_page: int | None
     total_pages: int | None
@@ -66,7 +66,7 @@ class LinksResponse(TypedDict, total=False):
 
 
 class CreateLinksCategory(TypedDict, total=False):
-    """<category> in a createLinks request."""
+    """<category> in the createLinks request."""
 
     category_id: str
     parent_category_id: str
@@ -74,13 +74,13 @@ class CreateLinksCategory(TypedDict, total=False):
 
 
 class CreateLinksCategories(TypedDict, total=False):
-    """<categories> in a createLinks request."""
+    """<categories> in the createLinks request."""
 
     category: list[CreateLinksCategory] | CreateLinksCategory
 
 
 class CreateLinksLink(TypedDict, total=False):
-    """<link> in a createLinks request; required: node_id, link_id, link_name, link_type."""
+    """<link> in the createLinks request; required: node_id, link_id, link_name, link_type."""
 
     node_id: str
     link_id: str
@@ -92,38 +92,38 @@ class CreateLinksLink(TypedDict, total=False):
 
 
 class CreateLinksFullContact(TypedDict, total=False):
-    """<contact> in a createLinksFull request."""
+    """<contact> in the createLinksFull request."""
 
     contact_id: str
     business_phone: str
 
 
 class CreateLinksFullSoundFiles(TypedDict, total=False):
-    """<sound_files> in a createLinksFull request."""
+    """<sound_files> in the createLinksFull request."""
 
     sound_file: list[str] | str
 
 
 class CreateLinksFullCallerMessage(TypedDict, total=False):
-    """<caller_message> in a createLinksFull request."""
+    """<caller_message> in the createLinksFull request."""
 
     sound_files: CreateLinksFullSoundFiles
 
 
 class CreateLinksFullCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a createLinksFull request."""
+    """<sound_files> in the createLinksFull request."""
 
     sound_file: list[str] | str
 
 
 class CreateLinksFullCalledMessage(TypedDict, total=False):
-    """<called_message> in a createLinksFull request."""
+    """<called_message> in the createLinksFull request."""
 
     sound_files: CreateLinksFullCalledMessageSoundFiles
 
 
 class CreateLinksFullRule(TypedDict, total=False):
-    """<rule> in a createLinksFull request."""
+    """<rule> in the createLinksFull request."""
 
     rule_id: str
     rule_type: str
@@ -134,13 +134,13 @@ class CreateLinksFullRule(TypedDict, total=False):
 
 
 class CreateLinksFullRulesVariable(TypedDict, total=False):
-    """<rules_variable> in a createLinksFull request."""
+    """<rules_variable> in the createLinksFull request."""
 
     rule: list[CreateLinksFullRule] | CreateLinksFullRule
 
 
 class CreateLinksFullAssignVoxnumber(TypedDict, total=False):
-    """<assign_voxnumber> in a createLinksFull request; required: method."""
+    """<assign_voxnumber> in the createLinksFull request; required: method."""
 
     method: Literal["BY AREA", "BY VOXNUMBER", "BY POSTCODE"]
     voxnumber_idd: str
@@ -152,7 +152,7 @@ class CreateLinksFullAssignVoxnumber(TypedDict, total=False):
 
 
 class CreateLinksFullCategory(TypedDict, total=False):
-    """<category> in a createLinksFull request; required: category_id."""
+    """<category> in the createLinksFull request; required: category_id."""
 
     parent_category_id: str
     category_id: str
@@ -160,13 +160,13 @@ class CreateLinksFullCategory(TypedDict, total=False):
 
 
 class CreateLinksFullCategories(TypedDict, total=False):
-    """<categories> in a createLinksFull request."""
+    """<categories> in the createLinksFull request."""
 
     category: list[CreateLinksFullCategory] | CreateLinksFullCategory
 
 
 class CreateLinksFullLink(TypedDict, total=False):
-    """<link> in a createLinksFull request; required: link_id, link_name, link_type."""
+    """<link> in the createLinksFull request; required: link_id, link_name, link_type."""
 
     link_id: str
     link_name: str
@@ -179,13 +179,13 @@ class CreateLinksFullLink(TypedDict, total=False):
 
 
 class CreateLinksFullLinks(TypedDict, total=False):
-    """<links> in a createLinksFull request."""
+    """<links> in the createLinksFull request."""
 
     link: list[CreateLinksFullLink] | CreateLinksFullLink
 
 
 class CreateLinksFullNode(TypedDict, total=False):
-    """<node> in a createLinksFull request; required: node_id."""
+    """<node> in the createLinksFull request; required: node_id."""
 
     node_id: str
     node_name: str
@@ -194,26 +194,26 @@ class CreateLinksFullNode(TypedDict, total=False):
 
 
 class CreateLinksFullLinksLink(TypedDict, total=False):
-    """<link> in a createLinksFull response."""
+    """<link> in the createLinksFull response."""
 
     link_id: str | None
 
 
 class CreateLinksFullResponseLinks(TypedDict, total=False):
-    """<links> in a createLinksFull response."""
+    """<links> in the createLinksFull response."""
 
     link: list[CreateLinksFullLinksLink]
 
 
 class CreateLinksFullResponse(TypedDict, total=False):
-    """<response> in a createLinksFull response."""
+    """<response> in the createLinksFull response."""
 
     node_id: str | None
     links: CreateLinksFullResponseLinks
 
 
 class UpdateLinksLink(TypedDict, total=False):
-    """<link> in a updateLinks request; required: link_id."""
+    """<link> in the updateLinks request; required: link_id."""
 
     link_id: str
     new_link_id: str
@@ -224,7 +224,7 @@ class UpdateLinksLink(TypedDict, total=False):
 
 
 class AttachVoxnumberToLinkLink(TypedDict, total=False):
-    """<link> in a attachVoxnumberToLink request; required: link_id, method."""
+    """<link> in the attachVoxnumberToLink request; required: link_id, method."""
 
     link_id: str
     method: Literal["BY AREA", "BY VOXNUMBER", "BY POSTCODE"]
@@ -237,122 +237,124 @@ class AttachVoxnumberToLinkLink(TypedDict, total=False):
 
 
 class AttachRuleTemplateToLinksLinkIds(TypedDict, total=False):
-    """<link_ids> in a attachRuleTemplateToLinks request; required: link_id."""
+    """<link_ids> in the attachRuleTemplateToLinks request; required: link_id."""
 
     link_id: list[str] | str
 
 
 class AttachRuleTemplateToLinksSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksPlaySoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksPlay(TypedDict, total=False):
-    """<play> in a attachRuleTemplateToLinks request."""
+    """<play> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksPlaySoundFiles
 
 
 class AttachRuleTemplateToLinksContact(TypedDict, total=False):
-    """<contact> in a attachRuleTemplateToLinks request."""
+    """<contact> in the attachRuleTemplateToLinks request."""
 
     contact_id: str
     phone_number: str
 
 
 class AttachRuleTemplateToLinksCallerMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksCallerMessage(TypedDict, total=False):
-    """<caller_message> in a attachRuleTemplateToLinks request."""
+    """<caller_message> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksCallerMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksCalledMessage(TypedDict, total=False):
-    """<called_message> in a attachRuleTemplateToLinks request."""
+    """<called_message> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksCalledMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksVoicemailMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksVoicemailMessage(TypedDict, total=False):
-    """<voicemail_message> in a attachRuleTemplateToLinks request."""
+    """<voicemail_message> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksVoicemailMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksCompletedMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksCompletedMessage(TypedDict, total=False):
-    """<completed_message> in a attachRuleTemplateToLinks request."""
+    """<completed_message> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksCompletedMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksFailureMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksFailureMessage(TypedDict, total=False):
-    """<failure_message> in a attachRuleTemplateToLinks request."""
+    """<failure_message> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksFailureMessageSoundFiles
 
 
 class AttachRuleTemplateToLinksNoKeyMessagesSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksNoKeyMessages(TypedDict, total=False):
-    """<no_key_messages> in a attachRuleTemplateToLinks request."""
+    """<no_key_messages> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksNoKeyMessagesSoundFiles
 
 
 class AttachRuleTemplateToLinksUnmatchedMessagesSoundFiles(TypedDict, total=False):
-    """<sound_files> in a attachRuleTemplateToLinks request."""
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
     sound_file: list[str] | str
 
 
 class AttachRuleTemplateToLinksUnmatchedMessages(TypedDict, total=False):
-    """<unmatched_messages> in a attachRuleTemplateToLinks request."""
+    """<unmatched_messages> in the attachRuleTemplateToLinks request."""
 
     sound_files: AttachRuleTemplateToLinksUnmatchedMessagesSoundFiles
 
 
 class AttachRuleTemplateToLinksRule(TypedDict, total=False):
-    """<rule> in a attachRuleTemplateToLinks request; required: rule_id, rule_type, rule_label."""
+    """<rule> in the attachRuleTemplateToLinks request; required: rule_id, rule_type,
+    rule_label.
+    """
 
     rule_id: str
     rule_type: str
@@ -372,32 +374,32 @@ class AttachRuleTemplateToLinksRule(TypedDict, total=False):
 
 
 class AttachRuleTemplateToLinksRulesVariable(TypedDict, total=False):
-    """<rules_variable> in a attachRuleTemplateToLinks request."""
+    """<rules_variable> in the attachRuleTemplateToLinks request."""
 
     rule: list[AttachRuleTemplateToLinksRule] | AttachRuleTemplateToLinksRule
 
 
 class RemoveRuleTemplateFromLinksLinkIds(TypedDict, total=False):
-    """<link_ids> in a removeRuleTemplateFromLinks request; required: link_id."""
+    """<link_ids> in the removeRuleTemplateFromLinks request; required: link_id."""
 
     link_id: list[str] | str
 
 
 class AttachSMSTemplateToLinksLinkIds(TypedDict, total=False):
-    """<link_ids> in a attachSMSTemplateToLinks request; required: link_id."""
+    """<link_ids> in the attachSMSTemplateToLinks request; required: link_id."""
 
     link_id: list[str] | str
 
 
 class AttachSMSTemplateToLinksContact(TypedDict, total=False):
-    """<contact> in a attachSMSTemplateToLinks request."""
+    """<contact> in the attachSMSTemplateToLinks request."""
 
     contact_id: str
     phone_number: str
 
 
 class AttachSMSTemplateToLinksRule(TypedDict, total=False):
-    """<rule> in a attachSMSTemplateToLinks request; required: rule_id, rule_type."""
+    """<rule> in the attachSMSTemplateToLinks request; required: rule_id, rule_type."""
 
     rule_id: str
     rule_type: str
@@ -406,19 +408,21 @@ class AttachSMSTemplateToLinksRule(TypedDict, total=False):
 
 
 class AttachSMSTemplateToLinksRulesVariable(TypedDict, total=False):
-    """<rules_variable> in a attachSMSTemplateToLinks request."""
+    """<rules_variable> in the attachSMSTemplateToLinks request."""
 
     rule: list[AttachSMSTemplateToLinksRule] | AttachSMSTemplateToLinksRule
 
 
 class RemoveSMSTemplateFromLinksLinkIds(TypedDict, total=False):
-    """<link_ids> in a removeSMSTemplateFromLinks request; required: link_id."""
+    """<link_ids> in the removeSMSTemplateFromLinks request; required: link_id."""
 
     link_id: list[str] | str
 
 
 class AttachCategoryToLinkLink(TypedDict, total=False):
-    """<link> in a attachCategoryToLink request; required: link_id, parent_category_id, category_id, value."""
+    """<link> in the attachCategoryToLink request; required: link_id, parent_category_id,
+    category_id, value.
+    """
 
     link_id: str
     parent_category_id: int | str
@@ -428,7 +432,7 @@ class AttachCategoryToLinkLink(TypedDict, total=False):
 
 
 class RemoveCategoryFromLinkLink(TypedDict, total=False):
-    """<link> in a removeCategoryFromLink request; required: link_id, category_id, label."""
+    """<link> in the removeCategoryFromLink request; required: link_id, category_id, label."""
 
     link_id: str
     category_id: str

@@ -21,7 +21,7 @@ NodesReqField = Literal["nid", "nn", "nt", "lid", "ln", "lt", "rtn"]
 
 
 class NodesResult(TypedDict, total=False):
-    """<result> in a getNodes response."""
+    """<result> in the getNodes response."""
 
     node_id: str | None
     node_name: str | None
@@ -34,13 +34,13 @@ class NodesResult(TypedDict, total=False):
 
 
 class NodesResults(TypedDict, total=False):
-    """<results> in a getNodes response."""
+    """<results> in the getNodes response."""
 
     result: list[NodesResult]
 
 
 class NodesResponse(TypedDict, total=False):
-    """<response> in a getNodes response."""
+    """<response> in the getNodes response."""
 
     current_page: int | None
     total_pages: int | None
@@ -54,38 +54,38 @@ NodeDetailsReqField = Literal[
 
 
 class NodeDetailsContact(TypedDict, total=False):
-    """<contact> in a getNodeDetails response."""
+    """<contact> in the getNodeDetails response."""
 
     contact_id: str | None
     phone_number: str | None
 
 
 class NodeDetailsSoundFiles(TypedDict, total=False):
-    """<sound_files> in a getNodeDetails response."""
+    """<sound_files> in the getNodeDetails response."""
 
     sound_file: list[str | None]
 
 
 class NodeDetailsCallerMessage(TypedDict, total=False):
-    """<caller_message> in a getNodeDetails response."""
+    """<caller_message> in the getNodeDetails response."""
 
     sound_files: NodeDetailsSoundFiles
 
 
 class NodeDetailsCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a getNodeDetails response."""
+    """<sound_files> in the getNodeDetails response."""
 
     sound_file: list[str | None]
 
 
 class NodeDetailsCalledMessage(TypedDict, total=False):
-    """<called_message> in a getNodeDetails response."""
+    """<called_message> in the getNodeDetails response."""
 
     sound_files: NodeDetailsCalledMessageSoundFiles
 
 
 class NodeDetailsRule(TypedDict, total=False):
-    """<rule> in a getNodeDetails response."""
+    """<rule> in the getNodeDetails response."""
 
     rule_id: str | None
     rule_type: str | None
@@ -96,13 +96,13 @@ class NodeDetailsRule(TypedDict, total=False):
 
 
 class NodeDetailsRules(TypedDict, total=False):
-    """<rules> in a getNodeDetails response."""
+    """<rules> in the getNodeDetails response."""
 
     rule: list[NodeDetailsRule]
 
 
 class NodeDetailsCat(TypedDict, total=False):
-    """<cat> in a getNodeDetails response."""
+    """<cat> in the getNodeDetails response."""
 
     category_id: str | None
     label: str | None
@@ -110,13 +110,13 @@ class NodeDetailsCat(TypedDict, total=False):
 
 
 class NodeDetailsCats(TypedDict, total=False):
-    """<cats> in a getNodeDetails response."""
+    """<cats> in the getNodeDetails response."""
 
     cat: list[NodeDetailsCat]
 
 
 class NodeDetailsLink(TypedDict, total=False):
-    """<link> in a getNodeDetails response."""
+    """<link> in the getNodeDetails response."""
 
     link_id: str | None
     link_name: str | None
@@ -129,13 +129,13 @@ class NodeDetailsLink(TypedDict, total=False):
 
 
 class NodeDetailsLinks(TypedDict, total=False):
-    """<links> in a getNodeDetails response."""
+    """<links> in the getNodeDetails response."""
 
     link: list[NodeDetailsLink]
 
 
 class NodeDetailsResult(TypedDict, total=False):
-    """<result> in a getNodeDetails response."""
+    """<result> in the getNodeDetails response."""
 
     node_id: str | None
     node_name: str | None
@@ -145,13 +145,13 @@ class NodeDetailsResult(TypedDict, total=False):
 
 
 class NodeDetailsResults(TypedDict, total=False):
-    """<results> in a getNodeDetails response."""
+    """<results> in the getNodeDetails response."""
 
     result: list[NodeDetailsResult]
 
 
 class NodeDetailsResponse(TypedDict, total=False):
-    """<response> in a getNodeDetails response."""
+    """<response> in the getNodeDetails response."""
 
     current_page: int | None
     total_pages: int | None
@@ -160,7 +160,7 @@ class NodeDetailsResponse(TypedDict, total=False):
 
 
 class CreateNodesNode(TypedDict, total=False):
-    """<node> in a createNodes request; required: node_id, node_name, node_type."""
+    """<node> in the createNodes request; required: node_id, node_name, node_type."""
 
     node_id: str
     node_name: str
@@ -169,7 +169,7 @@ class CreateNodesNode(TypedDict, total=False):
 
 
 class CreateNodeFullContact(TypedDict, total=False):
-    """<contact> in a createNodeFull request."""
+    """<contact> in the createNodeFull request."""
 
     contact_id: str
     business_phone: str
@@ -177,31 +177,31 @@ class CreateNodeFullContact(TypedDict, total=False):
 
 
 class CreateNodeFullSoundFiles(TypedDict, total=False):
-    """<sound_files> in a createNodeFull request."""
+    """<sound_files> in the createNodeFull request."""
 
     sound_file: list[str] | str
 
 
 class CreateNodeFullCallerMessage(TypedDict, total=False):
-    """<caller_message> in a createNodeFull request."""
+    """<caller_message> in the createNodeFull request."""
 
     sound_files: CreateNodeFullSoundFiles
 
 
 class CreateNodeFullCalledMessageSoundFiles(TypedDict, total=False):
-    """<sound_files> in a createNodeFull request."""
+    """<sound_files> in the createNodeFull request."""
 
     sound_file: list[str] | str
 
 
 class CreateNodeFullCalledMessage(TypedDict, total=False):
-    """<called_message> in a createNodeFull request."""
+    """<called_message> in the createNodeFull request."""
 
     sound_files: CreateNodeFullCalledMessageSoundFiles
 
 
 class CreateNodeFullRule(TypedDict, total=False):
-    """<rule> in a createNodeFull request; required: rule_id, rule_type, rule_label."""
+    """<rule> in the createNodeFull request; required: rule_id, rule_type, rule_label."""
 
     rule_id: str
     rule_type: str
@@ -212,13 +212,13 @@ class CreateNodeFullRule(TypedDict, total=False):
 
 
 class CreateNodeFullRulesVariable(TypedDict, total=False):
-    """<rules_variable> in a createNodeFull request."""
+    """<rules_variable> in the createNodeFull request."""
 
     rule: list[CreateNodeFullRule] | CreateNodeFullRule
 
 
 class CreateNodeFullAssignVoxnumber(TypedDict, total=False):
-    """<assign_voxnumber> in a createNodeFull request; required: method."""
+    """<assign_voxnumber> in the createNodeFull request; required: method."""
 
     method: Literal["BY AREA", "BY VOXNUMBER", "BY POSTCODE"]
     voxnumber_idd: str
@@ -230,7 +230,7 @@ class CreateNodeFullAssignVoxnumber(TypedDict, total=False):
 
 
 class CreateNodeFullCategory(TypedDict, total=False):
-    """<category> in a createNodeFull request; required: category_id."""
+    """<category> in the createNodeFull request; required: category_id."""
 
     parent_category_id: str
     category_id: str
@@ -238,13 +238,13 @@ class CreateNodeFullCategory(TypedDict, total=False):
 
 
 class CreateNodeFullCategories(TypedDict, total=False):
-    """<categories> in a createNodeFull request."""
+    """<categories> in the createNodeFull request."""
 
     category: list[CreateNodeFullCategory] | CreateNodeFullCategory
 
 
 class CreateNodeFullLink(TypedDict, total=False):
-    """<link> in a createNodeFull request; required: link_id, link_name, link_type."""
+    """<link> in the createNodeFull request; required: link_id, link_name, link_type."""
 
     link_id: str
     link_name: str
@@ -258,13 +258,13 @@ class CreateNodeFullLink(TypedDict, total=False):
 
 
 class CreateNodeFullLinks(TypedDict, total=False):
-    """<links> in a createNodeFull request."""
+    """<links> in the createNodeFull request."""
 
     link: list[CreateNodeFullLink] | CreateNodeFullLink
 
 
 class CreateNodeFullNode(TypedDict, total=False):
-    """<node> in a createNodeFull request; required: node_id, node_name, node_type."""
+    """<node> in the createNodeFull request; required: node_id, node_name, node_type."""
 
     node_id: str
     node_name: str
@@ -274,26 +274,26 @@ class CreateNodeFullNode(TypedDict, total=False):
 
 
 class CreateNodeFullLinksLink(TypedDict, total=False):
-    """<link> in a createNodeFull response."""
+    """<link> in the createNodeFull response."""
 
     link_id: str | None
 
 
 class CreateNodeFullResponseLinks(TypedDict, total=False):
-    """<links> in a createNodeFull response."""
+    """<links> in the createNodeFull response."""
 
     link: list[CreateNodeFullLinksLink]
 
 
 class CreateNodeFullResponse(TypedDict, total=False):
-    """<response> in a createNodeFull response."""
+    """<response> in the createNodeFull response."""
 
     node_id: str | None
     links: CreateNodeFullResponseLinks
 
 
 class UpdateNodesNode(TypedDict, total=False):
-    """<node> in a updateNodes request; required: node_id."""
+    """<node> in the updateNodes request; required: node_id."""
 
     node_id: str
     new_node_id: str

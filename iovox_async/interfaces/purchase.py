@@ -20,7 +20,7 @@ VoxnumberRegionsReqField = Literal["ac", "cc", "con", "stn", "cin", "ct"]
 
 
 class VoxnumberRegionsResult(TypedDict, total=False):
-    """<result> in a getVoxnumberRegions response."""
+    """<result> in the getVoxnumberRegions response."""
 
     area_code: str | None
     country_code: str | None
@@ -32,13 +32,13 @@ class VoxnumberRegionsResult(TypedDict, total=False):
 
 
 class VoxnumberRegionsResults(TypedDict, total=False):
-    """<results> in a getVoxnumberRegions response."""
+    """<results> in the getVoxnumberRegions response."""
 
     result: list[VoxnumberRegionsResult]
 
 
 class VoxnumberRegionsResponse(TypedDict, total=False):
-    """<response> in a getVoxnumberRegions response."""
+    """<response> in the getVoxnumberRegions response."""
 
     current_page: int | None
     total_pages: int | None
@@ -47,7 +47,7 @@ class VoxnumberRegionsResponse(TypedDict, total=False):
 
 
 class OrderDetailsItem(TypedDict, total=False):
-    """<item> in a getOrderDetails response."""
+    """<item> in the getOrderDetails response."""
 
     country_code: str | None
     area_code: str | None
@@ -58,13 +58,13 @@ class OrderDetailsItem(TypedDict, total=False):
 
 
 class OrderDetailsItems(TypedDict, total=False):
-    """<items> in a getOrderDetails response."""
+    """<items> in the getOrderDetails response."""
 
     item: list[OrderDetailsItem]
 
 
 class OrderDetailsVoxnumber(TypedDict, total=False):
-    """<voxnumber> in a getOrderDetails response."""
+    """<voxnumber> in the getOrderDetails response."""
 
     full_voxnumber: str | None
     area_code: str | None
@@ -72,13 +72,13 @@ class OrderDetailsVoxnumber(TypedDict, total=False):
 
 
 class OrderDetailsVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> in a getOrderDetails response."""
+    """<voxnumbers> in the getOrderDetails response."""
 
     voxnumber: list[OrderDetailsVoxnumber]
 
 
 class OrderDetailsResult(TypedDict, total=False):
-    """<result> in a getOrderDetails response."""
+    """<result> in the getOrderDetails response."""
 
     order_reference: str | None
     order_status: str | None
@@ -89,13 +89,13 @@ class OrderDetailsResult(TypedDict, total=False):
 
 
 class OrderDetailsResults(TypedDict, total=False):
-    """<results> in a getOrderDetails response."""
+    """<results> in the getOrderDetails response."""
 
     result: list[OrderDetailsResult]
 
 
 class OrderDetailsResponse(TypedDict, total=False):
-    """<response> in a getOrderDetails response."""
+    """<response> in the getOrderDetails response."""
 
     current_page: int | None
     total_pages: int | None
@@ -104,7 +104,7 @@ class OrderDetailsResponse(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersAdditionalInformation(TypedDict, total=False):
-    """<additional_information> in a purchaseVoxNumbers request."""
+    """<additional_information> in the purchaseVoxNumbers request."""
 
     firstname: str
     lastname: str
@@ -116,7 +116,7 @@ class PurchaseVoxNumbersAdditionalInformation(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersItem(TypedDict, total=False):
-    """<item> in a purchaseVoxNumbers request; required: country_code, number_type, quantity."""
+    """<item> in the purchaseVoxNumbers request; required: country_code, number_type, quantity."""
 
     country_code: int | str
     area_code: int | str
@@ -128,13 +128,13 @@ class PurchaseVoxNumbersItem(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersItems(TypedDict, total=False):
-    """<items> in a purchaseVoxNumbers request; required: item."""
+    """<items> in the purchaseVoxNumbers request; required: item."""
 
     item: list[PurchaseVoxNumbersItem] | PurchaseVoxNumbersItem
 
 
 class PurchaseVoxNumbersVoxnumber(TypedDict, total=False):
-    """<voxnumber> in a purchaseVoxNumbers response."""
+    """<voxnumber> in the purchaseVoxNumbers response."""
 
     full_voxnumber: str | None
     area_code: str | None
@@ -142,13 +142,13 @@ class PurchaseVoxNumbersVoxnumber(TypedDict, total=False):
 
 
 class PurchaseVoxNumbersVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> in a purchaseVoxNumbers response."""
+    """<voxnumbers> in the purchaseVoxNumbers response."""
 
     voxnumber: list[PurchaseVoxNumbersVoxnumber]
 
 
 class PurchaseVoxNumbersResponse(TypedDict, total=False):
-    """<response> in a purchaseVoxNumbers response."""
+    """<response> in the purchaseVoxNumbers response."""
 
     order_reference: str | None
     order_status: str | None

@@ -21,7 +21,7 @@ RuleTemplatesReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
 class RuleTemplatesResult(TypedDict, total=False):
-    """<result> in a getRuleTemplates response."""
+    """<result> in the getRuleTemplates response."""
 
     template_name: str | None
     template_notes: str | None
@@ -31,13 +31,13 @@ class RuleTemplatesResult(TypedDict, total=False):
 
 
 class RuleTemplatesResults(TypedDict, total=False):
-    """<results> in a getRuleTemplates response."""
+    """<results> in the getRuleTemplates response."""
 
     result: list[RuleTemplatesResult]
 
 
 class RuleTemplatesResponse(TypedDict, total=False):
-    """<response> in a getRuleTemplates response."""
+    """<response> in the getRuleTemplates response."""
 
     current_page: int | None
     total_pages: int | None
@@ -46,32 +46,32 @@ class RuleTemplatesResponse(TypedDict, total=False):
 
 
 class VariableRulesOfTemplateSoundFiles(TypedDict, total=False):
-    """<sound_files> in a getVariableRulesOfTemplate response."""
+    """<sound_files> in the getVariableRulesOfTemplate response."""
 
     sound_file: list[str | None]
 
 
 class VariableRulesOfTemplatePlaySoundFiles(TypedDict, total=False):
-    """<sound_files> in a getVariableRulesOfTemplate response."""
+    """<sound_files> in the getVariableRulesOfTemplate response."""
 
     sound_file: list[str | None]
 
 
 class VariableRulesOfTemplatePlay(TypedDict, total=False):
-    """<play> in a getVariableRulesOfTemplate response."""
+    """<play> in the getVariableRulesOfTemplate response."""
 
     sound_files: VariableRulesOfTemplatePlaySoundFiles
 
 
 class VariableRulesOfTemplateContact(TypedDict, total=False):
-    """<contact> in a getVariableRulesOfTemplate response."""
+    """<contact> in the getVariableRulesOfTemplate response."""
 
     contact_id: str | None
     phone_number: str | None
 
 
 class VariableRulesOfTemplateRule(TypedDict, total=False):
-    """<rule> in a getVariableRulesOfTemplate response."""
+    """<rule> in the getVariableRulesOfTemplate response."""
 
     rule_id: str | None
     rule_type: str | None
@@ -84,13 +84,13 @@ class VariableRulesOfTemplateRule(TypedDict, total=False):
 
 
 class VariableRulesOfTemplateRules(TypedDict, total=False):
-    """<rules> in a getVariableRulesOfTemplate response."""
+    """<rules> in the getVariableRulesOfTemplate response."""
 
     rule: list[VariableRulesOfTemplateRule]
 
 
 class VariableRulesOfTemplateResponse(TypedDict, total=False):
-    """<response> in a getVariableRulesOfTemplate response."""
+    """<response> in the getVariableRulesOfTemplate response."""
 
     rules: VariableRulesOfTemplateRules
 
@@ -99,13 +99,13 @@ TimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
 
 class TimeTemplatesDays(TypedDict, total=False):
-    """<days> in a getTimeTemplates response."""
+    """<days> in the getTimeTemplates response."""
 
     day: list[TimeTemplatesDayValue | None]
 
 
 class TimeTemplatesTimeFrame(TypedDict, total=False):
-    """<time_frame> in a getTimeTemplates response."""
+    """<time_frame> in the getTimeTemplates response."""
 
     date_from: date | None
     date_to: date | None
@@ -116,13 +116,13 @@ class TimeTemplatesTimeFrame(TypedDict, total=False):
 
 
 class TimeTemplatesTimeFrames(TypedDict, total=False):
-    """<time_frames> in a getTimeTemplates response."""
+    """<time_frames> in the getTimeTemplates response."""
 
     time_frame: list[TimeTemplatesTimeFrame]
 
 
 class TimeTemplatesResult(TypedDict, total=False):
-    """<result> in a getTimeTemplates response."""
+    """<result> in the getTimeTemplates response."""
 
     label: str | None
     notes: str | None
@@ -131,13 +131,13 @@ class TimeTemplatesResult(TypedDict, total=False):
 
 
 class TimeTemplatesResults(TypedDict, total=False):
-    """<results> in a getTimeTemplates response."""
+    """<results> in the getTimeTemplates response."""
 
     result: list[TimeTemplatesResult]
 
 
 class TimeTemplatesResponse(TypedDict, total=False):
-    """<response> in a getTimeTemplates response."""
+    """<response> in the getTimeTemplates response."""
 
     current_page: int | None
     total_pages: int | None
@@ -149,13 +149,13 @@ CreateTimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", 
 
 
 class CreateTimeTemplatesDays(TypedDict, total=False):
-    """<days> in a createTimeTemplates request."""
+    """<days> in the createTimeTemplates request."""
 
     day: list[CreateTimeTemplatesDayValue] | CreateTimeTemplatesDayValue
 
 
 class CreateTimeTemplatesTimeFrame(TypedDict, total=False):
-    """<time_frame> in a createTimeTemplates request; required: days."""
+    """<time_frame> in the createTimeTemplates request; required: days."""
 
     date_from: date | str
     date_to: date | str
@@ -166,13 +166,13 @@ class CreateTimeTemplatesTimeFrame(TypedDict, total=False):
 
 
 class CreateTimeTemplatesTimeFrames(TypedDict, total=False):
-    """<time_frames> in a createTimeTemplates request."""
+    """<time_frames> in the createTimeTemplates request."""
 
     time_frame: list[CreateTimeTemplatesTimeFrame] | CreateTimeTemplatesTimeFrame
 
 
 class CreateTimeTemplatesTimeTemplate(TypedDict, total=False):
-    """<time_template> in a createTimeTemplates request; required: label, time_frames."""
+    """<time_template> in the createTimeTemplates request; required: label, time_frames."""
 
     label: str
     time_frames: CreateTimeTemplatesTimeFrames
@@ -182,13 +182,13 @@ UpdateTimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", 
 
 
 class UpdateTimeTemplatesDays(TypedDict, total=False):
-    """<days> in a updateTimeTemplates request."""
+    """<days> in the updateTimeTemplates request."""
 
     day: list[UpdateTimeTemplatesDayValue] | UpdateTimeTemplatesDayValue
 
 
 class UpdateTimeTemplatesTimeFrame(TypedDict, total=False):
-    """<time_frame> in a updateTimeTemplates request."""
+    """<time_frame> in the updateTimeTemplates request."""
 
     date_from: date | str
     date_to: date | str
@@ -199,13 +199,13 @@ class UpdateTimeTemplatesTimeFrame(TypedDict, total=False):
 
 
 class UpdateTimeTemplatesTimeFrames(TypedDict, total=False):
-    """<time_frames> in a updateTimeTemplates request."""
+    """<time_frames> in the updateTimeTemplates request."""
 
     time_frame: list[UpdateTimeTemplatesTimeFrame] | UpdateTimeTemplatesTimeFrame
 
 
 class UpdateTimeTemplatesTimeTemplate(TypedDict, total=False):
-    """<time_template> in a updateTimeTemplates request; required: label, time_frames."""
+    """<time_template> in the updateTimeTemplates request; required: label, time_frames."""
 
     label: str
     new_label: str
@@ -216,13 +216,13 @@ BlockedNumbersReqField = Literal["no", "op", "ioo", "nn", "rules"]
 
 
 class BlockedNumbersLinks(TypedDict, total=False):
-    """<links> in a getBlockedNumbers response."""
+    """<links> in the getBlockedNumbers response."""
 
     link_id: list[str | None]
 
 
 class BlockedNumbersRule(TypedDict, total=False):
-    """<rule> in a getBlockedNumbers response."""
+    """<rule> in the getBlockedNumbers response."""
 
     links: BlockedNumbersLinks
     time_template: str | None
@@ -230,13 +230,13 @@ class BlockedNumbersRule(TypedDict, total=False):
 
 
 class BlockedNumbersRules(TypedDict, total=False):
-    """<rules> in a getBlockedNumbers response."""
+    """<rules> in the getBlockedNumbers response."""
 
     rule: list[BlockedNumbersRule]
 
 
 class BlockedNumbersResult(TypedDict, total=False):
-    """<result> in a getBlockedNumbers response."""
+    """<result> in the getBlockedNumbers response."""
 
     number: str | None
     in_or_out: str | None
@@ -247,13 +247,13 @@ class BlockedNumbersResult(TypedDict, total=False):
 
 
 class BlockedNumbersResults(TypedDict, total=False):
-    """<results> in a getBlockedNumbers response."""
+    """<results> in the getBlockedNumbers response."""
 
     result: list[BlockedNumbersResult]
 
 
 class BlockedNumbersResponse(TypedDict, total=False):
-    """<response> in a getBlockedNumbers response."""
+    """<response> in the getBlockedNumbers response."""
 
     current_page: int | None
     total_pages: int | None
@@ -262,13 +262,13 @@ class BlockedNumbersResponse(TypedDict, total=False):
 
 
 class CreateBlockedNumbersLinkIds(TypedDict, total=False):
-    """<link_ids> in a createBlockedNumbers request."""
+    """<link_ids> in the createBlockedNumbers request."""
 
     link_id: list[str] | str
 
 
 class CreateBlockedNumbersRule(TypedDict, total=False):
-    """<rule> in a createBlockedNumbers request; required: blocking_type."""
+    """<rule> in the createBlockedNumbers request; required: blocking_type."""
 
     link_ids: CreateBlockedNumbersLinkIds
     time_template: str
@@ -276,13 +276,15 @@ class CreateBlockedNumbersRule(TypedDict, total=False):
 
 
 class CreateBlockedNumbersRules(TypedDict, total=False):
-    """<rules> in a createBlockedNumbers request."""
+    """<rules> in the createBlockedNumbers request."""
 
     rule: list[CreateBlockedNumbersRule] | CreateBlockedNumbersRule
 
 
 class CreateBlockedNumbersBlockedNumber(TypedDict, total=False):
-    """<blocked_number> in a createBlockedNumbers request; required: number, in_or_out, operator, default."""
+    """<blocked_number> in the createBlockedNumbers request; required: number, in_or_out,
+    operator, default.
+    """
 
     number: str
     in_or_out: Literal["IN", "OUT"]
@@ -292,13 +294,13 @@ class CreateBlockedNumbersBlockedNumber(TypedDict, total=False):
 
 
 class UpdateBlockedNumbersLinks(TypedDict, total=False):
-    """<links> in a updateBlockedNumbers request."""
+    """<links> in the updateBlockedNumbers request."""
 
     link_id: list[str] | str
 
 
 class UpdateBlockedNumbersRule(TypedDict, total=False):
-    """<rule> in a updateBlockedNumbers request."""
+    """<rule> in the updateBlockedNumbers request."""
 
     links: UpdateBlockedNumbersLinks
     time_template: str
@@ -306,13 +308,15 @@ class UpdateBlockedNumbersRule(TypedDict, total=False):
 
 
 class UpdateBlockedNumbersRules(TypedDict, total=False):
-    """<rules> in a updateBlockedNumbers request."""
+    """<rules> in the updateBlockedNumbers request."""
 
     rule: list[UpdateBlockedNumbersRule] | UpdateBlockedNumbersRule
 
 
 class UpdateBlockedNumbersBlockedNumber(TypedDict, total=False):
-    """<blocked_number> in a updateBlockedNumbers request; required: number, in_or_out, operator."""
+    """<blocked_number> in the updateBlockedNumbers request; required: number, in_or_out,
+    operator.
+    """
 
     number: str
     new_number: str

@@ -19,19 +19,19 @@ _METHODS = METHODS["SMS"]
 
 
 class SendSmsResponse(TypedDict, total=False):
-    """<response> in a sendSms response."""
+    """<response> in the sendSms response."""
 
     sms_activity_id: str | None
 
 
 class SmsDataResults(TypedDict, total=False):
-    """<results> in a getSmsData response."""
+    """<results> in the getSmsData response."""
 
     result: list[str | None]
 
 
 class SmsDataResponse(TypedDict, total=False):
-    """<response> in a getSmsData response."""
+    """<response> in the getSmsData response."""
 
     current_page: int | None
     total_pages: int | None
@@ -40,7 +40,7 @@ class SmsDataResponse(TypedDict, total=False):
 
 
 class SmsHistoryResult(TypedDict, total=False):
-    """<result> in a getSmsHistory response."""
+    """<result> in the getSmsHistory response."""
 
     sender: str | None
     destination: str | None
@@ -49,12 +49,12 @@ class SmsHistoryResult(TypedDict, total=False):
 
 
 class SmsHistoryResults(TypedDict, total=False):
-    """<results> in a getSmsHistory response."""
+    """<results> in the getSmsHistory response."""
 
     result: list[SmsHistoryResult]
 
 
-# <response> in a getSmsHistory response.
+# <response> in the getSmsHistory response.
 SmsHistoryResponse = TypedDict(
     "SmsHistoryResponse",
     {

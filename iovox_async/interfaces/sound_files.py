@@ -22,7 +22,7 @@ SoundFilesReqField = Literal["id", "sl", "sg", "cl", "c", "u", "n"]
 
 
 class SoundFilesResult(TypedDict, total=False):
-    """<result> in a getSoundFiles response."""
+    """<result> in the getSoundFiles response."""
 
     sound_id: str | None
     sound_label: str | None
@@ -34,13 +34,13 @@ class SoundFilesResult(TypedDict, total=False):
 
 
 class SoundFilesResults(TypedDict, total=False):
-    """<results> in a getSoundFiles response."""
+    """<results> in the getSoundFiles response."""
 
     result: list[SoundFilesResult]
 
 
 class SoundFilesResponse(TypedDict, total=False):
-    """<response> in a getSoundFiles response."""
+    """<response> in the getSoundFiles response."""
 
     current_page: int | None
     total_pages: int | None
@@ -49,7 +49,7 @@ class SoundFilesResponse(TypedDict, total=False):
 
 
 class CreateSoundFilesSoundFile(TypedDict, total=False):
-    """<sound_file> in a createSoundFiles request; required: sound_label, sound_file."""
+    """<sound_file> in the createSoundFiles request; required: sound_label, sound_file."""
 
     sound_label: str
     sound_group: str
@@ -58,7 +58,7 @@ class CreateSoundFilesSoundFile(TypedDict, total=False):
 
 
 class UpdateSoundFilesSoundFile(TypedDict, total=False):
-    """<sound_file> in a updateSoundFiles request; required: sound_label."""
+    """<sound_file> in the updateSoundFiles request; required: sound_label."""
 
     sound_label: str
     new_sound_label: str

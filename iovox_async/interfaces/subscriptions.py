@@ -18,7 +18,7 @@ _METHODS = METHODS["Subscriptions"]
 
 
 class AccountCreditDetailsResponse(TypedDict, total=False):
-    """<response> in a getAccountCreditDetails response."""
+    """<response> in the getAccountCreditDetails response."""
 
     check_credit: bool | None
     credit: int | None
@@ -27,13 +27,15 @@ class AccountCreditDetailsResponse(TypedDict, total=False):
 
 
 class UpdateSubscriptionDetailsVoxnumbersToRemove(TypedDict, total=False):
-    """<voxnumbers_to_remove> in a updateSubscriptionDetails request."""
+    """<voxnumbers_to_remove> in the updateSubscriptionDetails request."""
 
     voxnumber: list[str] | str
 
 
 class UpdateSubscriptionDetailsSubscriberLocation(TypedDict, total=False):
-    """<subscriber_location> in a updateSubscriptionDetails request; required: subscriber_country, subscriber_city."""
+    """<subscriber_location> in the updateSubscriptionDetails request; required:
+    subscriber_country, subscriber_city.
+    """
 
     subscriber_country: str
     subscriber_city: str

@@ -17,7 +17,7 @@ _METHODS = METHODS["Users"]
 
 
 class CreateSubAccountContact(TypedDict, total=False):
-    """<contact> in a createSubAccount request."""
+    """<contact> in the createSubAccount request."""
 
     first_name: str
     last_name: str
@@ -33,7 +33,7 @@ class CreateSubAccountContact(TypedDict, total=False):
 
 
 class CreateSubAccountNotifications(TypedDict, total=False):
-    """<notifications> in a createSubAccount request."""
+    """<notifications> in the createSubAccount request."""
 
     send_creation_email: Literal["true", "false"]
     send_low_credit_email: str
@@ -43,7 +43,7 @@ class CreateSubAccountNotifications(TypedDict, total=False):
 
 
 class CreateSubAccountConfiguration(TypedDict, total=False):
-    """<configuration> in a createSubAccount request."""
+    """<configuration> in the createSubAccount request."""
 
     change_subscription_url: str
     reauth_url: str

@@ -23,7 +23,7 @@ VoxnumbersReqField = Literal[
 
 
 class VoxnumbersResult(TypedDict, total=False):
-    """<result> in a getVoxnumbers response."""
+    """<result> in the getVoxnumbers response."""
 
     node_id: str | None
     node_name: str | None
@@ -40,13 +40,13 @@ class VoxnumbersResult(TypedDict, total=False):
 
 
 class VoxnumbersResults(TypedDict, total=False):
-    """<results> in a getVoxnumbers response."""
+    """<results> in the getVoxnumbers response."""
 
     result: list[VoxnumbersResult]
 
 
 class VoxnumbersResponse(TypedDict, total=False):
-    """<response> in a getVoxnumbers response."""
+    """<response> in the getVoxnumbers response."""
 
     current_page: int | None
     total_pages: int | None
@@ -55,13 +55,13 @@ class VoxnumbersResponse(TypedDict, total=False):
 
 
 class SetCallStatusVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> in a setCallStatus request; required: voxnumber."""
+    """<voxnumbers> in the setCallStatus request; required: voxnumber."""
 
     voxnumber: list[int | str] | int | str
 
 
 class TransferVoxnumbersVoxnumbers(TypedDict, total=False):
-    """<voxnumbers> in a transferVoxnumbers request; required: voxnumber."""
+    """<voxnumbers> in the transferVoxnumbers request; required: voxnumber."""
 
     voxnumber: list[int | str] | int | str
 
