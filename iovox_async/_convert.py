@@ -230,6 +230,7 @@ def _compile(node: _Node, force_list: frozenset[str]) -> NodeFunction:
         "_text": _text,
         "_known": frozenset(node.leaves) | frozenset(node.nodes),
         "_outside": lambda data: _outside(data, names["_known"], force_list),
+        "_json_tree": lambda value: normalise_json(_text(_empty_to_none(value)), force_list),
     }
     body = [
         "    if from_json:",
@@ -242,7 +243,12 @@ def _compile(node: _Node, force_list: frozenset[str]) -> NodeFunction:
     for index, (key, convert) in enumerate(node.leaves.items()):
         name = f"_c{index}"
         names[name] = convert
-        if key in node.repeated:
+        if convert is _as_decoded:  # an XML tree (a call flow): lists as XML gives them
+            body += [
+                f"    if from_json and {key!r} in data:",
+                f"        data[{key!r}] = _json_tree(data[{key!r}])",
+            ]
+        elif key in node.repeated:
             body.append(f"    data[{key!r}] = _leaf_items({name}, data.get({key!r}))")
         elif convert is _text:
             texts.append(key)
@@ -343,7 +349,10 @@ class Shape:
         repeated = node.repeated
         for key, value in data.items():
             convert = leaves.get(key)
-            if convert is not None:
+            if convert is _as_decoded:
+                if from_json:
+                    data[key] = normalise_json(_text(_empty_to_none(value)), self.force_list)
+            elif convert is not None:
                 if key in repeated:
                     data[key] = self._leaf_list(node, key, convert, value, from_json)
                 elif value is None:
