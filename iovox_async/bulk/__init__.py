@@ -55,12 +55,15 @@ class Bulk:
     ) -> AsyncGenerator[CallDataResult, None]:
         """Every CDR matching ``filters`` (``calls.get_call_data``'s arguments), in order.
 
-        The first page gives the totals; up to ``prefetch`` further pages of
-        ``page_size`` rows are fetched concurrently while rows are yielded, so at most
-        ``prefetch + 1`` pages are in memory. ``progress(rows_done, total_rows)``.
-        Use ``async with contextlib.aclosing(...)`` to stop early and cancel the
-        pages in flight at once. Pin the range with ``sdt``/``edt``. Runs on asyncio
-        (the other jobs run under trio too).
+        Rows are ``CallDataResult`` dicts with typed values, read from ``output=JSON``
+        pages unless ``output`` is given. The first page gives the totals; up to
+        ``prefetch`` further pages of ``page_size`` rows are then fetched concurrently
+        (each under the client's limiter and retry policy) while rows are yielded in
+        page order, so at most ``prefetch + 1`` pages are in memory.
+        ``progress(rows_done, total_rows)``. If the totals move while the range is
+        read, a warning is logged: pin the range with ``sdt``/``edt`` for an exact
+        export. Use ``async with contextlib.aclosing(...)`` to stop early and cancel
+        the pages in flight at once. Under trio the pages are read one at a time.
         """
         return iter_call_data(
             self._client, page_size=page_size, prefetch=prefetch, progress=progress, **filters

@@ -107,15 +107,7 @@ async def iter_call_data(
     progress: Progress | None = None,
     **filters: Any,
 ) -> AsyncGenerator[CallDataResult, None]:
-    """Yield every CDR matching ``filters`` (the arguments of ``calls.get_call_data``).
-
-    The first page gives the totals; the next ``prefetch`` pages are then fetched
-    concurrently (each under the client's limiter and retry policy) while rows are
-    yielded in page order. At most ``prefetch + 1`` pages are held in memory. If the
-    result set changes while it is read (the totals move), a warning is logged: pin
-    the range with ``sdt``/``edt`` for an exact export. Leaving the loop early
-    cancels the pages in flight. Under trio the pages are read one at a time.
-    """
+    """The engine of :meth:`iovox_async.bulk.Bulk.iter_call_data`, documented there."""
     check_filters(filters, page_size, prefetch)
 
     async def fetch(number: int) -> CallDataResponse:
