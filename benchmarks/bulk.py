@@ -8,9 +8,11 @@ Three comparisons, each variant in its own subprocess (so its peak RSS, read wit
 ``resource.getrusage`` in the child, is its own) against one loopback HTTP server
 (aiohttp.web, in another subprocess) that serves pre-built bodies:
 
-1. CDR export: ``bulk.iter_call_data`` (and ``export_call_data`` to CSV) rows/s
-   against decoding the very same page bodies with ElementTree directly.
-   Target: >= 0.7 x ElementTree.
+1. CDR export: ``bulk.iter_call_data`` typed rows/s (JSON pages, and XML pages)
+   and ``export_call_data`` to CSV, against the obvious hand-written scripts over
+   the same server: raw aiohttp + ``json.loads`` on ``output=JSON`` pages (target
+   >= 0.8 x) and raw aiohttp + ``ElementTree.fromstring`` on XML pages (target
+   >= 3 x); also against ElementTree on pre-fetched bodies (target >= 0.7 x).
 2. Recordings: ``bulk.download_recordings`` (500 x 1 MB, concurrency 50) MB/s and
    peak RSS against raw aiohttp streaming to files. Target: >= 0.8 x raw aiohttp,
    peak RSS <= 150 MB.
@@ -48,12 +50,18 @@ CALLS_FROM = datetime.datetime(2026, 1, 1)
 
 
 def cdr_page(
-    page: int, limit: int, total: int, span: tuple[int, int] | None = None, newest: bool = False
+    page: int,
+    limit: int,
+    total: int,
+    span: tuple[int, int] | None = None,
+    newest: bool = False,
+    output: str = "XML",
 ) -> bytes:
     """One getCallData page, as the API shapes it (every value a string).
 
     ``span`` is the ``(first, last)`` call numbers an sdt/edt range selects (all by
-    default); ``newest`` orders newest first.
+    default); ``newest`` orders newest first; with ``output="JSON"`` the same page as
+    JSON (empty elements as ``""``).
     """
     low, high = span if span is not None else (0, total - 1)
     matched = max(0, high - low + 1)
@@ -91,15 +99,21 @@ def cdr_page(
             "email_sent": "0",
             "direction": "IN",
         }
-        rows.append(
-            "<result>"
-            + "".join(f"<{k}>{v}</{k}>" if v else f"<{k}/>" for k, v in values.items())
-            + "</result>"
-        )
+        rows.append(values)
+    if output == "JSON":
+        envelope = {"current_page": str(page), "total_pages": str(pages)}
+        envelope["total_results"] = str(matched)
+        return json.dumps({"response": {**envelope, "results": {"result": rows}}}).encode()
+    xml_rows = [
+        "<result>"
+        + "".join(f"<{k}>{v}</{k}>" if v else f"<{k}/>" for k, v in values.items())
+        + "</result>"
+        for values in rows
+    ]
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<response>'
         f"<current_page>{page}</current_page><total_pages>{pages}</total_pages>"
-        f"<total_results>{matched}</total_results><results>{''.join(rows)}</results></response>"
+        f"<total_results>{matched}</total_results><results>{''.join(xml_rows)}</results></response>"
     ).encode()
 
 
@@ -143,13 +157,14 @@ class _Server(asyncio.Protocol):
         if method == "getCallData":
             span = call_span(query, self.args.cdrs)
             newest = query.get("order") == "cs_DESC"
-            key = (int(query["page"]), int(query["limit"]), span, newest)
+            output = query.get("output", "XML")
+            key = (int(query["page"]), int(query["limit"]), span, newest, output)
             body = self.cache.get(key)
             if body is None:
-                body = cdr_page(key[0], key[1], self.args.cdrs, span, newest)
+                body = cdr_page(key[0], key[1], self.args.cdrs, span, newest, output)
                 if self.args.cdrs <= 200_000:  # a million rows' pages would not fit
                     self.cache[key] = body
-            self.send(body, "text/xml")
+            self.send(body, "application/json" if output == "JSON" else "text/xml")
         elif method == "getCallRecording":
             self.send(self.cache["recording"], "audio/mpeg")
         elif method == "getCallMetrics":
@@ -174,6 +189,15 @@ class _Server(asyncio.Protocol):
 def serve(args: argparse.Namespace) -> None:
     async def main() -> None:
         cache: dict[Any, bytes] = {"recording": os.urandom(args.recording_size)}
+        # The whole range's pages are built before the first request, so no variant pays
+        # for them (windows' pages are built on first use).
+        span = (0, args.cdrs - 1)
+        for number in range(1, max(1, -(-args.cdrs // args.page_size)) + 1):
+            for output in ("XML", "JSON"):
+                if args.cdrs > 200_000:
+                    break
+                key = (number, args.page_size, span, False, output)
+                cache[key] = cdr_page(number, args.page_size, args.cdrs, span, False, output)
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
             lambda: _Server(args, cache), "127.0.0.1", 0, backlog=2048
@@ -214,6 +238,36 @@ async def fetch_bodies(base: str, cdrs: int, page_size: int) -> list[bytes]:
         return list(await asyncio.gather(*(one(p) for p in range(1, pages + 1))))
 
 
+RAW_PAGES_IN_FLIGHT = 5
+"""Pages a hand-written script fetches at once: as many as ``bulk.iter_call_data``
+holds by default (the page being read plus ``prefetch`` = 4 ahead)."""
+
+
+async def raw_pages(base: str, args: argparse.Namespace, output: str) -> int:
+    """The obvious script: raw aiohttp pages, parsed with the standard library, rows
+    counted (JSON: ``json.loads``; XML: ``ElementTree.fromstring``, a dict per row)."""
+    import xml.etree.ElementTree as ET
+
+    import aiohttp
+
+    pages = max(1, -(-args.cdrs // args.page_size))
+    gate = asyncio.Semaphore(RAW_PAGES_IN_FLIGHT)
+    async with aiohttp.ClientSession() as session:
+
+        async def one(page: int) -> int:
+            params = {"v": "3", "method": "getCallData", "page": page, "limit": args.page_size}
+            if output == "JSON":
+                params["output"] = "JSON"
+            async with gate, session.get(f"{base}/Calls", params=params) as response:
+                body = await response.read()
+            if output == "JSON":
+                return len(json.loads(body)["response"]["results"]["result"])
+            root = ET.fromstring(body)
+            return sum(1 for result in root.iter("result") if {c.tag: c.text for c in result})
+
+        return sum(await asyncio.gather(*(one(p) for p in range(1, pages + 1))))
+
+
 async def variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one variant ``args.repeat`` times after a warm-up; keep the best run."""
     best: dict[str, Any] | None = None
@@ -243,30 +297,39 @@ async def run_once(name: str, args: argparse.Namespace, *, warm_up: bool) -> dic
                 rows += 1 if row else 0
         elapsed = time.perf_counter() - started
         return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}
+    if name in ("cdr-aiohttp-json", "cdr-aiohttp-xml"):
+        output = "JSON" if name.endswith("json") else "XML"
+        await raw_pages(base, argparse.Namespace(cdrs=1, page_size=1), output)  # connect
+        started = time.perf_counter()
+        rows = await raw_pages(base, args, output)
+        elapsed = time.perf_counter() - started
+        assert rows == args.cdrs, rows
+        return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}
     if name == "cdr-client-decoder":
         # The client's own XML decoder on the same bodies (a private function): the
         # ceiling for any iterator built on the client.
+        from iovox_async._catalog import METHODS
+        from iovox_async._convert import shape_for
         from iovox_async._decode import decode_body
-        from iovox_async.interfaces._catalog import METHODS
 
-        spec = METHODS["Calls"]["getCallData"]
+        shape = shape_for(METHODS["Calls"]["getCallData"])
         bodies = await fetch_bodies(base, args.cdrs, args.page_size)
         started = time.perf_counter()
         rows = 0
         for body in bodies:
-            page = await decode_body(
-                body, "text/xml", force_list=spec.repeated, elements=spec.response
-            )
+            page = await decode_body(body, "text/xml", shape=shape)
             rows += len(page["results"]["result"])
         elapsed = time.perf_counter() - started
         return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}
-    if name == "cdr-bulk-iter":
+    if name in ("cdr-bulk-iter", "cdr-bulk-iter-xml"):
+        # The default asks for JSON pages; "-xml" keeps the API's default format.
+        formats = {"output": "XML"} if name.endswith("xml") else {}
         iovox, bulk = client(base, 16)
         async with iovox:
             await iovox.calls.get_call_data(page=1, limit=1)
             started = time.perf_counter()
             rows = 0
-            async for _ in bulk.iter_call_data(page_size=args.page_size):
+            async for _ in bulk.iter_call_data(page_size=args.page_size, **formats):
                 rows += 1
             elapsed = time.perf_counter() - started
         assert rows == args.cdrs, rows
@@ -435,8 +498,8 @@ SIZES = ("cdrs", "page_size", "recordings", "recording_size", "concurrency", "la
 
 
 VARIANTS = (
-    "cdr-elementtree", "cdr-client-decoder", "cdr-plain-paging", "cdr-bulk-iter",
-    "cdr-bulk-export",
+    "cdr-elementtree", "cdr-client-decoder", "cdr-aiohttp-json", "cdr-aiohttp-xml",
+    "cdr-plain-paging", "cdr-bulk-iter", "cdr-bulk-iter-xml", "cdr-bulk-export",
     "rec-aiohttp", "rec-bulk", "calls-sequential", "calls-bulk-map",
 )  # fmt: skip
 
@@ -474,6 +537,7 @@ def main() -> None:
         help="passes over all variants, interleaved so drift in the machine's load hits"
         " each variant alike (the best of all runs is kept)",
     )
+    parser.add_argument("--only", default="", help="run only the variants starting with this")
     args = parser.parse_args()
     if args.serve:
         serve(args)
@@ -502,7 +566,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         results: dict[str, dict[str, Any]] = {}
         for round_number in range(1, args.rounds + 1):
-            for name in VARIANTS:
+            for name in [v for v in VARIANTS if v.startswith(args.only)]:
                 figures = run_child(name, args, base)
                 if not args.json:
                     print(f"{round_number} {name:18} {json.dumps(figures)}", flush=True)
@@ -542,8 +606,17 @@ def run_million(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
+    if args.only:
+        print(json.dumps(r, indent=2))
+        return
     et = r["cdr-elementtree"]["rows_per_s"]
     ratios = {
+        "cdr_iter_vs_aiohttp_json_loads": r["cdr-bulk-iter"]["rows_per_s"]
+        / r["cdr-aiohttp-json"]["rows_per_s"],
+        "cdr_iter_vs_aiohttp_elementtree": r["cdr-bulk-iter"]["rows_per_s"]
+        / r["cdr-aiohttp-xml"]["rows_per_s"],
+        "cdr_iter_xml_vs_aiohttp_elementtree": r["cdr-bulk-iter-xml"]["rows_per_s"]
+        / r["cdr-aiohttp-xml"]["rows_per_s"],
         "cdr_iter_vs_elementtree": r["cdr-bulk-iter"]["rows_per_s"] / et,
         "cdr_export_csv_vs_elementtree": r["cdr-bulk-export"]["rows_per_s"] / et,
         "cdr_client_decoder_vs_elementtree": r["cdr-client-decoder"]["rows_per_s"] / et,
@@ -558,6 +631,8 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
         / r["calls-sequential"]["calls_per_s"],
     }
     targets = {
+        "cdr_iter_vs_aiohttp_json_loads": 0.8,
+        "cdr_iter_vs_aiohttp_elementtree": 3.0,
         "cdr_iter_vs_elementtree": 0.7,
         "cdr_windowed_iter_vs_plain_paging": 1.0,
         "recordings_vs_aiohttp": 0.8,
@@ -572,8 +647,11 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
     print(f"  ElementTree decode only   {et:12,.0f} rows/s")
     for name, label in (
         ("cdr-client-decoder", "client decoder only"),
+        ("cdr-aiohttp-json", "aiohttp + json.loads"),
+        ("cdr-aiohttp-xml", "aiohttp + ET.fromstring"),
         ("cdr-plain-paging", "plain offset paging"),
         ("cdr-bulk-iter", "bulk.iter_call_data"),
+        ("cdr-bulk-iter-xml", "iter_call_data (XML)"),
         ("cdr-bulk-export", "export CSV"),
     ):
         print(f"  {label:25} {r[name]['rows_per_s']:12,.0f} rows/s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import _redact
 from ._client import AsyncIovox
+from ._convert import ResponseValueError
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -43,6 +44,7 @@ __all__ = [
     "RateLimitError",
     "RawXML",
     "ResponseDecodeError",
+    "ResponseValueError",
     "ServerError",
     "TransportError",
     "UndocumentedValueWarning",

@@ -9,24 +9,25 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
 import httpx
 
 from . import _constants as C
+from ._catalog import METHODS
+from ._convert import NATIVE, PLAIN, Shape, shape_for
 from ._errors import ClientClosedError, ValidationError
 from ._params import build_query, check_payload, mark_raw_xml
 from ._redact import register_secret
 from ._restv1 import RestV1
-from ._spec import Method
+from ._spec import Endpoint, Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
 from ._wire import HttpxWire, TransportChoice, Wire, build_wire
 from ._xml import encode_payload, to_api_text
 from .bulk import Bulk
 from .interfaces import Interfaces
-from .interfaces._catalog import METHODS
 
 _RECONCILE = {
     "purchaseVoxNumbers": (
@@ -37,6 +38,8 @@ _RECONCILE = {
     "initiateCall": "Check calls.get_call_data(ctype='API', ...) before calling again.",
 }
 
+
+R = TypeVar("R")
 
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _V1_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
@@ -232,7 +235,43 @@ class AsyncIovox(Interfaces):
     ) -> None:
         await self.aclose()
 
-    # -- raw access -------------------------------------------------------------------
+    # -- every call is built here ----------------------------------------------------
+
+    def _new_call(
+        self,
+        method: Method | None,
+        *,
+        interface: str,
+        name: str,
+        verb: str,
+        params: tuple[tuple[str, str], ...],
+        content: bytes | None,
+        idempotent: bool,
+        timeout: float | None,
+        max_retries: int | None,
+        shape: Shape,
+        endpoint: str | None = None,
+    ) -> Call:
+        """The one place a :class:`Call` is made, for raw and generated calls alike."""
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        _check_max_retries(max_retries)
+        kind = method.response_kind if method is not None else None
+        return Call(
+            interface=interface,
+            method=name,
+            http_method=verb,
+            params=params,
+            content=content,
+            idempotent=idempotent,
+            timeout=timeout if timeout is not None else (method.timeout if method else None),
+            max_retries=max_retries,
+            shape=shape,
+            expect_binary=kind == "binary",
+            expect_body=kind == "xml",
+            reconcile=_RECONCILE.get(name, DEFAULT_RECONCILE),
+            endpoint=endpoint,
+        )
 
     def _raw_call(
         self,
@@ -246,8 +285,6 @@ class AsyncIovox(Interfaces):
         max_retries: int | None,
         endpoint: str | None = None,
     ) -> Call:
-        if self._closed:
-            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
         verb = http_method.upper()
         if verb not in ("GET", "POST", "PUT", "DELETE"):
             raise ValidationError(
@@ -266,7 +303,6 @@ class AsyncIovox(Interfaces):
         if reserved:
             # A second ``method=`` would leave the server to pick which method runs.
             raise ValidationError(f"params must not set {', '.join(reserved)}: the client sets it")
-        _check_max_retries(max_retries)
         if payload is not None and verb in ("GET", "DELETE"):
             raise ValidationError(f"{verb} requests take no payload; use params")
         known = None if endpoint else METHODS.get(interface, {}).get(method)
@@ -277,20 +313,18 @@ class AsyncIovox(Interfaces):
             if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
                 value = ",".join(to_api_text(item) for item in value)
             pairs.append((name, to_api_text(value)))
-        return Call(
+        return self._new_call(
+            known,
             interface=interface,
-            method=method,
-            http_method=verb,
+            name=method,
+            verb=verb,
             params=tuple(pairs),
             content=None if payload is None else encode_payload(payload),
             idempotent=(verb != "POST") if idempotent is None else idempotent,
-            timeout=timeout if timeout is not None else (known.timeout if known else None),
+            timeout=timeout,
             max_retries=max_retries,
-            force_list=known.repeated if known else frozenset(),
-            elements=known.response if known else (),
-            expect_binary=known is not None and known.response_kind == "binary",
-            expect_body=known is not None and known.response_kind == "xml",
-            reconcile=_RECONCILE.get(method, DEFAULT_RECONCILE),
+            # Raw calls keep the text as sent: lists are forced, values not converted.
+            shape=NATIVE if endpoint else PLAIN if known is None else shape_for(known, typed=False),
             endpoint=endpoint,
         )
 
@@ -385,47 +419,40 @@ class AsyncIovox(Interfaces):
         max_retries: int | None = None,
         idempotent: bool | None = None,
     ) -> Call:
-        if self._closed:
-            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
-        _check_max_retries(max_retries)
         pairs = build_query(method, query)
         payload = mark_raw_xml(method, payload)
         check_payload(method, payload)
-        content = None
-        if method.payload is not None and payload:
-            content = encode_payload(payload)
-        return Call(
+        return self._new_call(
+            method,
             interface=method.interface,
-            method=method.name,
-            http_method=method.http,
+            name=method.name,
+            verb=method.http,
             params=tuple(pairs),
-            content=content,
+            content=encode_payload(payload) if method.payload is not None and payload else None,
             idempotent=method.idempotent or bool(idempotent),
-            timeout=timeout if timeout is not None else method.timeout,
+            timeout=timeout,
             max_retries=max_retries,
-            force_list=method.repeated,
-            elements=method.response,
-            expect_binary=method.response_kind == "binary",
-            expect_body=method.response_kind == "xml",
-            reconcile=_RECONCILE.get(method.name, DEFAULT_RECONCILE),
+            shape=shape_for(method),
         )
 
     async def _invoke(
         self,
-        method: Method,
+        endpoint: Endpoint[R],
         query: Mapping[str, object],
         payload: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
-    ) -> Any:
-        call = self._spec_call(method, query, payload, timeout, max_retries, idempotent)
-        return await self._transport.send(call)
+    ) -> R:
+        """Send one call of a generated coroutine; ``endpoint`` carries its return type."""
+        call = self._spec_call(endpoint.method, query, payload, timeout, max_retries, idempotent)
+        # The shape built from the same spec as the type gives the data that type states.
+        return cast(R, await self._transport.send(call))
 
     async def _invoke_to_file(
         self,
-        method: Method,
+        endpoint: Endpoint[bytes],
         query: Mapping[str, object],
         destination: str | os.PathLike[str],
         *,
@@ -433,5 +460,5 @@ class AsyncIovox(Interfaces):
         max_retries: int | None = None,
         idempotent: bool | None = None,
     ) -> int:
-        call = self._spec_call(method, query, None, timeout, max_retries, idempotent)
+        call = self._spec_call(endpoint.method, query, None, timeout, max_retries, idempotent)
         return await self._transport.download(call, Path(destination))

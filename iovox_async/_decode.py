@@ -8,70 +8,53 @@ from typing import Any
 import anyio
 
 from ._constants import OFFLOAD_DECODE_BYTES
+from ._convert import PLAIN, Shape
 from ._errors import ResponseDecodeError
-from ._spec import ElementSpec
 from ._verbatim import attach_verbatim
-from ._xml import decode_document, excerpt, fill_missing_lists, is_xml
+from ._xml import decode_document, excerpt, is_xml
+
+_json_decode = json.loads
 
 
-def normalise_json(value: Any, names: frozenset[str]) -> Any:
-    """Give a JSON body the shape its XML form decodes to, at any depth.
-
-    Every key in ``names`` holds a list, and an empty string becomes ``None`` (an
-    empty element such as ``<detail/>`` decodes to ``None``), so ``output=JSON`` and
-    XML answers compare equal.
-    """
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if item == "":
-                item = value[key] = None
-            if key in names and not isinstance(item, list):
-                item = [] if item is None else [item]
-                value[key] = item
-            if isinstance(item, (dict, list)):
-                normalise_json(item, names)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if item == "":
-                value[index] = None
-            elif isinstance(item, (dict, list)):
-                normalise_json(item, names)
-    return value
-
-
-def _decode_json(body: bytes, force_list: frozenset[str]) -> dict[str, Any]:
+def _decode_json(body: bytes) -> dict[str, Any]:
+    # An empty element is JSON's ``"key": ""``; it decodes to None like XML's ``<key/>``.
+    # Rewriting it in the bytes costs a C-speed scan instead of a Python pass per row,
+    # and it is exact: inside a JSON string every quote is escaped, so an unescaped
+    # ``":""`` (closing quote, colon, two quotes) is always a key and an empty string.
+    body = body.replace(b'":""', b'":null').replace(b'": ""', b'": null')
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = _json_decode(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ResponseDecodeError(f"malformed JSON: {exc}; body starts {excerpt(body)!r}") from None
     if isinstance(data, dict) and set(data) == {"response"}:
         data = data["response"]
+        if data == "" or data is None:  # an empty <response/>
+            data = {}
     if not isinstance(data, dict):
         raise ResponseDecodeError(f"expected a JSON object, body starts {excerpt(body)!r}")
-    return normalise_json(data, force_list)  # type: ignore[no-any-return]
+    return data
 
 
-def _decode_sync(
-    body: bytes, as_json: bool, force_list: frozenset[str], elements: tuple[ElementSpec, ...]
-) -> dict[str, Any]:
-    data = _decode_json(body, force_list) if as_json else decode_document(body, force_list)
-    if not as_json:
-        attach_verbatim(data, body, elements)  # call flows keep their rule order
-    return fill_missing_lists(data, elements)
+def decode_sync(body: bytes, as_json: bool, shape: Shape) -> dict[str, Any]:
+    """Parse and finish a body on the calling thread."""
+    if as_json:
+        return shape.finish(_decode_json(body), True)
+    data = decode_document(body, shape.force_list)
+    attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
+    return shape.finish(data, False)
 
 
 async def decode_body(
     body: bytes,
     content_type: str | None,
     *,
-    force_list: frozenset[str],
-    elements: tuple[ElementSpec, ...] = (),
+    shape: Shape = PLAIN,
     expect_binary: bool = False,
 ) -> dict[str, Any] | bytes:
     """Decode a 2xx body: ``{}`` when empty, ``bytes`` when binary, else a dict.
 
-    Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed in a worker thread so a
-    20,000-row page does not stall the event loop.
+    Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed and converted in a worker
+    thread so a 20,000-row page does not stall the event loop.
     """
     if not body.strip():
         return {}
@@ -83,5 +66,5 @@ async def decode_body(
             return body
         raise ResponseDecodeError(f"expected XML, got {kind}: {excerpt(body)!r}")
     if len(body) > OFFLOAD_DECODE_BYTES:
-        return await anyio.to_thread.run_sync(_decode_sync, body, as_json, force_list, elements)
-    return _decode_sync(body, as_json, force_list, elements)
+        return await anyio.to_thread.run_sync(decode_sync, body, as_json, shape)
+    return decode_sync(body, as_json, shape)

@@ -60,6 +60,7 @@ def _check_scalar(method: Method, param: Param, value: object) -> str:
         _moment(where, text, _DATETIME_FORMATS)
     elif expected == "date":
         if isinstance(value, _dt.datetime):
+            to_api_text(value)  # an aware datetime is refused, not cut to its date
             value = value.date()
         if not isinstance(value, (_dt.date, str)):
             raise ValidationError(f"{where} must be a date, got {type(value).__name__}")
@@ -198,7 +199,7 @@ def _check_elements(
 def mark_raw_xml(method: Method, payload: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """Text given for a top-level element typed ``xml`` (a call flow) is that XML itself.
 
-    ``update_call_flow(callFlow=read["callFlow_xml"])`` and a plain ``str`` holding the
+    ``update_call_flow(call_flow=read["callFlow_xml"])`` and a plain ``str`` holding the
     ``<callFlow>`` element are both spliced in as XML instead of escaped as text.
     """
     if not payload or method.payload is None:

@@ -30,18 +30,18 @@ CALLS_INSIGHTS = Method(
     query=(
         Param("page", "integer", minimum=1, default="1"),
         Param("limit", "integer", minimum=1, maximum=20000, default="10000"),
-        Param("order", default="call_start_DESC", doc="full field name + _ASC or _DESC"),
+        Param("order", default="call_start_DESC"),  # a full field name + _ASC or _DESC
         Param("start_date", "datetime", default="1st day of current month 00:00:00"),
         Param("end_date", "datetime", default="current day 23:59:59"),
         # The page marks date_constant mandatory, which contradicts the date defaults.
         Param("date_constant", values=("YESTERDAY",)),
-        Param("id", separator=",", doc="one or several Call IDs"),
+        Param("id", separator=","),  # one or several Call IDs
         Param("node_id"),
         Param("node_name"),
         Param("node_type"),
         Param("link_id"),
     ),
-    doc_url="https://iovox.es/api/rest/insights.html",
+    # Docs: https://iovox.es/api/rest/insights.html
 )
 
 

@@ -1,20 +1,20 @@
 """The runtime form of the API spec.
 
 ``spec/*.yaml`` is the source of truth; ``scripts/generate.py`` turns it into
-``iovox_async/interfaces/_catalog.py``, which builds these objects. The transport,
-the generated coroutines and the emulator all read the catalog, so nothing at run
-time needs a YAML parser.
+``iovox_async/_catalog.py``, which builds these objects. The transport, the
+generated coroutines, the CLI and the emulator all read the catalog, so nothing at
+run time needs a YAML parser. Documentation-only facts (parameter and element
+docs, doc URLs, confidence) stay in the spec and the generated docstrings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 HttpVerb = Literal["GET", "POST", "PUT", "DELETE"]
 ValueType = Literal["string", "integer", "boolean", "datetime", "date", "xml"]
 ResponseKind = Literal["xml", "binary", "empty"]
-Confidence = Literal["full", "partial"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +31,7 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     default: str | None = None
-    """The server's documented default (documentation only; never sent)."""
-    doc: str = ""
+    """The server's documented default (never sent; the emulator applies it)."""
 
     @property
     def is_list(self) -> bool:
@@ -59,7 +58,6 @@ class ElementSpec:
     repeated: bool = False
     values: tuple[str, ...] = ()
     children: tuple[ElementSpec, ...] = ()
-    doc: str = ""
     holds_lists: bool = field(init=False, repr=False, compare=False)
     """Whether any element below this one repeats (derived once, read per response)."""
 
@@ -91,8 +89,6 @@ class Method:
     response: tuple[ElementSpec, ...] = ()
     errors: tuple[ErrorDoc, ...] = ()
     timeout: float | None = None
-    doc_url: str | None = None
-    confidence: Confidence = "partial"
     repeated: frozenset[str] = field(default_factory=frozenset)
     """Response element names that always decode as lists."""
     payload_one_of: tuple[str, ...] = ()
@@ -116,3 +112,20 @@ def repeated_names(elements: tuple[ElementSpec, ...]) -> frozenset[str]:
             names.add(element.name)
         stack.extend(element.children)
     return frozenset(names)
+
+
+R = TypeVar("R")
+
+
+class Endpoint(Generic[R]):
+    """A method together with the Python type its calls return.
+
+    The generated interfaces define one per method, so ``AsyncIovox._invoke`` is
+    typed end to end: ``_invoke(Endpoint[CallDataPage](...), ...)`` returns a
+    ``CallDataPage`` without a cast in the generated code.
+    """
+
+    __slots__ = ("method",)
+
+    def __init__(self, method: Method) -> None:
+        self.method = method

@@ -27,6 +27,7 @@ from tenacity import (
 )
 
 from . import _constants as C
+from ._convert import PLAIN, Shape
 from ._decode import decode_body
 from ._errors import (
     APIError,
@@ -39,7 +40,6 @@ from ._errors import (
 )
 from ._files import create_for_writing, discard, temporary_path
 from ._retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after
-from ._spec import ElementSpec
 from ._wire import Answer, NetworkFailure, Timeouts, Wire
 from ._xml import excerpt, parse_error_items
 
@@ -66,8 +66,8 @@ class Call:
     idempotent: bool = True
     timeout: float | None = None
     max_retries: int | None = None
-    force_list: frozenset[str] = frozenset()
-    elements: tuple[ElementSpec, ...] = ()
+    shape: Shape = PLAIN
+    """How the body decodes: lists, value types (see ``_convert``)."""
     expect_binary: bool = False
     expect_body: bool = False
     """The method always answers with a document: an empty 200 is an error."""
@@ -127,8 +127,7 @@ class Transport:
         return await decode_body(
             answer.body,
             answer.headers.get("content-type"),
-            force_list=call.force_list,
-            elements=call.elements,
+            shape=call.shape,
             expect_binary=call.expect_binary,
         )
 

@@ -4,7 +4,7 @@ A call flow's rules run in document order, but dicts group them by element name.
 So for every element directly under ``<response>`` whose spec type is ``xml``
 (``callFlow``, ``smsFlow``, ``emailFlow``), the decoded result also gets
 ``<name>_xml``: the element's exact text from the body as a :class:`RawXML`,
-which can be sent back unchanged (``update_call_flow(callFlow=...)``) or parsed by
+which can be sent back unchanged (``update_call_flow(call_flow=...)``) or parsed by
 :meth:`iovox_async.callflow.CallFlow.from_xml`. The text is cut from the body at
 the parser's byte offsets, so nothing is re-serialised: quotes, entities and
 whitespace stay as the server wrote them.

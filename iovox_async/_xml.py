@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ._errors import ErrorItem, ResponseDecodeError
+from ._errors import ErrorItem, ResponseDecodeError, ValidationError
 from ._redact import redact
-from ._spec import ElementSpec
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -40,6 +39,12 @@ def to_api_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, _dt.datetime):
+        if value.utcoffset() is not None:
+            raise ValidationError(
+                f"{value.isoformat()} has a UTC offset, but the API reads times in the"
+                " account's own timezone, which the client does not know: pass a naive"
+                " datetime in that timezone (value.astimezone(zone).replace(tzinfo=None))"
+            )
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, _dt.date):
         return value.strftime("%Y-%m-%d")
@@ -218,35 +223,6 @@ def decode_document(
     if strip_root:
         return content if isinstance(content, dict) else {}
     return {root_tag: content}
-
-
-def fill_missing_lists(
-    data: dict[str, Any], elements: Iterable[ElementSpec], *, top: bool = True
-) -> dict[str, Any]:
-    """Make every repeated element of a present container a list, even when empty.
-
-    ``<results/>`` becomes ``{"result": []}``; at the top level a missing list wrapper
-    (``results``) is added too, so callers can iterate without checks. Containers
-    the body does not have below the top level are not invented.
-    """
-    for spec in elements:
-        if not spec.holds_lists:
-            continue
-        value = data.get(spec.name)
-        if value is None:
-            wrapper = len(spec.children) == 1 and spec.children[0].repeated
-            if spec.name not in data and not (top and wrapper):
-                continue
-            value = {}
-            data[spec.name] = value
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, dict):
-                for child in spec.children:
-                    if child.repeated and item.get(child.name) is None:
-                        item[child.name] = []
-                fill_missing_lists(item, spec.children, top=False)
-    return data
 
 
 # -- errors ---------------------------------------------------------------------------

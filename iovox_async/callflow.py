@@ -16,7 +16,7 @@
             ),
         ],
     )
-    await iovox.call_flow.create_call_flow(callFlow=flow.to_xml())
+    await iovox.call_flow.create_call_flow(call_flow=flow.to_xml())
     read = await iovox.call_flow.get_call_flow(call_flow="Sales line")
     again = CallFlow.from_xml(read["callFlow_xml"])   # same rules, same order
 
@@ -70,7 +70,7 @@ def _is_variable(value: str) -> bool:
 
 @cache
 def _root_spec() -> ElementSpec:
-    from .interfaces._catalog import METHODS
+    from ._catalog import METHODS
 
     payload = METHODS["CallFlow"]["updateCallFlow"].payload or ()
     return next(element for element in payload if element.name == _ROOT)
@@ -228,7 +228,7 @@ class CallFlow:
         return Node(_ROOT, tuple(attributes), tuple(self.rules))
 
     def to_xml(self) -> RawXML:
-        """The ``<callFlow>`` element, for ``callFlow=`` of create/updateCallFlow (or Flow)."""
+        """The ``<callFlow>`` element, for ``call_flow=`` of create/update_call_flow (or Flow)."""
         return RawXML(self.node().to_xml())
 
     @classmethod

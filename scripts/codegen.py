@@ -1,4 +1,4 @@
-"""Render the generated modules of ``iovox_async/interfaces/`` from loaded spec methods."""
+"""Render the generated modules (``iovox_async/interfaces/``, ``iovox_async/_catalog.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keyword
 import re
 import textwrap
 from collections import defaultdict
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
 from spec_loader import ElementSpec, Method, Param, SpecMethod
@@ -39,32 +39,53 @@ def identifier(name: str) -> str:
 # -- catalog --------------------------------------------------------------------------
 
 
-def literal(value: Any) -> str:
-    """Python source for a spec value, leaving out fields that keep their defaults."""
+def literal(value: Any, indent: str = "") -> str:
+    """Python source for a spec value: one field per line, defaults left out."""
+    inner = indent + "    "
     if is_dataclass(value) and not isinstance(value, type):
         parts = []
         for field in fields(value):
             if not field.init:  # derived in __post_init__
                 continue
             item = getattr(value, field.name)
-            if field.default is not field.default_factory and item == field.default:  # type: ignore[misc]
+            if field.default is not MISSING and item == field.default:
                 continue
-            if field.name == "repeated" and not item and isinstance(item, frozenset):
+            if field.default_factory is not MISSING and item == field.default_factory():
                 continue
-            parts.append(f"{field.name}={literal(item)}")
-        return f"{type(value).__name__}({', '.join(parts)})"
+            parts.append(f"{inner}{field.name}={literal(item, inner)},\n")
+        if not parts:
+            return f"{type(value).__name__}()"
+        return f"{type(value).__name__}(\n{''.join(parts)}{indent})"
     if isinstance(value, frozenset):
-        return (
-            "frozenset({" + ", ".join(repr(v) for v in sorted(value)) + "})"
-            if value
-            else "frozenset()"
-        )
+        if not value:
+            return "frozenset()"
+        return "frozenset({" + ", ".join(repr(v) for v in sorted(value)) + "})"
     if isinstance(value, tuple):
         if not value:
             return "()"
-        inner = ", ".join(literal(item) for item in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
+        if all(isinstance(item, str) for item in value):
+            return "(" + ", ".join(repr(item) for item in value) + ",)"
+        items = "".join(f"{inner}{literal(item, inner)},\n" for item in value)
+        return f"(\n{items}{indent})"
+    if isinstance(value, str):
+        return string_literal(value, indent)
     return repr(value)
+
+
+def string_literal(text: str, indent: str, width: int = 100) -> str:
+    """``repr(text)``, split into implicitly joined pieces when the line would be long."""
+    if len(text) + len(indent) + 30 <= width:
+        return repr(text)
+    inner = indent + "    "
+    words = re.split(r"(?<= )", text)
+    pieces, current = [], ""
+    for word in words:
+        if current and len(repr(current + word)) + len(inner) > width - 2:
+            pieces.append(current)
+            current = ""
+        current += word
+    pieces.append(current)
+    return "(\n" + "".join(f"{inner}{piece!r}\n" for piece in pieces) + f"{indent})"
 
 
 def render_catalog(methods: list[SpecMethod]) -> str:
@@ -74,7 +95,7 @@ def render_catalog(methods: list[SpecMethod]) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from .._spec import ElementSpec, ErrorDoc, Method, Param",
+        "from ._spec import ElementSpec, ErrorDoc, Method, Param",
         "",
         "METHODS: dict[str, dict[str, Method]] = {}",
         "",
@@ -85,222 +106,282 @@ def render_catalog(methods: list[SpecMethod]) -> str:
     for interface, items in by_interface.items():
         lines.append(f"METHODS[{interface!r}] = {{")
         for method in items:
-            lines.append(f"    {method.name!r}: {literal(method)},")
+            lines.append(f"    {method.name!r}: {literal(method, '    ')},")
         lines.append("}")
-    lines += ["", "__all__ = ['METHODS', 'ElementSpec', 'ErrorDoc', 'Method', 'Param']", ""]
+    lines += ["", '__all__ = ["METHODS", "ElementSpec", "ErrorDoc", "Method", "Param"]', ""]
     return "\n".join(lines)
 
 
 # -- interface modules ----------------------------------------------------------------
 
-_SCALAR_TYPES = {
+_PARAM_TYPES = {
     "string": "str",
     "integer": "int",
     "boolean": "bool",
     "datetime": "datetime | date | str",
     "date": "date | str",
+    "xml": "RawXML | str",
+}
+_PAYLOAD_TYPES = {**_PARAM_TYPES, "integer": "int | str"}
+_RESPONSE_TYPES = {
+    "string": "str",
+    "integer": "int",
+    "boolean": "bool",
+    "datetime": "datetime",
+    "date": "date",
     "xml": "str",
 }
 
-
-def _param_type(param: Param, aliases: _TypeDefinitions, owner: str) -> str:
-    if param.values and param.type == "string":
-        scalar = aliases.literal(param.values, owner + camel_case(param.name) + "Value")
-        if param.advisory_values:
-            scalar += " | str"
-    elif param.type == "integer":
-        scalar = "int | str" if param.is_list else "int"
-    else:
-        scalar = _SCALAR_TYPES[param.type]
-    if param.is_list:
-        return f"Sequence[{scalar}] | {scalar}"
-    return scalar
+GENERIC_ERRORS = ("API Version Empty", "API Version Invalid", "Internal Server Error")
+"""Protocol errors any method may answer with; listed once per interface."""
 
 
-def _wrap(text: str, indent: str, width: int = 96) -> list[str]:
+def is_generic_error(message: str) -> bool:
+    return message in GENERIC_ERRORS or message.startswith("Request Method must be")
+
+
+def type_base(method_name: str) -> str:
+    """The stem of a method's type names: ``getCallData`` → ``CallData``."""
+    name = camel_case(method_name)
+    return name[3:] if name.startswith("Get") and len(name) > 3 else name
+
+
+def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
     text = " ".join(text.split())
     if not text:
         return []
     return textwrap.wrap(
-        text, width=width, initial_indent=indent, subsequent_indent=indent + "    "
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent + "    ",
+        break_on_hyphens=False,
     )
 
 
 class _TypeDefinitions:
-    """Collects the type definitions of one module: a TypedDict per payload element with
-    children, and an alias per long ``Literal``."""
+    """The type definitions of one module: a TypedDict per element with children, and
+    an alias per long ``Literal``. Names are the method's stem plus the element's
+    name, qualified by its parents only where two elements would share a name."""
 
     def __init__(self) -> None:
         self.blocks: list[str] = []
         self.names: set[str] = set()
-        # The same shape (fields, types, required) is defined once; later names for it
-        # become aliases, so every method keeps its own name without a second body.
-        self.shapes: dict[tuple[object, ...], str] = {}
+        self.method = ""
+        """The method whose types are being defined (named in their docstrings)."""
 
-    def type_of(self, element: ElementSpec, owner: str) -> str:
-        if element.children:
-            name = self._define(element, owner)
-            if element.type == "xml":  # a RawXML fragment (e.g. a call flow) also fits
-                name += " | str"
-        elif element.values:
-            name = self.literal(element.values, owner + camel_case(element.name) + "Value")
-        elif element.type == "integer":
-            name = "int | str"
-        else:
-            name = _SCALAR_TYPES[element.type]
-        return f"list[{name}] | {name}" if element.repeated else name
+    def _unique(self, base: str, path: list[str]) -> str:
+        for start in range(len(path) - 1, -1, -1):
+            name = base + "".join(camel_case(part) for part in path[start:])
+            if name not in self.names:
+                self.names.add(name)
+                return name
+        number = 2
+        while f"{name}{number}" in self.names:
+            number += 1
+        self.names.add(f"{name}{number}")
+        return f"{name}{number}"
 
-    def _unique(self, name: str) -> str:
-        base, number = name, 2
-        while name in self.names:
-            name, number = f"{base}{number}", number + 1
-        self.names.add(name)
-        return name
-
-    def literal(self, values: tuple[str, ...], alias: str) -> str:
-        """``Literal[...]`` inline when short, else a named alias defined once."""
+    def literal(self, values: tuple[str, ...], base: str, name: str) -> str:
+        """``Literal[...]`` inline when short, else a named alias."""
         text = "Literal[" + ", ".join(repr(v) for v in values) + "]"
         if len(values) <= 4:
             return text
-        name = self._unique(alias)
-        canonical = self.shapes.setdefault((text,), name)
-        self.blocks.append(f"{name} = {text if canonical == name else canonical}\n")
-        return canonical
+        alias = self._unique(base, [name.removesuffix("s") if name.endswith("fields") else name])
+        self.blocks.append(f"{alias} = {text}\n")
+        return alias
 
-    def _define(self, element: ElementSpec, owner: str) -> str:
-        name = self._unique(owner + camel_case(element.name))
-        fields_ = [(child.name, self.type_of(child, name)) for child in element.children]
-        required = [c.name for c in element.children if c.required]
-        doc = f"<{element.name}>" + (f"; required: {', '.join(required)}" if required else "")
-        canonical = self.shapes.setdefault((doc, *fields_), name)
-        if canonical != name:
-            self.blocks.append(f"{name} = {canonical}\n")
-            return canonical
+    def payload_type(self, element: ElementSpec, base: str, path: list[str]) -> str:
+        path = [*path, element.name.lstrip("@")]
+        if element.children:
+            name = self._typed_dict(element, base, path, self.payload_type, "request")
+            if element.type == "xml":  # the flow as XML, RawXML or text, also fits
+                name = f"RawXML | {name} | str"
+        elif element.values and element.type == "string":
+            name = self.literal(element.values, base, path[-1] + "_value")
+        else:
+            name = _PAYLOAD_TYPES[element.type]
+        return f"list[{name}] | {name}" if element.repeated else name
+
+    def response_type(self, element: ElementSpec, base: str, path: list[str]) -> str:
+        path = [*path, element.name.lstrip("@")]
+        if element.children:
+            name = self._typed_dict(element, base, path, self.response_type, "response")
+            return f"list[{name}]" if element.repeated else name
+        if element.values and element.type == "string":
+            name = self.literal(element.values, base, path[-1] + "_value")
+        else:
+            name = _RESPONSE_TYPES[element.type]
+        return f"list[{name} | None]" if element.repeated else f"{name} | None"
+
+    def response_root(self, elements: tuple[ElementSpec, ...], base: str) -> str:
+        root = ElementSpec(name="response", children=elements)
+        return self._typed_dict(root, base, ["response"], self.response_type, "response")
+
+    def _typed_dict(
+        self,
+        element: ElementSpec,
+        base: str,
+        path: list[str],
+        child_type: Any,
+        side: str,
+    ) -> str:
+        name = self._unique(base, path)
+        fields_ = [(child.name, child_type(child, base, path)) for child in element.children]
+        if side == "response" and element.name == "response":
+            # An xml-typed element also comes verbatim, in document order (_verbatim.py).
+            fields_ += [(c.name + "_xml", "RawXML") for c in element.children if c.type == "xml"]
+        tag = f"<{element.name}>"
+        if side == "request":
+            required = [child.name for child in element.children if child.required]
+            doc = f"{tag} in the {self.method} request" + (
+                f"; required: {', '.join(required)}" if required else ""
+            )
+        else:
+            doc = f"{tag} in the {self.method} response"
         if all(key.isidentifier() and not keyword.iskeyword(key) for key, _ in fields_):
             body = "".join(f"    {key}: {annotation}\n" for key, annotation in fields_)
-            self.blocks.append(
-                f'\nclass {name}(TypedDict, total=False):\n    """{doc}"""\n\n{body}\n'
-            )
+            lines = _wrap(f'"""{doc}.', "    ", 96)
+            lines[1:] = [line.replace("        ", "    ", 1) for line in lines[1:]]
+            docstring = "\n".join(lines) + ('"""' if len(lines) == 1 else '\n    """')
+            self.blocks.append(f"\nclass {name}(TypedDict, total=False):\n{docstring}\n\n{body}\n")
         else:  # attribute keys (@name) are not identifiers: functional syntax
-            keys = ", ".join(f"{key!r}: {annotation}" for key, annotation in fields_)
-            self.blocks.append(f"# {doc}\n{name} = TypedDict({name!r}, {{{keys}}}, total=False)\n")
+            keys = "".join(f"        {key!r}: {annotation},\n" for key, annotation in fields_)
+            comment = "".join(line + "\n" for line in _wrap(doc + ".", "# ", 98))
+            comment = comment.replace("\n#     ", "\n# ")
+            self.blocks.append(
+                f"\n{comment}{name} = TypedDict(\n    {name!r},\n    {{\n{keys}    }},\n"
+                "    total=False,\n)\n"
+            )
         return name
 
 
-def _errors_doc(method: Method) -> list[str]:
-    lines = []
-    for error in method.errors:
-        lines.append(f"        - {error.status} {error.message}")
-    return lines
+def _param_doc(item: SpecMethod, param: Param, arg: str, typed: _TypeDefinitions) -> str:
+    detail = item.query_doc(param.name).strip()
+    if detail and not detail.endswith("."):
+        detail += "."
+    if not detail:
+        detail = f"the ``{param.name}`` filter."
+    if param.is_list:
+        joined = (
+            "repeated as name[]" if param.separator == "[]" else f"joined with {param.separator!r}"
+        )
+        detail += f" A list: items {joined}."
+    if param.values and param.type == "string" and param.is_list:
+        if param.advisory_values:
+            detail += " Documented: " + ", ".join(param.values) + "; other values are"
+            detail += " sent with an UndocumentedValueWarning (the server decides)."
+        else:
+            detail += " Allowed: " + ", ".join(param.values) + "."
+    if param.minimum is not None and param.maximum is not None:
+        detail += f" From {param.minimum} to {param.maximum}."
+    elif param.minimum is not None:
+        detail += f" At least {param.minimum}."
+    elif param.maximum is not None:
+        detail += f" At most {param.maximum}."
+    if param.default:
+        detail += f" Server default: {param.default}."
+    return f"{arg}: {detail}" + (" Required." if param.required else "")
 
 
-def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str], list[str]]:
+def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str], str]:
     method = item.method
     py_name = snake_case(method.name)
-    owner = camel_case(method.name)
-    args: list[str] = []
+    base = type_base(method.name)
+    typed.method = method.name
+    # (signature entry, docstring entry, required) in declaration order.
+    args: list[tuple[str, str, bool]] = []
     query_map: list[str] = []
-    doc_args: list[str] = []
     used: set[str] = set()
     for param in method.query:
-        arg = identifier(param.name)
+        arg = identifier(snake_case(param.name))
+        if arg in used:
+            raise ValueError(f"{method.name}: two parameters become {arg}")
         used.add(arg)
-        annotation = _param_type(param, typed, owner)
-        if param.required:
-            args.append(f"{arg}: {annotation}")
-        else:
-            args.append(f"{arg}: {annotation} | None = None")
-        query_map.append(f"{param.name!r}: {arg}")
-        detail = param.doc.strip()
-        if detail and not detail.endswith("."):
-            detail += "."
-        if param.is_list:
-            joined = (
-                "repeated as name[]"
-                if param.separator == "[]"
-                else f"joined with {param.separator!r}"
-            )
-            detail += f" A list: items {joined}."
-        if param.values and param.type == "string" and param.is_list:
+        if param.values and param.type == "string":
+            scalar = typed.literal(param.values, base, param.name)
             if param.advisory_values:
-                detail += " Documented: " + ", ".join(param.values) + "; other values are"
-                detail += " sent with an UndocumentedValueWarning (the server decides)."
-            else:
-                detail += " Allowed: " + ", ".join(param.values) + "."
-        if param.minimum is not None and param.maximum is not None:
-            detail += f" From {param.minimum} to {param.maximum}."
-        elif param.minimum is not None:
-            detail += f" At least {param.minimum}."
-        elif param.maximum is not None:
-            detail += f" At most {param.maximum}."
-        if param.default:
-            detail += f" Server default: {param.default}."
-        flag = " Required." if param.required else ""
-        doc_args += _wrap(f"{arg}: {detail}{flag}", "            ")
+                scalar += " | str"
+        elif param.type == "integer" and param.is_list:
+            scalar = "int | str"
+        else:
+            scalar = _PARAM_TYPES[param.type]
+        annotation = f"Sequence[{scalar}] | {scalar}" if param.is_list else scalar
+        entry = f"{arg}: {annotation}" if param.required else f"{arg}: {annotation} | None = None"
+        args.append((entry, _param_doc(item, param, arg, typed), param.required))
+        query_map.append(f"{param.name!r}: {arg}")
     payload_map: list[str] = []
     for element in method.payload or ():
-        arg = identifier(element.name)
+        arg = identifier(snake_case(element.name))
         if arg in used:
             arg += "_body"
         used.add(arg)
-        annotation = typed.type_of(element, owner)
-        if element.required:
-            args.append(f"{arg}: {annotation}")
-        else:
-            args.append(f"{arg}: {annotation} | None = None")
+        annotation = typed.payload_type(element, base, [])
+        entry = f"{arg}: {annotation}" if element.required else f"{arg}: {annotation} | None = None"
+        detail = " ".join(item.payload_doc(element.name).split())
+        text = f"{arg}: the <{element.name}> element of the request body"
+        text += f": {detail}" if detail else "."
+        if text[-1] not in ".)":
+            text += "."
+        if element.type == "xml":
+            text += " A dict, or the XML itself as ``RawXML(...)`` or text."
+        args.append((entry, text + (" Required." if element.required else ""), element.required))
         payload_map.append(f"{element.name!r}: {arg}")
-        flag = " Required." if element.required else ""
-        doc_args += _wrap(
-            f"{arg}: <{element.name}> of the request body. {element.doc}{flag}", "            "
+    args.append(
+        (
+            "timeout: float | None = None",
+            "timeout: seconds for this call instead of the client's default.",
+            False,
         )
-    args.append("timeout: float | None = None")
-    doc_args += _wrap(
-        "timeout: seconds for this call instead of the client's default.", "            "
     )
-    args.append("max_retries: int | None = None")
-    doc_args += _wrap(
-        "max_retries: retries for this call instead of the client's default (0: none).",
-        "            ",
+    args.append(
+        (
+            "max_retries: int | None = None",
+            "max_retries: retries for this call instead of the client's default (0: none).",
+            False,
+        )
     )
     overrides = ["timeout=timeout", "max_retries=max_retries"]
     if not method.idempotent:
-        args.append("idempotent: bool = False")
-        doc_args += _wrap(
-            "idempotent: True to retry this call even after a failure that may have"
-            " reached the server, as reads are; only when doing it twice is harmless.",
-            "            ",
+        args.append(
+            (
+                "idempotent: bool = False",
+                "idempotent: True to retry this call even after a failure that may have"
+                " reached the server, as reads are; only when doing it twice is harmless.",
+                False,
+            )
         )
         overrides.append("idempotent=idempotent")
     # Required arguments first keeps the signature valid; all are keyword-only anyway.
-    args.sort(key=lambda a: "=" in a)
+    args.sort(key=lambda entry: not entry[2])
     kind = method.response_kind
-    returns = "bytes" if kind == "binary" else "dict[str, Any]"
-    summary = method.summary
-    doc = ['        """' + summary.rstrip(".") + "."]
+    if kind == "binary":
+        returns = "bytes"
+    elif kind == "xml" and method.response:
+        returns = typed.response_root(method.response, base)
+    else:
+        returns = "dict[str, Any]"
+    doc = _wrap('"""' + method.summary.rstrip(".") + ".", "        ")
+    doc[1:] = [line.replace("            ", "        ", 1) for line in doc[1:]]
     doc.append("")
-    side_effects = " (has side effects: not retried once it may have been sent)"
-    doc.append(
-        f"        ``{method.http} /{method.interface}?v=3&method={method.name}``"
-        + ("" if method.idempotent else side_effects)
-    )
+    call_line = f"``{method.http} /{method.interface}?v=3&method={method.name}``"
+    if not method.idempotent:
+        call_line += " (has side effects: not retried once it may have been sent)"
+    doc += _wrap(call_line, "        ")
     if method.payload_one_of:
         doc += ["", f"        Give exactly one of {', '.join(method.payload_one_of)}."]
-    if doc_args:
-        doc += ["", "        Args:", *doc_args]
+    doc += ["", "        Args:"]
+    for _, text, _ in args:
+        doc += _wrap(text, "            ")
     doc += ["", "        Returns:"]
     if kind == "binary":
         doc.append("            The raw bytes (e.g. MP3).")
     elif kind == "empty":
         doc.append("            ``{}`` on success (the API answers with no body).")
-    else:
-        repeated = ", ".join(sorted(method.repeated))
+    elif method.response:
         doc += _wrap(
-            "The content of <response> as dicts; "
-            + (
-                f"these elements are always lists: {repeated}."
-                if repeated
-                else "no repeated elements."
-            ),
+            f"The content of <response> as a ``{returns}``, values converted to their"
+            " documented types.",
             "            ",
         )
         verbatim = [element.name for element in method.response if element.type == "xml"]
@@ -311,27 +392,37 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
                 " with iovox_async.callflow.CallFlow.from_xml).",
                 "            ",
             )
-    if method.errors:
-        doc += ["", "        Raises:", "            APIError subclasses for the documented errors:"]
-        doc += ["    " + line for line in _errors_doc(method)]
-    doc.append("")
-    if method.doc_url:
-        doc.append(f"        Docs: {method.doc_url}")
-    if method.confidence == "partial":
-        doc.append(
-            "        The public record of this method is partial; see spec/"
-            f"{method.interface}.yaml for what was inferred."
+    else:
+        doc.append("            The content of <response> as dicts of strings.")
+    specific = [error for error in method.errors if not is_generic_error(error.message)]
+    if specific:
+        doc += ["", "        Raises:"]
+        doc += _wrap(
+            "APIError subclasses for the documented errors (and the interface's):", "            "
+        )
+        for error in specific:
+            doc += _wrap(f"- {error.status} {error.message}", "            ")
+    if item.doc_url or item.confidence == "partial":
+        doc.append("")
+    if item.doc_url:
+        doc.append(f"        Docs: {item.doc_url}")
+    if item.confidence == "partial":
+        doc += _wrap(
+            "The public record of this method is partial: some details are inferred from"
+            " peer clients.",
+            "        ",
         )
     doc.append('        """')
-    signature = ",\n        ".join(["self", "*", *args])
+    signature = "".join(f"        {entry},\n" for entry in ["*", *[a[0] for a in args]])
     query_literal = "{" + ", ".join(query_map) + "}"
     payload_literal = "{" + ", ".join(payload_map) + "}" if payload_map else "None"
-    spec_ref = f"_METHODS[{method.name!r}]"
+    endpoint = "_" + py_name.upper()
+    endpoint_line = f"{endpoint}: Endpoint[{returns}] = Endpoint(_METHODS[{method.name!r}])"
     body = [
-        f"    async def {py_name}(\n        {signature},\n    ) -> {returns}:",
+        f"    async def {py_name}(\n        self,\n{signature}    ) -> {returns}:",
         *doc,
-        "        return await self._client._invoke(  # type: ignore[no-any-return]",
-        f"            {spec_ref},",
+        "        return await self._client._invoke(",
+        f"            {endpoint},",
         f"            {query_literal},",
         f"            {payload_literal},",
         f"            {', '.join(overrides)},",
@@ -339,41 +430,52 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
         "",
     ]
     if kind == "binary":
-        file_args = [a for a in args]
-        file_signature = ",\n        ".join(
-            ["self", "destination: str | os.PathLike[str]", "*", *file_args]
+        file_signature = "".join(
+            f"        {entry},\n"
+            for entry in ["destination: str | os.PathLike[str]", "*", *[a[0] for a in args]]
         )
         body += [
-            f"    async def {py_name}_to_file(\n        {file_signature},\n    ) -> int:",
+            f"    async def {py_name}_to_file(\n        self,\n{file_signature}    ) -> int:",
             f'        """Like :meth:`{py_name}`, but streams the body to ``destination``.',
             "",
             "        The file appears only when complete (temporary file, size check, rename).",
             "        Returns the number of bytes written.",
             '        """',
             "        return await self._client._invoke_to_file(",
-            f"            {spec_ref},",
+            f"            {endpoint},",
             f"            {query_literal},",
             "            destination,",
             f"            {', '.join(overrides)},",
             "        )",
             "",
         ]
-    return body, []
+    return body, endpoint_line
 
 
 def interface_module_name(interface: str) -> str:
     return snake_case(interface)
 
 
+def _interface_errors(items: list[SpecMethod]) -> list[str]:
+    seen: dict[tuple[int, str], None] = {}
+    for item in items:
+        for error in item.method.errors:
+            if is_generic_error(error.message):
+                seen.setdefault((error.status, error.message), None)
+    return [f"- {status} {message}" for status, message in seen]
+
+
 def render_interface(interface: str, items: list[SpecMethod]) -> str:
     typed = _TypeDefinitions()
     methods_source: list[str] = []
+    endpoints: list[str] = []
     for item in items:
-        source, _ = _method_source(item, typed)
+        source, endpoint = _method_source(item, typed)
         methods_source += source
+        endpoints.append(endpoint)
     section = items[0].section
     class_name = camel_case(interface) + "Interface"
-    code = "\n".join(typed.blocks + methods_source)
+    code = "\n".join(typed.blocks + methods_source + endpoints)
     imports = []
     if "os.PathLike" in code:
         imports.append("import os")
@@ -386,6 +488,20 @@ def render_interface(interface: str, items: list[SpecMethod]) -> str:
         n for n in ("Any", "Literal", "TypedDict") if re.search(rf"\b{n}\b", code)
     ]
     imports.append(f"from typing import {', '.join(typing_names)}")
+    local = ["from .._catalog import METHODS", "from .._spec import Endpoint"]
+    if "RawXML" in code:
+        local.append("from .._xml import RawXML")
+    class_doc = [f'    """Methods of the ``{interface}`` interface.']
+    generic = _interface_errors(items)
+    if generic:
+        class_doc += [
+            "",
+            "    Besides each method's own errors, any of them may answer with these",
+            "    protocol errors (raised as APIError subclasses):",
+            "",
+            *[f"    {line}" for line in generic],
+        ]
+    class_doc.append('    """')
     lines = [
         HEADER.format(source=f"{interface}.yaml"),
         f'"""The ``{interface}`` interface ({section}): ``iovox.{snake_case(interface)}``."""',
@@ -394,7 +510,7 @@ def render_interface(interface: str, items: list[SpecMethod]) -> str:
         "",
         *imports,
         "",
-        "from ._catalog import METHODS",
+        *local,
         "",
         "if TYPE_CHECKING:",
         "    from .._client import AsyncIovox",
@@ -403,8 +519,11 @@ def render_interface(interface: str, items: list[SpecMethod]) -> str:
         "",
         *typed.blocks,
         "",
+        *endpoints,
+        "",
+        "",
         f"class {class_name}:",
-        f'    """Methods of the ``{interface}`` interface."""',
+        *class_doc,
         "",
         "    def __init__(self, client: AsyncIovox) -> None:",
         "        self._client = client",
@@ -462,14 +581,16 @@ def render_package(interfaces: list[str]) -> str:
 
 
 def render_all(methods: list[SpecMethod]) -> dict[str, str]:
-    """Every generated file, by name inside ``iovox_async/interfaces/``."""
+    """Every generated file, by path inside ``iovox_async/`` (before formatting)."""
     by_interface: dict[str, list[SpecMethod]] = defaultdict(list)
     for item in methods:
         by_interface[item.method.interface].append(item)
     files = {
         "_catalog.py": render_catalog(methods),
-        "__init__.py": render_package(sorted(by_interface)),
+        "interfaces/__init__.py": render_package(sorted(by_interface)),
     }
     for interface, items in sorted(by_interface.items()):
-        files[f"{interface_module_name(interface)}.py"] = render_interface(interface, items)
+        files[f"interfaces/{interface_module_name(interface)}.py"] = render_interface(
+            interface, items
+        )
     return files

@@ -100,6 +100,18 @@ class SpecMethod:
     notes: str
     payload_examples: tuple[str, ...]
     response_examples: tuple[str, ...]
+    doc_url: str | None = None
+    confidence: str = "partial"
+    query_docs: tuple[tuple[str, str], ...] = ()
+    """(parameter name, doc) for every query parameter, in spec order."""
+    payload_docs: tuple[tuple[str, str], ...] = ()
+    """(element name, doc) for every top-level payload element, in spec order."""
+
+    def query_doc(self, name: str) -> str:
+        return dict(self.query_docs).get(name, "")
+
+    def payload_doc(self, name: str) -> str:
+        return dict(self.payload_docs).get(name, "")
 
 
 def _check_keys(where: str, data: Any, allowed: set[str], required: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -157,7 +169,6 @@ def _param(where: str, data: Any) -> Param:
         minimum=data.get("minimum"),
         maximum=data.get("maximum"),
         default=None if default is None else str(default),
-        doc=str(data.get("doc") or ""),
     )
 
 
@@ -184,7 +195,6 @@ def _elements(where: str, data: Any) -> tuple[ElementSpec, ...]:
                 repeated=_bool(f"{where}.{name}.repeated", item.get("repeated")),
                 values=_str_list(f"{where}.{name}.values", item.get("values")),
                 children=_elements(f"{where}.{name}", item.get("children")),
-                doc=str(item.get("doc") or ""),
             )
         )
     return tuple(result)
@@ -260,8 +270,6 @@ def _method(interface: str, section: str, name: str, data: Any) -> SpecMethod:
         response=response_elements,
         errors=tuple(errors),
         timeout=None if timeout is None else float(timeout),
-        doc_url=data.get("doc_url"),
-        confidence=data["confidence"],
         repeated=repeated_names(response_elements),
         payload_one_of=one_of,
     )
@@ -273,6 +281,14 @@ def _method(interface: str, section: str, name: str, data: Any) -> SpecMethod:
         notes=str(data.get("notes") or "").strip(),
         payload_examples=_str_list(f"{where}.payload_examples", data.get("payload_examples")),
         response_examples=_str_list(f"{where}.response.examples", response.get("examples")),
+        doc_url=data.get("doc_url"),
+        confidence=data["confidence"],
+        query_docs=tuple(
+            (str(item["name"]), str(item.get("doc") or "")) for item in data.get("query") or []
+        ),
+        payload_docs=tuple(
+            (str(item["name"]), str(item.get("doc") or "")) for item in payload_data or []
+        ),
     )
 
 

@@ -22,7 +22,7 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, api_text
+from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, CdrRow, api_text
 from .export import DEFAULT_WINDOW_CONCURRENCY, ExportJob, export_call_data, job_folder
 from .mapping import DEFAULT_CONCURRENCY, bulk_map
 from .numbers import Purchase, bought, purchase_numbers
@@ -61,9 +61,12 @@ class Bulk:
         progress: Progress | None = None,
         window_rows: int = DEFAULT_WINDOW_ROWS,
         **filters: Any,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[CdrRow, None]:
         """Every CDR matching ``filters`` (``calls.get_call_data``'s arguments), each
         exactly once, oldest first (``order="cs_DESC"`` for newest first).
+
+        Rows are ``CallDataResult`` dicts with typed values, read from ``output=JSON``
+        pages unless ``output`` is given.
 
         The range is pinned when the iteration starts (an open end at the newest call
         then listed) and cut into time windows of at most ``window_rows`` calls; each
@@ -96,7 +99,7 @@ class Bulk:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         prefetch: int = DEFAULT_PREFETCH,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[CdrRow, None]:
         """Every CDR of one window of ``plan``, exactly once (any process may read any
         window; together they are the whole range)."""
         from .windows import read_window

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._catalog import METHODS
 from .._errors import ValidationError
-from ..interfaces._catalog import METHODS
 from .mapping import bulk_map, check_concurrency
 from .reconcile import Snapshot, order_numbers, reconcile, snapshot
 from .report import BulkReport, Progress, SkipItem

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .report import BulkReport, describe
 
@@ -63,7 +63,7 @@ async def account_numbers(client: AsyncIovox) -> set[str]:
 async def recent_orders(client: AsyncIovox) -> dict[str, dict[str, Any]] | None:
     """Recent orders by reference (``getOrderDetails``), or None if unreadable."""
     try:
-        answer = await client.purchase.get_order_details()
+        answer = cast("dict[str, Any]", await client.purchase.get_order_details())
     except Exception:
         return None
     rows = _rows(answer) or ([answer] if answer.get("order_reference") else [])

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._catalog import METHODS
 from .._errors import ValidationError
 from ..interfaces import INTERFACE_ATTRIBUTES
-from ..interfaces._catalog import METHODS
 from ._common import Subparsers, connection_options, make_client, run_command
 
 

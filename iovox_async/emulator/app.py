@@ -46,7 +46,7 @@ WRITE_VERBS = frozenset({"POST", "PUT", "DELETE"})
 
 
 def _load_catalog() -> Mapping[str, Mapping[str, Method]]:
-    from ..interfaces._catalog import METHODS
+    from .._catalog import METHODS
 
     return METHODS
 

@@ -6,245 +6,1345 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
+from .._xml import RawXML
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['CallFlow']
+_METHODS = METHODS["CallFlow"]
 
-GetCallFlowsReqFieldsValue = Literal['tna', 'tno', 'tt', 'c', 'a']
-
-# <soundFile>; required: @soundLabel
-CreateCallFlowCallFlowPlaySoundFile = TypedDict('CreateCallFlowCallFlowPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
-
-# <play>; required: @id, @label
-CreateCallFlowCallFlowPlay = TypedDict('CreateCallFlowCallFlowPlay', {'@id': str, '@label': str, 'soundFile': list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile}, total=False)
-
-CreateCallFlowCallFlowCallCallerMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
+CallFlowsReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
-class CreateCallFlowCallFlowCallCallerMessage(TypedDict, total=False):
-    """<callerMessage>"""
+class CallFlowsResult(TypedDict, total=False):
+    """<result> in the getCallFlows response."""
 
-    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
-
-
-CreateCallFlowCallFlowCallCalledMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-
-class CreateCallFlowCallFlowCallCalledMessage(TypedDict, total=False):
-    """<calledMessage>"""
-
-    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
+    template_name: str | None
+    template_notes: str | None
+    template_type: Literal["DEFAULT", "CUSTOM"] | None
+    created: datetime | None
+    advanced: str | None
 
 
-# <callEvent>
-CreateCallFlowCallFlowCallEventHandlersCallEvent = TypedDict('CreateCallFlowCallFlowCallEventHandlersCallEvent', {'@action': Literal['onMatchResult'], '@result': str}, total=False)
+class CallFlowsResults(TypedDict, total=False):
+    """<results> in the getCallFlows response."""
+
+    result: list[CallFlowsResult]
 
 
-class CreateCallFlowCallFlowCallEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
+class CallFlowsResponse(TypedDict, total=False):
+    """<response> in the getCallFlows response."""
 
-    callEvent: list[CreateCallFlowCallFlowCallEventHandlersCallEvent] | CreateCallFlowCallFlowCallEventHandlersCallEvent
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: CallFlowsResults
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowSoundFile = TypedDict(
+    "CallFlowSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+# <play> in the getCallFlow response.
+CallFlowPlay = TypedDict(
+    "CallFlowPlay",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "soundFile": list[CallFlowSoundFile],
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowCallerMessageSoundFile = TypedDict(
+    "CallFlowCallerMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowCallerMessage(TypedDict, total=False):
+    """<callerMessage> in the getCallFlow response."""
+
+    soundFile: list[CallFlowCallerMessageSoundFile]
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowCalledMessageSoundFile = TypedDict(
+    "CallFlowCalledMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowCalledMessage(TypedDict, total=False):
+    """<calledMessage> in the getCallFlow response."""
+
+    soundFile: list[CallFlowCalledMessageSoundFile]
+
+
+# <callEvent> in the getCallFlow response.
+CallFlowCallEvent = TypedDict(
+    "CallFlowCallEvent",
+    {
+        "@action": Literal["onMatchResult"] | None,
+        "@result": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getCallFlow response."""
+
+    callEvent: list[CallFlowCallEvent]
+    failure: str | None
+
+
+# <call> in the getCallFlow response.
+CallFlowCall = TypedDict(
+    "CallFlowCall",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@record": Literal["true", "false"] | None,
+        "@recordingLabel": str | None,
+        "@recordCallNotificationLabel": str | None,
+        "@sendCallAlert": str | None,
+        "@destinationPhoneNumber": str | None,
+        "@destinationContactId": str | None,
+        "@destinationContactName": str | None,
+        "@timeout": int | None,
+        "@callAlertFromName": str | None,
+        "@callAlertEmailTemplateName": str | None,
+        "callerMessage": CallFlowCallerMessage,
+        "calledMessage": CallFlowCalledMessage,
+        "eventHandlers": CallFlowEventHandlers,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowPlaySoundFile = TypedDict(
+    "CallFlowPlaySoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+# <play> in the getCallFlow response.
+CallFlowMessageKeypressPlay = TypedDict(
+    "CallFlowMessageKeypressPlay",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "soundFile": list[CallFlowPlaySoundFile],
+    },
+    total=False,
+)
+
+
+# <keyEvent> in the getCallFlow response.
+CallFlowKeyEvent = TypedDict(
+    "CallFlowKeyEvent",
+    {
+        "@action": Literal["onMatchKeypressSequence"] | None,
+        "@keypressSequence": str | None,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowKeypressFailureMessageSoundFile = TypedDict(
+    "CallFlowKeypressFailureMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+# <keypressFailureMessage> in the getCallFlow response.
+CallFlowKeypressFailureMessage = TypedDict(
+    "CallFlowKeypressFailureMessage",
+    {
+        "@behaviour": Literal["onNoKeypress", "onUnmatchedKeypress"] | None,
+        "soundFile": list[CallFlowKeypressFailureMessageSoundFile],
+    },
+    total=False,
+)
+
+
+class CallFlowKeypressFailureMessages(TypedDict, total=False):
+    """<keypressFailureMessages> in the getCallFlow response."""
+
+    keypressFailureMessage: list[CallFlowKeypressFailureMessage]
+
+
+# <failure> in the getCallFlow response.
+CallFlowFailure = TypedDict(
+    "CallFlowFailure",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@attempts": int | None,
+        "keypressFailureMessages": CallFlowKeypressFailureMessages,
+    },
+    total=False,
+)
+
+
+class CallFlowMessageKeypressEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getCallFlow response."""
+
+    keyEvent: list[CallFlowKeyEvent]
+    failure: CallFlowFailure
+
+
+# <messageKeypress> in the getCallFlow response.
+CallFlowMessageKeypress = TypedDict(
+    "CallFlowMessageKeypress",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@captureKeypress": Literal["true", "false"] | None,
+        "@timeout": int | None,
+        "play": list[CallFlowMessageKeypressPlay],
+        "eventHandlers": CallFlowMessageKeypressEventHandlers,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the getCallFlow response.
+CallFlowSendSms = TypedDict(
+    "CallFlowSendSms",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@from": str | None,
+        "@message": str | None,
+        "@destinationPhoneNumber": str | None,
+        "@destinationContactId": str | None,
+        "@destinationContactName": str | None,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"] | None,
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"] | None,
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"] | None,
+        "@smsAlertEmailTemplateName": str | None,
+        "@smsAlertFrom": str | None,
+        "@smsAlertFromName": str | None,
+        "@callbackUrl": str | None,
+        "@callbackUrlHeaders": str | None,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowVoicemailMessageSoundFile = TypedDict(
+    "CallFlowVoicemailMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowVoicemailMessage(TypedDict, total=False):
+    """<voicemailMessage> in the getCallFlow response."""
+
+    soundFile: list[CallFlowVoicemailMessageSoundFile]
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowCompletedMessageSoundFile = TypedDict(
+    "CallFlowCompletedMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowCompletedMessage(TypedDict, total=False):
+    """<completedMessage> in the getCallFlow response."""
+
+    soundFile: list[CallFlowCompletedMessageSoundFile]
+
+
+# <voicemail> in the getCallFlow response.
+CallFlowVoicemail = TypedDict(
+    "CallFlowVoicemail",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@from": str | None,
+        "@fromName": str | None,
+        "@subject": str | None,
+        "@silence": int | None,
+        "@maxDuration": int | None,
+        "@templateName": str | None,
+        "@destinationEmailAddress": str | None,
+        "@destinationContactId": str | None,
+        "voicemailMessage": CallFlowVoicemailMessage,
+        "completedMessage": CallFlowCompletedMessage,
+    },
+    total=False,
+)
+
+
+# <param> in the getCallFlow response.
+CallFlowParam = TypedDict(
+    "CallFlowParam",
+    {
+        "@name": str | None,
+        "@value": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowParams(TypedDict, total=False):
+    """<params> in the getCallFlow response."""
+
+    param: list[CallFlowParam]
+
+
+# <httpRequest> in the getCallFlow response.
+CallFlowHttpRequest = TypedDict(
+    "CallFlowHttpRequest",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@url": str | None,
+        "@requestMethod": Literal["POST", "GET"] | None,
+        "params": CallFlowParams,
+    },
+    total=False,
+)
+
+
+# <timeEvent> in the getCallFlow response.
+CallFlowTimeEvent = TypedDict(
+    "CallFlowTimeEvent",
+    {
+        "@action": Literal["onMatchTime"] | None,
+        "@timeTemplateLabel": str | None,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getCallFlow response.
+CallFlowFailureMessageSoundFile = TypedDict(
+    "CallFlowFailureMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowFailureMessage(TypedDict, total=False):
+    """<failureMessage> in the getCallFlow response."""
+
+    soundFile: list[CallFlowFailureMessageSoundFile]
+
+
+# <failure> in the getCallFlow response.
+CallFlowEventHandlersFailure = TypedDict(
+    "CallFlowEventHandlersFailure",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@attempts": int | None,
+        "failureMessage": CallFlowFailureMessage,
+    },
+    total=False,
+)
+
+
+class CallFlowTimeBasedEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getCallFlow response."""
+
+    timeEvent: list[CallFlowTimeEvent]
+    failure: CallFlowEventHandlersFailure
+
+
+# <timeBased> in the getCallFlow response.
+CallFlowTimeBased = TypedDict(
+    "CallFlowTimeBased",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "eventHandlers": CallFlowTimeBasedEventHandlers,
+    },
+    total=False,
+)
+
+
+# <matchEvent> in the getCallFlow response.
+CallFlowMatchEvent = TypedDict(
+    "CallFlowMatchEvent",
+    {
+        "@action": str | None,
+        "@rightExprValue": str | None,
+        "@operator": str | None,
+    },
+    total=False,
+)
+
+
+class CallFlowEvaluateEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getCallFlow response."""
+
+    matchEvent: list[CallFlowMatchEvent]
+
+
+# <evaluate> in the getCallFlow response.
+CallFlowEvaluate = TypedDict(
+    "CallFlowEvaluate",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@leftExprValue": str | None,
+        "eventHandlers": CallFlowEvaluateEventHandlers,
+    },
+    total=False,
+)
+
+
+# <callFlow> in the getCallFlow response.
+CallFlowCallFlow = TypedDict(
+    "CallFlowCallFlow",
+    {
+        "@name": str | None,
+        "@notes": str | None,
+        "play": list[CallFlowPlay],
+        "call": list[CallFlowCall],
+        "messageKeypress": list[CallFlowMessageKeypress],
+        "sendSms": list[CallFlowSendSms],
+        "voicemail": list[CallFlowVoicemail],
+        "httpRequest": list[CallFlowHttpRequest],
+        "timeBased": list[CallFlowTimeBased],
+        "evaluate": list[CallFlowEvaluate],
+    },
+    total=False,
+)
+
+
+class CallFlowResponse(TypedDict, total=False):
+    """<response> in the getCallFlow response."""
+
+    callFlow: CallFlowCallFlow
+    callFlow_xml: RawXML
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowSoundFile = TypedDict(
+    "CreateCallFlowSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the createCallFlow request; required: @id, @label.
+CreateCallFlowPlay = TypedDict(
+    "CreateCallFlowPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[CreateCallFlowSoundFile] | CreateCallFlowSoundFile,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowCallerMessageSoundFile = TypedDict(
+    "CreateCallFlowCallerMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowCallerMessage(TypedDict, total=False):
+    """<callerMessage> in the createCallFlow request."""
+
+    soundFile: list[CreateCallFlowCallerMessageSoundFile] | CreateCallFlowCallerMessageSoundFile
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowCalledMessageSoundFile = TypedDict(
+    "CreateCallFlowCalledMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowCalledMessage(TypedDict, total=False):
+    """<calledMessage> in the createCallFlow request."""
+
+    soundFile: list[CreateCallFlowCalledMessageSoundFile] | CreateCallFlowCalledMessageSoundFile
+
+
+# <callEvent> in the createCallFlow request.
+CreateCallFlowCallEvent = TypedDict(
+    "CreateCallFlowCallEvent",
+    {
+        "@action": Literal["onMatchResult"],
+        "@result": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createCallFlow request."""
+
+    callEvent: list[CreateCallFlowCallEvent] | CreateCallFlowCallEvent
     failure: str
 
 
-# <call>; required: @id, @label
-CreateCallFlowCallFlowCall = TypedDict('CreateCallFlowCallFlowCall', {'@id': str, '@label': str, '@record': Literal['true', 'false'], '@recordingLabel': str, '@recordCallNotificationLabel': str, '@sendCallAlert': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@timeout': int | str, '@callAlertFromName': str, '@callAlertEmailTemplateName': str, 'callerMessage': CreateCallFlowCallFlowCallCallerMessage, 'calledMessage': CreateCallFlowCallFlowCallCalledMessage, 'eventHandlers': CreateCallFlowCallFlowCallEventHandlers}, total=False)
+# <call> in the createCallFlow request; required: @id, @label.
+CreateCallFlowCall = TypedDict(
+    "CreateCallFlowCall",
+    {
+        "@id": str,
+        "@label": str,
+        "@record": Literal["true", "false"],
+        "@recordingLabel": str,
+        "@recordCallNotificationLabel": str,
+        "@sendCallAlert": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@timeout": int | str,
+        "@callAlertFromName": str,
+        "@callAlertEmailTemplateName": str,
+        "callerMessage": CreateCallFlowCallerMessage,
+        "calledMessage": CreateCallFlowCalledMessage,
+        "eventHandlers": CreateCallFlowEventHandlers,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowPlaySoundFile = TypedDict(
+    "CreateCallFlowPlaySoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the createCallFlow request; required: @id, @label.
+CreateCallFlowMessageKeypressPlay = TypedDict(
+    "CreateCallFlowMessageKeypressPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[CreateCallFlowPlaySoundFile] | CreateCallFlowPlaySoundFile,
+    },
+    total=False,
+)
+
+
+# <keyEvent> in the createCallFlow request.
+CreateCallFlowKeyEvent = TypedDict(
+    "CreateCallFlowKeyEvent",
+    {
+        "@action": Literal["onMatchKeypressSequence"],
+        "@keypressSequence": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowKeypressFailureMessageSoundFile = TypedDict(
+    "CreateCallFlowKeypressFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <keypressFailureMessage> in the createCallFlow request.
+CreateCallFlowKeypressFailureMessage = TypedDict(
+    "CreateCallFlowKeypressFailureMessage",
+    {
+        "@behaviour": Literal["onNoKeypress", "onUnmatchedKeypress"],
+        "soundFile": list[CreateCallFlowKeypressFailureMessageSoundFile]
+        | CreateCallFlowKeypressFailureMessageSoundFile,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowKeypressFailureMessages(TypedDict, total=False):
+    """<keypressFailureMessages> in the createCallFlow request."""
+
+    keypressFailureMessage: (
+        list[CreateCallFlowKeypressFailureMessage] | CreateCallFlowKeypressFailureMessage
+    )
+
+
+# <failure> in the createCallFlow request.
+CreateCallFlowFailure = TypedDict(
+    "CreateCallFlowFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "keypressFailureMessages": CreateCallFlowKeypressFailureMessages,
+    },
+    total=False,
+)
+
 
-CreateCallFlowCallFlowMessageKeypressPlaySoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-CreateCallFlowCallFlowMessageKeypressPlay = CreateCallFlowCallFlowPlay
-
-# <keyEvent>
-CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent', {'@action': Literal['onMatchKeypressSequence'], '@keypressSequence': str}, total=False)
-
-CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-# <keypressFailureMessage>
-CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile}, total=False)
-
-
-class CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages>"""
-
-    keypressFailureMessage: list[CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage] | CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
-
-
-# <failure>
-CreateCallFlowCallFlowMessageKeypressEventHandlersFailure = TypedDict('CreateCallFlowCallFlowMessageKeypressEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'keypressFailureMessages': CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages}, total=False)
-
-
-class CreateCallFlowCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    keyEvent: list[CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent] | CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent
-    failure: CreateCallFlowCallFlowMessageKeypressEventHandlersFailure
-
-
-# <messageKeypress>; required: @id, @label
-CreateCallFlowCallFlowMessageKeypress = TypedDict('CreateCallFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[CreateCallFlowCallFlowPlay] | CreateCallFlowCallFlowPlay, 'eventHandlers': CreateCallFlowCallFlowMessageKeypressEventHandlers}, total=False)
-
-# <sendSms>; required: @id, @label, @from, @destinationPhoneNumber, @destinationContactId, @destinationContactName
-CreateCallFlowCallFlowSendSms = TypedDict('CreateCallFlowCallFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
-
-CreateCallFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-
-class CreateCallFlowCallFlowVoicemailVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage>"""
-
-    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
-
-
-CreateCallFlowCallFlowVoicemailCompletedMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-
-class CreateCallFlowCallFlowVoicemailCompletedMessage(TypedDict, total=False):
-    """<completedMessage>"""
-
-    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
-
-
-# <voicemail>; required: @id, @label, @from, @subject, @silence, @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage
-CreateCallFlowCallFlowVoicemail = TypedDict('CreateCallFlowCallFlowVoicemail', {'@id': str, '@label': str, '@from': str, '@fromName': str, '@subject': str, '@silence': int | str, '@maxDuration': int | str, '@templateName': str, '@destinationEmailAddress': str, '@destinationContactId': str, 'voicemailMessage': CreateCallFlowCallFlowVoicemailVoicemailMessage, 'completedMessage': CreateCallFlowCallFlowVoicemailCompletedMessage}, total=False)
-
-# <param>; required: @name, @value
-CreateCallFlowCallFlowHttpRequestParamsParam = TypedDict('CreateCallFlowCallFlowHttpRequestParamsParam', {'@name': str, '@value': str}, total=False)
-
-
-class CreateCallFlowCallFlowHttpRequestParams(TypedDict, total=False):
-    """<params>"""
-
-    param: list[CreateCallFlowCallFlowHttpRequestParamsParam] | CreateCallFlowCallFlowHttpRequestParamsParam
-
-
-# <httpRequest>; required: @id, @label, @url, @requestMethod, params
-CreateCallFlowCallFlowHttpRequest = TypedDict('CreateCallFlowCallFlowHttpRequest', {'@id': str, '@label': str, '@url': str, '@requestMethod': Literal['POST', 'GET'], 'params': CreateCallFlowCallFlowHttpRequestParams}, total=False)
-
-# <timeEvent>; required: @action, @timeTemplateLabel
-CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent = TypedDict('CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent', {'@action': Literal['onMatchTime'], '@timeTemplateLabel': str}, total=False)
-
-CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-
-class CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage(TypedDict, total=False):
-    """<failureMessage>"""
-
-    soundFile: list[CreateCallFlowCallFlowPlaySoundFile] | CreateCallFlowCallFlowPlaySoundFile
-
-
-# <failure>
-CreateCallFlowCallFlowTimeBasedEventHandlersFailure = TypedDict('CreateCallFlowCallFlowTimeBasedEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'failureMessage': CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage}, total=False)
-
-
-class CreateCallFlowCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    timeEvent: list[CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent] | CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent
-    failure: CreateCallFlowCallFlowTimeBasedEventHandlersFailure
-
-
-# <timeBased>; required: @id, @label
-CreateCallFlowCallFlowTimeBased = TypedDict('CreateCallFlowCallFlowTimeBased', {'@id': str, '@label': str, 'eventHandlers': CreateCallFlowCallFlowTimeBasedEventHandlers}, total=False)
-
-# <matchEvent>
-CreateCallFlowCallFlowEvaluateEventHandlersMatchEvent = TypedDict('CreateCallFlowCallFlowEvaluateEventHandlersMatchEvent', {'@action': str, '@rightExprValue': str, '@operator': str}, total=False)
-
-
-class CreateCallFlowCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    matchEvent: list[CreateCallFlowCallFlowEvaluateEventHandlersMatchEvent] | CreateCallFlowCallFlowEvaluateEventHandlersMatchEvent
-
-
-# <evaluate>
-CreateCallFlowCallFlowEvaluate = TypedDict('CreateCallFlowCallFlowEvaluate', {'@id': str, '@label': str, '@leftExprValue': str, 'eventHandlers': CreateCallFlowCallFlowEvaluateEventHandlers}, total=False)
-
-# <callFlow>; required: @name
-CreateCallFlowCallFlow = TypedDict('CreateCallFlowCallFlow', {'@name': str, '@notes': str, 'play': list[CreateCallFlowCallFlowPlay] | CreateCallFlowCallFlowPlay, 'call': list[CreateCallFlowCallFlowCall] | CreateCallFlowCallFlowCall, 'messageKeypress': list[CreateCallFlowCallFlowMessageKeypress] | CreateCallFlowCallFlowMessageKeypress, 'sendSms': list[CreateCallFlowCallFlowSendSms] | CreateCallFlowCallFlowSendSms, 'voicemail': list[CreateCallFlowCallFlowVoicemail] | CreateCallFlowCallFlowVoicemail, 'httpRequest': list[CreateCallFlowCallFlowHttpRequest] | CreateCallFlowCallFlowHttpRequest, 'timeBased': list[CreateCallFlowCallFlowTimeBased] | CreateCallFlowCallFlowTimeBased, 'evaluate': list[CreateCallFlowCallFlowEvaluate] | CreateCallFlowCallFlowEvaluate}, total=False)
-
-UpdateCallFlowCallFlowPlaySoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowPlay = CreateCallFlowCallFlowPlay
-
-UpdateCallFlowCallFlowCallCallerMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowCallCallerMessage = CreateCallFlowCallFlowCallCallerMessage
-
-UpdateCallFlowCallFlowCallCalledMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowCallCalledMessage = CreateCallFlowCallFlowCallCalledMessage
-
-UpdateCallFlowCallFlowCallEventHandlersCallEvent = CreateCallFlowCallFlowCallEventHandlersCallEvent
-
-UpdateCallFlowCallFlowCallEventHandlers = CreateCallFlowCallFlowCallEventHandlers
-
-UpdateCallFlowCallFlowCall = CreateCallFlowCallFlowCall
-
-UpdateCallFlowCallFlowMessageKeypressPlaySoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowMessageKeypressPlay = CreateCallFlowCallFlowPlay
-
-UpdateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent = CreateCallFlowCallFlowMessageKeypressEventHandlersKeyEvent
-
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
-
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages = CreateCallFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages
-
-UpdateCallFlowCallFlowMessageKeypressEventHandlersFailure = CreateCallFlowCallFlowMessageKeypressEventHandlersFailure
-
-UpdateCallFlowCallFlowMessageKeypressEventHandlers = CreateCallFlowCallFlowMessageKeypressEventHandlers
-
-UpdateCallFlowCallFlowMessageKeypress = CreateCallFlowCallFlowMessageKeypress
-
-UpdateCallFlowCallFlowSendSms = CreateCallFlowCallFlowSendSms
-
-UpdateCallFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowVoicemailVoicemailMessage = CreateCallFlowCallFlowVoicemailVoicemailMessage
-
-UpdateCallFlowCallFlowVoicemailCompletedMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowVoicemailCompletedMessage = CreateCallFlowCallFlowVoicemailCompletedMessage
-
-UpdateCallFlowCallFlowVoicemail = CreateCallFlowCallFlowVoicemail
-
-UpdateCallFlowCallFlowHttpRequestParamsParam = CreateCallFlowCallFlowHttpRequestParamsParam
-
-UpdateCallFlowCallFlowHttpRequestParams = CreateCallFlowCallFlowHttpRequestParams
-
-UpdateCallFlowCallFlowHttpRequest = CreateCallFlowCallFlowHttpRequest
-
-UpdateCallFlowCallFlowTimeBasedEventHandlersTimeEvent = CreateCallFlowCallFlowTimeBasedEventHandlersTimeEvent
-
-UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateCallFlowCallFlowPlaySoundFile
-
-UpdateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage = CreateCallFlowCallFlowTimeBasedEventHandlersFailureFailureMessage
-
-UpdateCallFlowCallFlowTimeBasedEventHandlersFailure = CreateCallFlowCallFlowTimeBasedEventHandlersFailure
-
-UpdateCallFlowCallFlowTimeBasedEventHandlers = CreateCallFlowCallFlowTimeBasedEventHandlers
-
-UpdateCallFlowCallFlowTimeBased = CreateCallFlowCallFlowTimeBased
-
-UpdateCallFlowCallFlowEvaluateEventHandlersMatchEvent = CreateCallFlowCallFlowEvaluateEventHandlersMatchEvent
-
-UpdateCallFlowCallFlowEvaluateEventHandlers = CreateCallFlowCallFlowEvaluateEventHandlers
-
-UpdateCallFlowCallFlowEvaluate = CreateCallFlowCallFlowEvaluate
-
-# <callFlow>; required: @name
-UpdateCallFlowCallFlow = TypedDict('UpdateCallFlowCallFlow', {'@name': str, '@newName': str, '@notes': str, 'play': list[CreateCallFlowCallFlowPlay] | CreateCallFlowCallFlowPlay, 'call': list[CreateCallFlowCallFlowCall] | CreateCallFlowCallFlowCall, 'messageKeypress': list[CreateCallFlowCallFlowMessageKeypress] | CreateCallFlowCallFlowMessageKeypress, 'sendSms': list[CreateCallFlowCallFlowSendSms] | CreateCallFlowCallFlowSendSms, 'voicemail': list[CreateCallFlowCallFlowVoicemail] | CreateCallFlowCallFlowVoicemail, 'httpRequest': list[CreateCallFlowCallFlowHttpRequest] | CreateCallFlowCallFlowHttpRequest, 'timeBased': list[CreateCallFlowCallFlowTimeBased] | CreateCallFlowCallFlowTimeBased, 'evaluate': list[CreateCallFlowCallFlowEvaluate] | CreateCallFlowCallFlowEvaluate}, total=False)
+class CreateCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createCallFlow request."""
+
+    keyEvent: list[CreateCallFlowKeyEvent] | CreateCallFlowKeyEvent
+    failure: CreateCallFlowFailure
+
+
+# <messageKeypress> in the createCallFlow request; required: @id, @label.
+CreateCallFlowMessageKeypress = TypedDict(
+    "CreateCallFlowMessageKeypress",
+    {
+        "@id": str,
+        "@label": str,
+        "@captureKeypress": Literal["true", "false"],
+        "@timeout": int | str,
+        "play": list[CreateCallFlowMessageKeypressPlay] | CreateCallFlowMessageKeypressPlay,
+        "eventHandlers": CreateCallFlowMessageKeypressEventHandlers,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the createCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# @destinationContactId, @destinationContactName.
+CreateCallFlowSendSms = TypedDict(
+    "CreateCallFlowSendSms",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@message": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"],
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"],
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"],
+        "@smsAlertEmailTemplateName": str,
+        "@smsAlertFrom": str,
+        "@smsAlertFromName": str,
+        "@callbackUrl": str,
+        "@callbackUrlHeaders": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowVoicemailMessageSoundFile = TypedDict(
+    "CreateCallFlowVoicemailMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowVoicemailMessage(TypedDict, total=False):
+    """<voicemailMessage> in the createCallFlow request."""
+
+    soundFile: (
+        list[CreateCallFlowVoicemailMessageSoundFile] | CreateCallFlowVoicemailMessageSoundFile
+    )
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowCompletedMessageSoundFile = TypedDict(
+    "CreateCallFlowCompletedMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowCompletedMessage(TypedDict, total=False):
+    """<completedMessage> in the createCallFlow request."""
+
+    soundFile: (
+        list[CreateCallFlowCompletedMessageSoundFile] | CreateCallFlowCompletedMessageSoundFile
+    )
+
+
+# <voicemail> in the createCallFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
+CreateCallFlowVoicemail = TypedDict(
+    "CreateCallFlowVoicemail",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@fromName": str,
+        "@subject": str,
+        "@silence": int | str,
+        "@maxDuration": int | str,
+        "@templateName": str,
+        "@destinationEmailAddress": str,
+        "@destinationContactId": str,
+        "voicemailMessage": CreateCallFlowVoicemailMessage,
+        "completedMessage": CreateCallFlowCompletedMessage,
+    },
+    total=False,
+)
+
+
+# <param> in the createCallFlow request; required: @name, @value.
+CreateCallFlowParam = TypedDict(
+    "CreateCallFlowParam",
+    {
+        "@name": str,
+        "@value": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowParams(TypedDict, total=False):
+    """<params> in the createCallFlow request."""
+
+    param: list[CreateCallFlowParam] | CreateCallFlowParam
+
+
+# <httpRequest> in the createCallFlow request; required: @id, @label, @url, @requestMethod,
+# params.
+CreateCallFlowHttpRequest = TypedDict(
+    "CreateCallFlowHttpRequest",
+    {
+        "@id": str,
+        "@label": str,
+        "@url": str,
+        "@requestMethod": Literal["POST", "GET"],
+        "params": CreateCallFlowParams,
+    },
+    total=False,
+)
+
+
+# <timeEvent> in the createCallFlow request; required: @action, @timeTemplateLabel.
+CreateCallFlowTimeEvent = TypedDict(
+    "CreateCallFlowTimeEvent",
+    {
+        "@action": Literal["onMatchTime"],
+        "@timeTemplateLabel": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createCallFlow request; required: @soundLabel.
+CreateCallFlowFailureMessageSoundFile = TypedDict(
+    "CreateCallFlowFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowFailureMessage(TypedDict, total=False):
+    """<failureMessage> in the createCallFlow request."""
+
+    soundFile: list[CreateCallFlowFailureMessageSoundFile] | CreateCallFlowFailureMessageSoundFile
+
+
+# <failure> in the createCallFlow request.
+CreateCallFlowEventHandlersFailure = TypedDict(
+    "CreateCallFlowEventHandlersFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "failureMessage": CreateCallFlowFailureMessage,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowTimeBasedEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createCallFlow request."""
+
+    timeEvent: list[CreateCallFlowTimeEvent] | CreateCallFlowTimeEvent
+    failure: CreateCallFlowEventHandlersFailure
+
+
+# <timeBased> in the createCallFlow request; required: @id, @label.
+CreateCallFlowTimeBased = TypedDict(
+    "CreateCallFlowTimeBased",
+    {
+        "@id": str,
+        "@label": str,
+        "eventHandlers": CreateCallFlowTimeBasedEventHandlers,
+    },
+    total=False,
+)
+
+
+# <matchEvent> in the createCallFlow request.
+CreateCallFlowMatchEvent = TypedDict(
+    "CreateCallFlowMatchEvent",
+    {
+        "@action": str,
+        "@rightExprValue": str,
+        "@operator": str,
+    },
+    total=False,
+)
+
+
+class CreateCallFlowEvaluateEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createCallFlow request."""
+
+    matchEvent: list[CreateCallFlowMatchEvent] | CreateCallFlowMatchEvent
+
+
+# <evaluate> in the createCallFlow request.
+CreateCallFlowEvaluate = TypedDict(
+    "CreateCallFlowEvaluate",
+    {
+        "@id": str,
+        "@label": str,
+        "@leftExprValue": str,
+        "eventHandlers": CreateCallFlowEvaluateEventHandlers,
+    },
+    total=False,
+)
+
+
+# <callFlow> in the createCallFlow request; required: @name.
+CreateCallFlowCallFlow = TypedDict(
+    "CreateCallFlowCallFlow",
+    {
+        "@name": str,
+        "@notes": str,
+        "play": list[CreateCallFlowPlay] | CreateCallFlowPlay,
+        "call": list[CreateCallFlowCall] | CreateCallFlowCall,
+        "messageKeypress": list[CreateCallFlowMessageKeypress] | CreateCallFlowMessageKeypress,
+        "sendSms": list[CreateCallFlowSendSms] | CreateCallFlowSendSms,
+        "voicemail": list[CreateCallFlowVoicemail] | CreateCallFlowVoicemail,
+        "httpRequest": list[CreateCallFlowHttpRequest] | CreateCallFlowHttpRequest,
+        "timeBased": list[CreateCallFlowTimeBased] | CreateCallFlowTimeBased,
+        "evaluate": list[CreateCallFlowEvaluate] | CreateCallFlowEvaluate,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowSoundFile = TypedDict(
+    "UpdateCallFlowSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the updateCallFlow request; required: @id, @label.
+UpdateCallFlowPlay = TypedDict(
+    "UpdateCallFlowPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[UpdateCallFlowSoundFile] | UpdateCallFlowSoundFile,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowCallerMessageSoundFile = TypedDict(
+    "UpdateCallFlowCallerMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowCallerMessage(TypedDict, total=False):
+    """<callerMessage> in the updateCallFlow request."""
+
+    soundFile: list[UpdateCallFlowCallerMessageSoundFile] | UpdateCallFlowCallerMessageSoundFile
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowCalledMessageSoundFile = TypedDict(
+    "UpdateCallFlowCalledMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowCalledMessage(TypedDict, total=False):
+    """<calledMessage> in the updateCallFlow request."""
+
+    soundFile: list[UpdateCallFlowCalledMessageSoundFile] | UpdateCallFlowCalledMessageSoundFile
+
+
+# <callEvent> in the updateCallFlow request.
+UpdateCallFlowCallEvent = TypedDict(
+    "UpdateCallFlowCallEvent",
+    {
+        "@action": Literal["onMatchResult"],
+        "@result": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateCallFlow request."""
+
+    callEvent: list[UpdateCallFlowCallEvent] | UpdateCallFlowCallEvent
+    failure: str
+
+
+# <call> in the updateCallFlow request; required: @id, @label.
+UpdateCallFlowCall = TypedDict(
+    "UpdateCallFlowCall",
+    {
+        "@id": str,
+        "@label": str,
+        "@record": Literal["true", "false"],
+        "@recordingLabel": str,
+        "@recordCallNotificationLabel": str,
+        "@sendCallAlert": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@timeout": int | str,
+        "@callAlertFromName": str,
+        "@callAlertEmailTemplateName": str,
+        "callerMessage": UpdateCallFlowCallerMessage,
+        "calledMessage": UpdateCallFlowCalledMessage,
+        "eventHandlers": UpdateCallFlowEventHandlers,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowPlaySoundFile = TypedDict(
+    "UpdateCallFlowPlaySoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the updateCallFlow request; required: @id, @label.
+UpdateCallFlowMessageKeypressPlay = TypedDict(
+    "UpdateCallFlowMessageKeypressPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[UpdateCallFlowPlaySoundFile] | UpdateCallFlowPlaySoundFile,
+    },
+    total=False,
+)
+
+
+# <keyEvent> in the updateCallFlow request.
+UpdateCallFlowKeyEvent = TypedDict(
+    "UpdateCallFlowKeyEvent",
+    {
+        "@action": Literal["onMatchKeypressSequence"],
+        "@keypressSequence": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowKeypressFailureMessageSoundFile = TypedDict(
+    "UpdateCallFlowKeypressFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <keypressFailureMessage> in the updateCallFlow request.
+UpdateCallFlowKeypressFailureMessage = TypedDict(
+    "UpdateCallFlowKeypressFailureMessage",
+    {
+        "@behaviour": Literal["onNoKeypress", "onUnmatchedKeypress"],
+        "soundFile": list[UpdateCallFlowKeypressFailureMessageSoundFile]
+        | UpdateCallFlowKeypressFailureMessageSoundFile,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowKeypressFailureMessages(TypedDict, total=False):
+    """<keypressFailureMessages> in the updateCallFlow request."""
+
+    keypressFailureMessage: (
+        list[UpdateCallFlowKeypressFailureMessage] | UpdateCallFlowKeypressFailureMessage
+    )
+
+
+# <failure> in the updateCallFlow request.
+UpdateCallFlowFailure = TypedDict(
+    "UpdateCallFlowFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "keypressFailureMessages": UpdateCallFlowKeypressFailureMessages,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateCallFlow request."""
+
+    keyEvent: list[UpdateCallFlowKeyEvent] | UpdateCallFlowKeyEvent
+    failure: UpdateCallFlowFailure
+
+
+# <messageKeypress> in the updateCallFlow request; required: @id, @label.
+UpdateCallFlowMessageKeypress = TypedDict(
+    "UpdateCallFlowMessageKeypress",
+    {
+        "@id": str,
+        "@label": str,
+        "@captureKeypress": Literal["true", "false"],
+        "@timeout": int | str,
+        "play": list[UpdateCallFlowMessageKeypressPlay] | UpdateCallFlowMessageKeypressPlay,
+        "eventHandlers": UpdateCallFlowMessageKeypressEventHandlers,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the updateCallFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# @destinationContactId, @destinationContactName.
+UpdateCallFlowSendSms = TypedDict(
+    "UpdateCallFlowSendSms",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@message": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"],
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"],
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"],
+        "@smsAlertEmailTemplateName": str,
+        "@smsAlertFrom": str,
+        "@smsAlertFromName": str,
+        "@callbackUrl": str,
+        "@callbackUrlHeaders": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowVoicemailMessageSoundFile = TypedDict(
+    "UpdateCallFlowVoicemailMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowVoicemailMessage(TypedDict, total=False):
+    """<voicemailMessage> in the updateCallFlow request."""
+
+    soundFile: (
+        list[UpdateCallFlowVoicemailMessageSoundFile] | UpdateCallFlowVoicemailMessageSoundFile
+    )
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowCompletedMessageSoundFile = TypedDict(
+    "UpdateCallFlowCompletedMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowCompletedMessage(TypedDict, total=False):
+    """<completedMessage> in the updateCallFlow request."""
+
+    soundFile: (
+        list[UpdateCallFlowCompletedMessageSoundFile] | UpdateCallFlowCompletedMessageSoundFile
+    )
+
+
+# <voicemail> in the updateCallFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
+UpdateCallFlowVoicemail = TypedDict(
+    "UpdateCallFlowVoicemail",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@fromName": str,
+        "@subject": str,
+        "@silence": int | str,
+        "@maxDuration": int | str,
+        "@templateName": str,
+        "@destinationEmailAddress": str,
+        "@destinationContactId": str,
+        "voicemailMessage": UpdateCallFlowVoicemailMessage,
+        "completedMessage": UpdateCallFlowCompletedMessage,
+    },
+    total=False,
+)
+
+
+# <param> in the updateCallFlow request; required: @name, @value.
+UpdateCallFlowParam = TypedDict(
+    "UpdateCallFlowParam",
+    {
+        "@name": str,
+        "@value": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowParams(TypedDict, total=False):
+    """<params> in the updateCallFlow request."""
+
+    param: list[UpdateCallFlowParam] | UpdateCallFlowParam
+
+
+# <httpRequest> in the updateCallFlow request; required: @id, @label, @url, @requestMethod,
+# params.
+UpdateCallFlowHttpRequest = TypedDict(
+    "UpdateCallFlowHttpRequest",
+    {
+        "@id": str,
+        "@label": str,
+        "@url": str,
+        "@requestMethod": Literal["POST", "GET"],
+        "params": UpdateCallFlowParams,
+    },
+    total=False,
+)
+
+
+# <timeEvent> in the updateCallFlow request; required: @action, @timeTemplateLabel.
+UpdateCallFlowTimeEvent = TypedDict(
+    "UpdateCallFlowTimeEvent",
+    {
+        "@action": Literal["onMatchTime"],
+        "@timeTemplateLabel": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateCallFlow request; required: @soundLabel.
+UpdateCallFlowFailureMessageSoundFile = TypedDict(
+    "UpdateCallFlowFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowFailureMessage(TypedDict, total=False):
+    """<failureMessage> in the updateCallFlow request."""
+
+    soundFile: list[UpdateCallFlowFailureMessageSoundFile] | UpdateCallFlowFailureMessageSoundFile
+
+
+# <failure> in the updateCallFlow request.
+UpdateCallFlowEventHandlersFailure = TypedDict(
+    "UpdateCallFlowEventHandlersFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "failureMessage": UpdateCallFlowFailureMessage,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowTimeBasedEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateCallFlow request."""
+
+    timeEvent: list[UpdateCallFlowTimeEvent] | UpdateCallFlowTimeEvent
+    failure: UpdateCallFlowEventHandlersFailure
+
+
+# <timeBased> in the updateCallFlow request; required: @id, @label.
+UpdateCallFlowTimeBased = TypedDict(
+    "UpdateCallFlowTimeBased",
+    {
+        "@id": str,
+        "@label": str,
+        "eventHandlers": UpdateCallFlowTimeBasedEventHandlers,
+    },
+    total=False,
+)
+
+
+# <matchEvent> in the updateCallFlow request.
+UpdateCallFlowMatchEvent = TypedDict(
+    "UpdateCallFlowMatchEvent",
+    {
+        "@action": str,
+        "@rightExprValue": str,
+        "@operator": str,
+    },
+    total=False,
+)
+
+
+class UpdateCallFlowEvaluateEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateCallFlow request."""
+
+    matchEvent: list[UpdateCallFlowMatchEvent] | UpdateCallFlowMatchEvent
+
+
+# <evaluate> in the updateCallFlow request.
+UpdateCallFlowEvaluate = TypedDict(
+    "UpdateCallFlowEvaluate",
+    {
+        "@id": str,
+        "@label": str,
+        "@leftExprValue": str,
+        "eventHandlers": UpdateCallFlowEvaluateEventHandlers,
+    },
+    total=False,
+)
+
+
+# <callFlow> in the updateCallFlow request; required: @name.
+UpdateCallFlowCallFlow = TypedDict(
+    "UpdateCallFlowCallFlow",
+    {
+        "@name": str,
+        "@newName": str,
+        "@notes": str,
+        "play": list[UpdateCallFlowPlay] | UpdateCallFlowPlay,
+        "call": list[UpdateCallFlowCall] | UpdateCallFlowCall,
+        "messageKeypress": list[UpdateCallFlowMessageKeypress] | UpdateCallFlowMessageKeypress,
+        "sendSms": list[UpdateCallFlowSendSms] | UpdateCallFlowSendSms,
+        "voicemail": list[UpdateCallFlowVoicemail] | UpdateCallFlowVoicemail,
+        "httpRequest": list[UpdateCallFlowHttpRequest] | UpdateCallFlowHttpRequest,
+        "timeBased": list[UpdateCallFlowTimeBased] | UpdateCallFlowTimeBased,
+        "evaluate": list[UpdateCallFlowEvaluate] | UpdateCallFlowEvaluate,
+    },
+    total=False,
+)
+
+
+_GET_CALL_FLOWS: Endpoint[CallFlowsResponse] = Endpoint(_METHODS["getCallFlows"])
+_GET_CALL_FLOW: Endpoint[CallFlowResponse] = Endpoint(_METHODS["getCallFlow"])
+_CREATE_CALL_FLOW: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createCallFlow"])
+_UPDATE_CALL_FLOW: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateCallFlow"])
+_DELETE_CALL_FLOWS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteCallFlows"])
 
 
 class CallFlowInterface:
-    """Methods of the ``CallFlow`` interface."""
+    """Methods of the ``CallFlow`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -255,14 +1355,14 @@ class CallFlowInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetCallFlowsReqFieldsValue | str] | GetCallFlowsReqFieldsValue | str | None = None,
+        req_fields: Sequence[CallFlowsReqField | str] | CallFlowsReqField | str | None = None,
         template_name: str | None = None,
-        template_type: Literal['DEFAULT', 'CUSTOM', 'ALL'] | None = None,
-        advanced: Literal['YES'] | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        template_type: Literal["DEFAULT", "CUSTOM", "ALL"] | None = None,
+        advanced: Literal["YES"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CallFlowsResponse:
         """Lists call flow (rule) templates with name, notes, type, creation date and advanced flag.
 
         ``GET /CallFlow?v=3&method=getCallFlows``
@@ -270,8 +1370,8 @@ class CallFlowInterface:
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
-            order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server
-                default: c_DESC.
+            order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server default:
+                c_DESC.
             req_fields: tna=template_name, tno=template_notes, tt=template_type, c=created,
                 a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c, a; other
                 values are sent with an UndocumentedValueWarning (the server decides). Server
@@ -285,13 +1385,11 @@ class CallFlowInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``CallFlowsResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
@@ -300,16 +1398,25 @@ class CallFlowInterface:
             - 400 Required Fields Invalid: fieldone,fieldtwo
             - 400 Order Field Invalid
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://docs.iovox.com/display/RA/getCallFlows
-        The public record of this method is partial; see spec/CallFlow.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCallFlows'],
-            {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'template_name': template_name, 'template_type': template_type, 'advanced': advanced, 'output': output},
+        return await self._client._invoke(
+            _GET_CALL_FLOWS,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "req_fields": req_fields,
+                "template_name": template_name,
+                "template_type": template_type,
+                "advanced": advanced,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_call_flow(
@@ -318,7 +1425,7 @@ class CallFlowInterface:
         call_flow: str,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CallFlowResponse:
         """Returns the full XML definition of one call flow.
 
         ``GET /CallFlow?v=3&method=getCallFlow``
@@ -329,46 +1436,42 @@ class CallFlowInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: call,
-                callEvent, evaluate, httpRequest, keyEvent, keypressFailureMessage, matchEvent,
-                messageKeypress, param, play, sendSms, soundFile, timeBased, timeEvent,
-                voicemail.
-            Also callFlow_xml: that element verbatim as RawXML, in document order (send it back
-                as is, or parse it with iovox_async.callflow.CallFlow.from_xml).
+            The content of <response> as a ``CallFlowResponse``, values converted to their
+                documented types.
+            Also callFlow_xml: that element verbatim as RawXML, in document order (send it back as
+                is, or parse it with iovox_async.callflow.CallFlow.from_xml).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Call Flow Doesn't exist
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getCallFlow.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCallFlow'],
-            {'call_flow': call_flow},
+        return await self._client._invoke(
+            _GET_CALL_FLOW,
+            {"call_flow": call_flow},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_call_flow(
         self,
         *,
-        callFlow: CreateCallFlowCallFlow | str,
+        call_flow: RawXML | CreateCallFlowCallFlow | str,
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
     ) -> dict[str, Any]:
         """Creates a call flow from an XML set of call flow rules.
 
-        ``POST /CallFlow?v=3&method=createCallFlow`` (has side effects: not retried once it may have been sent)
+        ``POST /CallFlow?v=3&method=createCallFlow`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
-            callFlow: <callFlow> of the request body. the flow definition: attributes name
-                (required, unique in the whole account) and notes, then one or more rules in
-                execution order Required.
+            call_flow: the <callFlow> element of the request body: the flow definition: attributes
+                name (required, unique in the whole account) and notes, then one or more rules in
+                execution order. A dict, or the XML itself as ``RawXML(...)`` or text. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -378,10 +1481,7 @@ class CallFlowInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -394,33 +1494,36 @@ class CallFlowInterface:
             - 400 Message empty
             - 400 destinationPhoneNumber Empty
             - 400 destinationContactId Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createCallFlow.html
-        The public record of this method is partial; see spec/CallFlow.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createCallFlow'],
+        return await self._client._invoke(
+            _CREATE_CALL_FLOW,
             {},
-            {'callFlow': callFlow},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"callFlow": call_flow},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_call_flow(
         self,
         *,
-        callFlow: UpdateCallFlowCallFlow | str,
+        call_flow: RawXML | UpdateCallFlowCallFlow | str,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
-        """Replaces a call flow's rules (and optionally renames it); re-applied to all links using it.
+        """Replaces a call flow's rules (and optionally renames it); re-applied to all links using
+        it.
 
         ``PUT /CallFlow?v=3&method=updateCallFlow``
 
         Args:
-            callFlow: <callFlow> of the request body. the full new definition: attributes name
-                (identifies the existing flow), newName (optional rename) and notes, then the
-                complete new rule set Required.
+            call_flow: the <callFlow> element of the request body: the full new definition:
+                attributes name (identifies the existing flow), newName (optional rename) and notes,
+                then the complete new rule set. A dict, or the XML itself as ``RawXML(...)`` or
+                text. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -428,23 +1531,20 @@ class CallFlowInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/updateCallFlow.html
-        The public record of this method is partial; see spec/CallFlow.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateCallFlow'],
+        return await self._client._invoke(
+            _UPDATE_CALL_FLOW,
             {},
-            {'callFlow': callFlow},
-            timeout=timeout, max_retries=max_retries,
+            {"callFlow": call_flow},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_call_flows(
@@ -462,8 +1562,8 @@ class CallFlowInterface:
         Args:
             call_flows: call flow names, pipe-delimited, e.g. Call%20Agents|IVR. A list: items
                 joined with '|'. Required.
-            detach_from_links: TRUE detaches the flows from their links first; FALSE = only
-                flows not attached to any link can be deleted. Server default: FALSE.
+            detach_from_links: TRUE detaches the flows from their links first; FALSE = only flows
+                not attached to any link can be deleted. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -471,20 +1571,17 @@ class CallFlowInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 call_flows Empty
             - 400 Call Flow x of y does not exist
             - 400 Call Flow x of y is attached to a Link
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteCallFlows.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteCallFlows'],
-            {'call_flows': call_flows, 'detach_from_links': detach_from_links},
+        return await self._client._invoke(
+            _DELETE_CALL_FLOWS,
+            {"call_flows": call_flows, "detach_from_links": detach_from_links},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -7,23 +7,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Calling']
+_METHODS = METHODS["Calling"]
 
 
 class InitiateCallCallVariables(TypedDict, total=False):
-    """<call_variables>"""
+    """<call_variables> in the initiateCall request."""
 
     call_destination: str
     delay: int | str
 
 
+_INITIATE_CALL: Endpoint[dict[str, Any]] = Endpoint(_METHODS["initiateCall"])
+
+
 class CallingInterface:
-    """Methods of the ``Calling`` interface."""
+    """Methods of the ``Calling`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be POST. x attempted
+    - 500 Internal Server Error
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -39,18 +52,19 @@ class CallingInterface:
     ) -> dict[str, Any]:
         """Starts an outbound (click-to-call) call that runs the call flow attached to a Link.
 
-        ``POST /Calling?v=3&method=initiateCall`` (has side effects: not retried once it may have been sent)
+        ``POST /Calling?v=3&method=initiateCall`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
-            link_id: <link_id> of the request body. Link whose call flow (Calling Rules) is
-                followed; the link needs a call flow (and click_to_call enabled at link
-                creation) Required.
-            call_variables: <call_variables> of the request body. values for the link call
-                flow's variable ('?') fields, one child element per variable named after it;
-                mandatory only when the flow has such fields. Besides call_destination and
-                delay, any custom variable named by the flow's '?' placeholders may be added as
-                a child element (e.g. my_custom_var, the_custom_var, another_custom_var in the
-                docs' example).
+            link_id: the <link_id> element of the request body: Link whose call flow (Calling Rules)
+                is followed; the link needs a call flow (and click_to_call enabled at link creation)
+                Required.
+            call_variables: the <call_variables> element of the request body: values for the link
+                call flow's variable ('?') fields, one child element per variable named after it;
+                mandatory only when the flow has such fields. Besides call_destination and delay,
+                any custom variable named by the flow's '?' placeholders may be added as a child
+                element (e.g. my_custom_var, the_custom_var, another_custom_var in the docs'
+                example).
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -60,21 +74,19 @@ class CallingInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/initiateCall.html
-        The public record of this method is partial; see spec/Calling.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['initiateCall'],
+        return await self._client._invoke(
+            _INITIATE_CALL,
             {},
-            {'link_id': link_id, 'call_variables': call_variables},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"link_id": link_id, "call_variables": call_variables},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )

@@ -10,22 +10,232 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Calls']
+_METHODS = METHODS["Calls"]
 
-GetCallDataReqFieldsValue = Literal['id', 'cs', 'ce', 'co', 'coe', 'col', 'vn', 'cd', 'detail', 'ct', 'cts', 'tt', 'tts', 'ctype', 'call_res', 'rule_res', 'nid', 'nname', 'ntype', 'lid', 'lname', 'ltype', 'has_rec', 'es', 'cat_id', 'cat_lbl', 'cat_v', 'call_cat_id', 'call_cat_lbl', 'call_cat_v', 'node_cat_id', 'node_cat_lbl', 'node_cat_v', 'contact_cat_id', 'contact_cat_lbl', 'contact_cat_v', 'direction']
+CallDataReqField = Literal[
+    "id",
+    "cs",
+    "ce",
+    "co",
+    "coe",
+    "col",
+    "vn",
+    "cd",
+    "detail",
+    "ct",
+    "cts",
+    "tt",
+    "tts",
+    "ctype",
+    "call_res",
+    "rule_res",
+    "nid",
+    "nname",
+    "ntype",
+    "lid",
+    "lname",
+    "ltype",
+    "has_rec",
+    "es",
+    "cat_id",
+    "cat_lbl",
+    "cat_v",
+    "call_cat_id",
+    "call_cat_lbl",
+    "call_cat_v",
+    "node_cat_id",
+    "node_cat_lbl",
+    "node_cat_v",
+    "contact_cat_id",
+    "contact_cat_lbl",
+    "contact_cat_v",
+    "direction",
+]
 
-GetCallMetricsReqFieldsValue = Literal['tc', 'acpd', 'tct', 'tcts', 'act', 'acts', 'ttt', 'ttts', 'att', 'atts', 'tuc', 'tun', 'tul']
 
-GetCallMetricsGroupFieldsValue = Literal['cdate', 'cweekd', 'cmonth', 'co', 'coe', 'vn', 'cd', 'detail', 'call_res', 'nid', 'ntype', 'lid', 'lname', 'ltype']
+class CallDataCategory(TypedDict, total=False):
+    """<category> in the getCallData response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
 
 
-class TranscribeCallRecordingCallsCall(TypedDict, total=False):
-    """<call>; required: id"""
+class CallDataCategories(TypedDict, total=False):
+    """<categories> in the getCallData response."""
+
+    category: list[CallDataCategory]
+
+
+class CallDataCallCategory(TypedDict, total=False):
+    """<call_category> in the getCallData response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
+
+
+class CallDataCallCategories(TypedDict, total=False):
+    """<call_categories> in the getCallData response."""
+
+    call_category: list[CallDataCallCategory]
+
+
+class CallDataNodeCategory(TypedDict, total=False):
+    """<node_category> in the getCallData response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
+
+
+class CallDataNodeCategories(TypedDict, total=False):
+    """<node_categories> in the getCallData response."""
+
+    node_category: list[CallDataNodeCategory]
+
+
+class CallDataContactCategory(TypedDict, total=False):
+    """<contact_category> in the getCallData response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
+
+
+class CallDataContactCategories(TypedDict, total=False):
+    """<contact_categories> in the getCallData response."""
+
+    contact_category: list[CallDataContactCategory]
+
+
+class CallDataResult(TypedDict, total=False):
+    """<result> in the getCallData response."""
+
+    id: str | None
+    call_start: datetime | None
+    call_end: datetime | None
+    call_origin: str | None
+    call_origin_encoded: str | None
+    call_origin_location: str | None
+    voxnumber: str | None
+    call_destination: str | None
+    detail: str | None
+    call_time: str | None
+    call_time_sec: int | None
+    talk_time: str | None
+    talk_time_sec: int | None
+    call_type: str | None
+    call_result: str | None
+    rule_result: str | None
+    node_id: str | None
+    node_name: str | None
+    node_type: str | None
+    link_id: str | None
+    link_name: str | None
+    link_type: str | None
+    has_recording: bool | None
+    email_sent: bool | None
+    direction: str | None
+    categories: CallDataCategories
+    call_categories: CallDataCallCategories
+    node_categories: CallDataNodeCategories
+    contact_categories: CallDataContactCategories
+
+
+class CallDataResults(TypedDict, total=False):
+    """<results> in the getCallData response."""
+
+    result: list[CallDataResult]
+
+
+class CallDataResponse(TypedDict, total=False):
+    """<response> in the getCallData response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: CallDataResults
+
+
+CallMetricsReqField = Literal[
+    "tc", "acpd", "tct", "tcts", "act", "acts", "ttt", "ttts", "att", "atts", "tuc", "tun", "tul"
+]
+
+CallMetricsGroupField = Literal[
+    "cdate",
+    "cweekd",
+    "cmonth",
+    "co",
+    "coe",
+    "vn",
+    "cd",
+    "detail",
+    "call_res",
+    "nid",
+    "ntype",
+    "lid",
+    "lname",
+    "ltype",
+]
+
+
+class CallMetricsResult(TypedDict, total=False):
+    """<result> in the getCallMetrics response."""
+
+    total_calls: int | None
+    ave_calls_per_day: str | None
+    total_call_time: str | None
+    total_call_time_sec: int | None
+    ave_call_time: str | None
+    ave_call_time_sec: str | None
+    total_talk_time: str | None
+    total_talk_time_sec: int | None
+    ave_talk_time: str | None
+    ave_talk_time_sec: str | None
+    total_unique_callers: int | None
+    total_unique_nodes: int | None
+    total_unique_links: int | None
+    call_date: str | None
+    call_weekday: str | None
+    call_month: str | None
+    period: str | None
+    call_origin: str | None
+    call_origin_encoded: str | None
+    voxnumber: str | None
+    call_destination: str | None
+    detail: str | None
+    call_result: str | None
+    node_id: str | None
+    node_type: str | None
+    link_id: str | None
+    link_name: str | None
+    link_type: str | None
+
+
+class CallMetricsResults(TypedDict, total=False):
+    """<results> in the getCallMetrics response."""
+
+    result: list[CallMetricsResult]
+
+
+class CallMetricsResponse(TypedDict, total=False):
+    """<response> in the getCallMetrics response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: CallMetricsResults
+
+
+class TranscribeCallRecordingCall(TypedDict, total=False):
+    """<call> in the transcribeCallRecording request; required: id."""
 
     callback_url: str
     id: int | str
@@ -33,13 +243,29 @@ class TranscribeCallRecordingCallsCall(TypedDict, total=False):
 
 
 class TranscribeCallRecordingCalls(TypedDict, total=False):
-    """<calls>; required: call"""
+    """<calls> in the transcribeCallRecording request; required: call."""
 
-    call: list[TranscribeCallRecordingCallsCall] | TranscribeCallRecordingCallsCall
+    call: list[TranscribeCallRecordingCall] | TranscribeCallRecordingCall
+
+
+_GET_CALL_DATA: Endpoint[CallDataResponse] = Endpoint(_METHODS["getCallData"])
+_GET_CALL_METRICS: Endpoint[CallMetricsResponse] = Endpoint(_METHODS["getCallMetrics"])
+_GET_CALL_RECORDING: Endpoint[bytes] = Endpoint(_METHODS["getCallRecording"])
+_GET_VOICEMAIL_RECORDING: Endpoint[bytes] = Endpoint(_METHODS["getVoicemailRecording"])
+_TRANSCRIBE_CALL_RECORDING: Endpoint[dict[str, Any]] = Endpoint(_METHODS["transcribeCallRecording"])
 
 
 class CallsInterface:
-    """Methods of the ``Calls`` interface."""
+    """Methods of the ``Calls`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -52,7 +278,7 @@ class CallsInterface:
         order: str | None = None,
         sdt: datetime | date | str | None = None,
         edt: datetime | date | str | None = None,
-        dconst: Literal['YESTERDAY'] | None = None,
+        dconst: Literal["YESTERDAY"] | None = None,
         id: str | None = None,
         node_id: str | None = None,
         node_type: str | None = None,
@@ -68,11 +294,11 @@ class CallsInterface:
         direction: str | None = None,
         detail: str | None = None,
         cat_ids: Sequence[str] | str | None = None,
-        req_fields: Sequence[GetCallDataReqFieldsValue | str] | GetCallDataReqFieldsValue | str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        req_fields: Sequence[CallDataReqField | str] | CallDataReqField | str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CallDataResponse:
         """Lists call detail records (CDRs) with filters, field selection, ordering and pagination.
 
         ``GET /Calls?v=3&method=getCallData``
@@ -88,59 +314,79 @@ class CallsInterface:
                 default: current day 23:59:59.
             dconst: date shortcut instead of sdt/edt; YESTERDAY = yesterday 00:00:00-23:59:59.
             id: single call by Call ID.
-            node_id:
-            node_type:
-            link_id:
-            link_type:
+            node_id: the ``node_id`` filter.
+            node_type: the ``node_type`` filter.
+            link_id: the ``link_id`` filter.
+            link_type: the ``link_type`` filter.
             ctype: call type, e.g. DIRECT or API (API = calls placed by Calling.initiateCall).
             call_res: call result, e.g. ANSWERED.
             rule_res: rule result, e.g. 'Call to an Operator'.
             call_origin: caller number, e.g. 447966111222.
-            call_origin_encoded: encoded caller number; first 4 digits (country + area) left
-                clear, e.g. 44798833057321.
+            call_origin_encoded: encoded caller number; first 4 digits (country + area) left clear,
+                e.g. 44798833057321.
             voxnumber: tracking number, e.g. 448456111222 (typed INTEGER on the
                 getCallMetrics/getSmsData pages).
             call_dest: destination number, e.g. 447966123456.
             direction: call direction, e.g. IN.
             detail: IP address (legacy makeTwoWayCall) or conference room number.
-            cat_ids: category IDs; comma = AND (every category must match). The API also takes
-                the array form for OR: cat_ids[]=1,2&cat_ids[]=3,4 means (1 AND 2) OR (3 AND 4).
-                Matching includes descendant categories in the tree. A list: items joined with
-                ','.
-            req_fields: field abbreviations to return; the mapping to response elements is in
-                notes. A list: items joined with ','. Documented: id, cs, ce, co, coe, col, vn,
-                cd, detail, ct, cts, tt, tts, ctype, call_res, rule_res, nid, nname, ntype, lid,
-                lname, ltype, has_rec, es, cat_id, cat_lbl, cat_v, call_cat_id, call_cat_lbl,
-                call_cat_v, node_cat_id, node_cat_lbl, node_cat_v, contact_cat_id,
-                contact_cat_lbl, contact_cat_v, direction; other values are sent with an
-                UndocumentedValueWarning (the server decides).
+            cat_ids: category IDs; comma = AND (every category must match). The API also takes the
+                array form for OR: cat_ids[]=1,2&cat_ids[]=3,4 means (1 AND 2) OR (3 AND 4).
+                Matching includes descendant categories in the tree. A list: items joined with ','.
+            req_fields: field abbreviations to return; the mapping to response elements is in notes.
+                A list: items joined with ','. Documented: id, cs, ce, co, coe, col, vn, cd, detail,
+                ct, cts, tt, tts, ctype, call_res, rule_res, nid, nname, ntype, lid, lname, ltype,
+                has_rec, es, cat_id, cat_lbl, cat_v, call_cat_id, call_cat_lbl, call_cat_v,
+                node_cat_id, node_cat_lbl, node_cat_v, contact_cat_id, contact_cat_lbl,
+                contact_cat_v, direction; other values are sent with an UndocumentedValueWarning
+                (the server decides).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: call_category,
-                category, contact_category, node_category, result.
+            The content of <response> as a ``CallDataResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getCallData.html
-        The public record of this method is partial; see spec/Calls.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCallData'],
-            {'page': page, 'limit': limit, 'order': order, 'sdt': sdt, 'edt': edt, 'dconst': dconst, 'id': id, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'ctype': ctype, 'call_res': call_res, 'rule_res': rule_res, 'call_origin': call_origin, 'call_origin_encoded': call_origin_encoded, 'voxnumber': voxnumber, 'call_dest': call_dest, 'direction': direction, 'detail': detail, 'cat_ids': cat_ids, 'req_fields': req_fields, 'output': output},
+        return await self._client._invoke(
+            _GET_CALL_DATA,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "sdt": sdt,
+                "edt": edt,
+                "dconst": dconst,
+                "id": id,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "ctype": ctype,
+                "call_res": call_res,
+                "rule_res": rule_res,
+                "call_origin": call_origin,
+                "call_origin_encoded": call_origin_encoded,
+                "voxnumber": voxnumber,
+                "call_dest": call_dest,
+                "direction": direction,
+                "detail": detail,
+                "cat_ids": cat_ids,
+                "req_fields": req_fields,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_call_metrics(
@@ -163,13 +409,14 @@ class CallsInterface:
         ctype: str | None = None,
         detail: str | None = None,
         cat_ids: Sequence[str] | str | None = None,
-        req_fields: Sequence[GetCallMetricsReqFieldsValue | str] | GetCallMetricsReqFieldsValue | str | None = None,
-        group_fields: Sequence[GetCallMetricsGroupFieldsValue] | GetCallMetricsGroupFieldsValue | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        req_fields: Sequence[CallMetricsReqField | str] | CallMetricsReqField | str | None = None,
+        group_fields: Sequence[CallMetricsGroupField] | CallMetricsGroupField | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """Returns aggregated call metrics (totals/averages), optionally grouped by up to two dimensions.
+    ) -> CallMetricsResponse:
+        """Returns aggregated call metrics (totals/averages), optionally grouped by up to two
+        dimensions.
 
         ``GET /Calls?v=3&method=getCallMetrics``
 
@@ -180,61 +427,80 @@ class CallsInterface:
                 default: 1st day of current month 00:00:00.
             edt: calls before; YYYY-MM-DD HH:MM:SS, time optional (defaults 23:59:59). Server
                 default: current day 23:59:59.
-            node_id:
-            node_type:
-            link_id:
-            link_type:
+            node_id: the ``node_id`` filter.
+            node_type: the ``node_type`` filter.
+            link_id: the ``link_id`` filter.
+            link_type: the ``link_type`` filter.
             call_res: call result, e.g. ANSWERED.
             rule_res: rule result, e.g. 'Call to an Operator'.
             call_origin: caller number, e.g. 447966111222.
-            call_origin_encryption: encrypted caller number, e.g. 4478_516CD74E0509B222
-                (getCallData calls its counterpart call_origin_encoded).
+            call_origin_encryption: encrypted caller number, e.g. 4478_516CD74E0509B222 (getCallData
+                calls its counterpart call_origin_encoded).
             voxnumber: tracking number, e.g. 448456111222.
             call_dest: destination number, e.g. 447966123456.
             ctype: call type, e.g. DIRECT or API.
             detail: IP address (legacy makeTwoWayCall) or conference room number.
-            cat_ids: category IDs; comma = AND. As in getCallData the API also takes the array
-                form for OR: cat_ids[]=1,2&cat_ids[]=3,4 means (1 AND 2) OR (3 AND 4);
-                descendant categories match too. A list: items joined with ','.
+            cat_ids: category IDs; comma = AND. As in getCallData the API also takes the array form
+                for OR: cat_ids[]=1,2&cat_ids[]=3,4 means (1 AND 2) OR (3 AND 4); descendant
+                categories match too. A list: items joined with ','.
             req_fields: metrics to return: tc=total calls, acpd=average calls per day,
                 tct/tcts=total call time formatted/seconds, act/acts=average call time
-                formatted/seconds, ttt/ttts=total talk time formatted/seconds, att/atts=average
-                talk time formatted/seconds, tuc=unique callers, tun=unique nodes, tul=unique
-                links. A list: items joined with ','. Documented: tc, acpd, tct, tcts, act,
-                acts, ttt, ttts, att, atts, tuc, tun, tul; other values are sent with an
-                UndocumentedValueWarning (the server decides).
+                formatted/seconds, ttt/ttts=total talk time formatted/seconds, att/atts=average talk
+                time formatted/seconds, tuc=unique callers, tun=unique nodes, tul=unique links. A
+                list: items joined with ','. Documented: tc, acpd, tct, tcts, act, acts, ttt, ttts,
+                att, atts, tuc, tun, tul; other values are sent with an UndocumentedValueWarning
+                (the server decides).
             group_fields: up to 2 grouping fields, added to the output fields: cdate=call date,
                 cweekd=weekday, cmonth=month, co=caller number, coe=caller number encrypted,
-                vn=voxnumber, cd=destination, detail, call_res=call result, nid=node id,
-                ntype=node type, lid=link id, lname=link name, ltype=link type. A list: items
-                joined with ','. Allowed: cdate, cweekd, cmonth, co, coe, vn, cd, detail,
-                call_res, nid, ntype, lid, lname, ltype.
+                vn=voxnumber, cd=destination, detail, call_res=call result, nid=node id, ntype=node
+                type, lid=link id, lname=link name, ltype=link type. A list: items joined with ','.
+                Allowed: cdate, cweekd, cmonth, co, coe, vn, cd, detail, call_res, nid, ntype, lid,
+                lname, ltype.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``CallMetricsResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://iovox.com/api/rest/getCallMetrics.html
-        The public record of this method is partial; see spec/Calls.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCallMetrics'],
-            {'page': page, 'limit': limit, 'sdt': sdt, 'edt': edt, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'call_res': call_res, 'rule_res': rule_res, 'call_origin': call_origin, 'call_origin_encryption': call_origin_encryption, 'voxnumber': voxnumber, 'call_dest': call_dest, 'ctype': ctype, 'detail': detail, 'cat_ids': cat_ids, 'req_fields': req_fields, 'group_fields': group_fields, 'output': output},
+        return await self._client._invoke(
+            _GET_CALL_METRICS,
+            {
+                "page": page,
+                "limit": limit,
+                "sdt": sdt,
+                "edt": edt,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "call_res": call_res,
+                "rule_res": rule_res,
+                "call_origin": call_origin,
+                "call_origin_encryption": call_origin_encryption,
+                "voxnumber": voxnumber,
+                "call_dest": call_dest,
+                "ctype": ctype,
+                "detail": detail,
+                "cat_ids": cat_ids,
+                "req_fields": req_fields,
+                "group_fields": group_fields,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_call_recording(
@@ -256,21 +522,15 @@ class CallsInterface:
         Returns:
             The raw bytes (e.g. MP3).
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
         Docs: https://docs.iovox.com/display/RA/getCallRecording
-        The public record of this method is partial; see spec/Calls.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCallRecording'],
-            {'id': id},
+        return await self._client._invoke(
+            _GET_CALL_RECORDING,
+            {"id": id},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_call_recording_to_file(
@@ -287,10 +547,11 @@ class CallsInterface:
         Returns the number of bytes written.
         """
         return await self._client._invoke_to_file(
-            _METHODS['getCallRecording'],
-            {'id': id},
+            _GET_CALL_RECORDING,
+            {"id": id},
             destination,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_voicemail_recording(
@@ -312,21 +573,15 @@ class CallsInterface:
         Returns:
             The raw bytes (e.g. MP3).
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
         Docs: https://docs.iovox.com/display/RA/getVoicemailRecording
-        The public record of this method is partial; see spec/Calls.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getVoicemailRecording'],
-            {'id': id},
+        return await self._client._invoke(
+            _GET_VOICEMAIL_RECORDING,
+            {"id": id},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_voicemail_recording_to_file(
@@ -343,10 +598,11 @@ class CallsInterface:
         Returns the number of bytes written.
         """
         return await self._client._invoke_to_file(
-            _METHODS['getVoicemailRecording'],
-            {'id': id},
+            _GET_VOICEMAIL_RECORDING,
+            {"id": id},
             destination,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def transcribe_call_recording(
@@ -357,12 +613,14 @@ class CallsInterface:
         max_retries: int | None = None,
         idempotent: bool = False,
     ) -> dict[str, Any]:
-        """Requests asynchronous transcription of one or more call recordings, delivered to a callback URL.
+        """Requests asynchronous transcription of one or more call recordings, delivered to a
+        callback URL.
 
-        ``POST /Calls?v=3&method=transcribeCallRecording`` (has side effects: not retried once it may have been sent)
+        ``POST /Calls?v=3&method=transcribeCallRecording`` (has side effects: not retried once it
+            may have been sent)
 
         Args:
-            calls: <calls> of the request body. Required.
+            calls: the <calls> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -372,22 +630,20 @@ class CallsInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 The specified call does not have a recording
             - 400 The specified Call ID does not exist
             - 400 Call ID not an integer
             - 400 Call ID Empty
-            - 500 Internal Server Error
 
         Docs: https://wiki.iovox.com/api/rest/transcribeCallRecording.html
-        The public record of this method is partial; see spec/Calls.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['transcribeCallRecording'],
+        return await self._client._invoke(
+            _TRANSCRIBE_CALL_RECORDING,
             {},
-            {'calls': calls},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"calls": calls},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )

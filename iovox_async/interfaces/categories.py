@@ -8,26 +8,73 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Categories']
+_METHODS = METHODS["Categories"]
+
+
+class CategoryIdResult(TypedDict, total=False):
+    """<result> in the getCategoryId response."""
+
+    category_id: str | None
+    category_path: str | None
+
+
+class CategoryIdResults(TypedDict, total=False):
+    """<results> in the getCategoryId response."""
+
+    result: list[CategoryIdResult]
+
+
+class CategoryIdResponse(TypedDict, total=False):
+    """<response> in the getCategoryId response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: CategoryIdResults
+
+
+class CategoriesResult(TypedDict, total=False):
+    """<result> in the getCategories response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
+    child_count: int | None
+
+
+class CategoriesResults(TypedDict, total=False):
+    """<results> in the getCategories response."""
+
+    result: list[CategoriesResult]
+
+
+class CategoriesResponse(TypedDict, total=False):
+    """<response> in the getCategories response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: CategoriesResults
 
 
 class CreateCategoryConfigurationsCategory(TypedDict, total=False):
-    """<category>; required: category_id, label"""
+    """<category> in the createCategoryConfigurations request; required: category_id, label."""
 
     category_id: str
     label: str
-    type: Literal['Tree', 'Quarantine_Date', 'Deletion_Date']
+    type: Literal["Tree", "Quarantine_Date", "Deletion_Date"]
     colour: str
     value_type: str
 
 
 class CreateCategoriesCategory(TypedDict, total=False):
-    """<category>; required: category_id, label, value"""
+    """<category> in the createCategories request; required: category_id, label, value."""
 
     parent_category_id: str
     category_id: str
@@ -35,8 +82,31 @@ class CreateCategoriesCategory(TypedDict, total=False):
     value: str
 
 
+_GET_CATEGORY_ID: Endpoint[CategoryIdResponse] = Endpoint(_METHODS["getCategoryId"])
+_GET_CATEGORIES: Endpoint[CategoriesResponse] = Endpoint(_METHODS["getCategories"])
+_CREATE_CATEGORY_CONFIGURATIONS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["createCategoryConfigurations"]
+)
+_CREATE_CATEGORIES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createCategories"])
+_DELETE_CATEGORY_CONFIGURATIONS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["deleteCategoryConfigurations"]
+)
+_DELETE_CATEGORIES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteCategories"])
+
+
 class CategoriesInterface:
-    """Methods of the ``Categories`` interface."""
+    """Methods of the ``Categories`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -49,47 +119,52 @@ class CategoriesInterface:
         page: int | None = None,
         limit: int | None = None,
         delimiter: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CategoryIdResponse:
         """Find category ids (and full category paths) matching a label and leaf value.
 
         ``GET /Categories?v=3&method=getCategoryId``
 
         Args:
-            page: page number; use with limit. At least 1. Server default: 1.
-            limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
             label: category label (the top category / configuration), e.g. Location. Required.
             value: leaf value to find, e.g. Mayfair. Required.
+            page: page number; use with limit. At least 1. Server default: 1.
+            limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
             delimiter: separator used between the levels of category_path. Server default: ;.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``CategoryIdResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Label Empty
             - 400 Value Empty
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getCategoryId.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCategoryId'],
-            {'page': page, 'limit': limit, 'label': label, 'value': value, 'delimiter': delimiter, 'output': output},
+        return await self._client._invoke(
+            _GET_CATEGORY_ID,
+            {
+                "page": page,
+                "limit": limit,
+                "label": label,
+                "value": value,
+                "delimiter": delimiter,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_categories(
@@ -97,24 +172,27 @@ class CategoriesInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        req_fields: Sequence[Literal['cid', 'cl', 'cv', 'chc'] | str] | Literal['cid', 'cl', 'cv', 'chc'] | str | None = None,
+        req_fields: Sequence[Literal["cid", "cl", "cv", "chc"] | str]
+        | Literal["cid", "cl", "cv", "chc"]
+        | str
+        | None = None,
         parent_category_id: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CategoriesResponse:
         """List child categories of a parent category (top-level when no parent given).
 
         ``GET /Categories?v=3&method=getCategories``
 
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
-            limit: results per page; the docs' table says default and max 20000 but the error
-                text says 1-5000. From 1 to 5000.
+            limit: results per page; the docs' table says default and max 20000 but the error text
+                says 1-5000. From 1 to 5000.
             req_fields: cid=category_id, cl=label, cv=value, chc=child_count (chc cannot be
-                requested alone). A list: items joined with ','. Documented: cid, cl, cv, chc;
-                other values are sent with an UndocumentedValueWarning (the server decides).
-                Server default: cid,cl,cv,chc.
+                requested alone). A list: items joined with ','. Documented: cid, cl, cv, chc; other
+                values are sent with an UndocumentedValueWarning (the server decides). Server
+                default: cid,cl,cv,chc.
             parent_category_id: list the children of this category id; omitted = top-level
                 categories (configurations).
             output: response format. Server default: XML.
@@ -122,13 +200,11 @@ class CategoriesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``CategoriesResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 5000
@@ -136,16 +212,22 @@ class CategoriesInterface:
             - 400 Required Fields Invalid: field1
             - 400 Child Count not allow to be alone in the Required Fields
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getCategories.html
-        The public record of this method is partial; see spec/Categories.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCategories'],
-            {'page': page, 'limit': limit, 'req_fields': req_fields, 'parent_category_id': parent_category_id, 'output': output},
+        return await self._client._invoke(
+            _GET_CATEGORIES,
+            {
+                "page": page,
+                "limit": limit,
+                "req_fields": req_fields,
+                "parent_category_id": parent_category_id,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_category_configurations(
@@ -158,11 +240,12 @@ class CategoriesInterface:
     ) -> dict[str, Any]:
         """Create top-level category configurations (Tree, Quarantine_Date or Deletion_Date types).
 
-        ``POST /Categories?v=3&method=createCategoryConfigurations`` (has side effects: not retried once it may have been sent)
+        ``POST /Categories?v=3&method=createCategoryConfigurations`` (has side effects: not retried
+            once it may have been sent)
 
         Args:
-            category: <category> of the request body. one category configuration (top-level
-                category) Required.
+            category: the <category> element of the request body: one category configuration
+                (top-level category) Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -172,10 +255,7 @@ class CategoriesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -185,16 +265,17 @@ class CategoriesInterface:
             - 400 Label x of y exist
             - 400 Type x of y invalid
             - 400 Color x of y invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createCategoryConfigurations.html
-        The public record of this method is partial; see spec/Categories.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createCategoryConfigurations'],
+        return await self._client._invoke(
+            _CREATE_CATEGORY_CONFIGURATIONS,
             {},
-            {'category': category},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"category": category},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def create_categories(
@@ -207,10 +288,11 @@ class CategoriesInterface:
     ) -> dict[str, Any]:
         """Create category values (optionally as sub-categories) under a category configuration.
 
-        ``POST /Categories?v=3&method=createCategories`` (has side effects: not retried once it may have been sent)
+        ``POST /Categories?v=3&method=createCategories`` (has side effects: not retried once it may
+            have been sent)
 
         Args:
-            category: <category> of the request body. one category value Required.
+            category: the <category> element of the request body: one category value. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -220,10 +302,7 @@ class CategoriesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -234,16 +313,17 @@ class CategoriesInterface:
             - 400 Label x of y Empty
             - 400 Label x of y does not exist
             - 400 Value x of y Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createCategories.html
-        The public record of this method is partial; see spec/Categories.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createCategories'],
+        return await self._client._invoke(
+            _CREATE_CATEGORIES,
             {},
-            {'category': category},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"category": category},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def delete_category_configurations(
@@ -267,21 +347,18 @@ class CategoriesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Category ID x of y does not exist
             - 400 Category ID x of y is empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteCategoryConfigurations.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteCategoryConfigurations'],
-            {'categories_ids': categories_ids},
+        return await self._client._invoke(
+            _DELETE_CATEGORY_CONFIGURATIONS,
+            {"categories_ids": categories_ids},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_categories(
@@ -305,20 +382,17 @@ class CategoriesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Category ID x of y does not exist
             - 400 Category ID x of y Empty
             - 400 Category IDs Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteCategories.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteCategories'],
-            {'categories': categories},
+        return await self._client._invoke(
+            _DELETE_CATEGORIES,
+            {"categories": categories},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -8,16 +8,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Clis']
+_METHODS = METHODS["Clis"]
+
+
+_CREATE_CLIS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createClis"])
+_DELETE_CLIS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteClis"])
 
 
 class ClisInterface:
-    """Methods of the ``Clis`` interface."""
+    """Methods of the ``Clis`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -32,11 +46,12 @@ class ClisInterface:
     ) -> dict[str, Any]:
         """Import CLI numbers (caller ids) into the account.
 
-        ``POST /Clis?v=3&method=createClis`` (has side effects: not retried once it may have been sent)
+        ``POST /Clis?v=3&method=createClis`` (has side effects: not retried once it may have been
+            sent)
 
         Args:
-            cli: <cli> of the request body. one CLI number in international format, e.g.
-                4412345678; repeated directly under <request> Required.
+            cli: the <cli> element of the request body: one CLI number in international format, e.g.
+                4412345678; repeated directly under <request>. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -46,10 +61,7 @@ class ClisInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -59,11 +71,13 @@ class ClisInterface:
 
         Docs: https://www.iovox.com/api/rest/createClis.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createClis'],
+        return await self._client._invoke(
+            _CREATE_CLIS,
             {},
-            {'cli': cli},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"cli": cli},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def delete_clis(
@@ -79,10 +93,10 @@ class ClisInterface:
         ``DELETE /Clis?v=3&method=deleteClis``
 
         Args:
-            clis: CLI numbers, comma separated, e.g. 44123456789,44123456788. A list: items
-                joined with ','. Required.
-            rm_if_in_use: TRUE deletes a CLI even if it is attached to a link; FALSE gives 'Cli
-                x of y in use'. Server default: FALSE.
+            clis: CLI numbers, comma separated, e.g. 44123456789,44123456788. A list: items joined
+                with ','. Required.
+            rm_if_in_use: TRUE deletes a CLI even if it is attached to a link; FALSE gives 'Cli x of
+                y in use'. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -90,10 +104,7 @@ class ClisInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Clis Empty
             - 400 Cli x of y Empty
             - 400 Cli x of y does not exist
@@ -102,9 +113,10 @@ class ClisInterface:
 
         Docs: https://wiki.iovox.com/api/rest/deleteClis.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteClis'],
-            {'clis': clis, 'rm_if_in_use': rm_if_in_use},
+        return await self._client._invoke(
+            _DELETE_CLIS,
+            {"clis": clis, "rm_if_in_use": rm_if_in_use},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

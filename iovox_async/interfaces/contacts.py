@@ -8,18 +8,88 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Contacts']
+_METHODS = METHODS["Contacts"]
 
-GetContactsReqFieldsValue = Literal['cid', 'dn', 'comp', 'em', 'bphone', 'as']
+ContactsReqField = Literal["cid", "dn", "comp", "em", "bphone", "as"]
+
+
+class ContactsResult(TypedDict, total=False):
+    """<result> in the getContacts response."""
+
+    contact_id: str | None
+    display_name: str | None
+    company: str | None
+    email: str | None
+    business_phone: str | None
+    assigned_status: Literal["ASSIGNED", "UNASSIGNED"] | None
+
+
+class ContactsResults(TypedDict, total=False):
+    """<results> in the getContacts response."""
+
+    result: list[ContactsResult]
+
+
+class ContactsResponse(TypedDict, total=False):
+    """<response> in the getContacts response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: ContactsResults
+
+
+class ContactDetailsResult(TypedDict, total=False):
+    """<result> in the getContactDetails response."""
+
+    contact_id: str | None
+    first_name: str | None
+    last_name: str | None
+    display_name: str | None
+    email: str | None
+    email_2: str | None
+    company: str | None
+    title: str | None
+    business_phone: list[str | None]
+    business_fax: str | None
+    work_address_1: str | None
+    work_address_2: str | None
+    work_city: str | None
+    work_postcode: str | None
+    work_country: str | None
+    home_phone: str | None
+    mobile_phone: str | None
+    home_address_1: str | None
+    home_address_2: str | None
+    home_city: str | None
+    home_postcode: str | None
+    home_country: str | None
+    notes: str | None
+
+
+class ContactDetailsResults(TypedDict, total=False):
+    """<results> in the getContactDetails response."""
+
+    result: list[ContactDetailsResult]
+
+
+class ContactDetailsResponse(TypedDict, total=False):
+    """<response> in the getContactDetails response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: ContactDetailsResults
 
 
 class CreateContactsContact(TypedDict, total=False):
-    """<contact>; required: contact_id"""
+    """<contact> in the createContacts request; required: contact_id."""
 
     contact_id: str
     display_name: str
@@ -46,7 +116,7 @@ class CreateContactsContact(TypedDict, total=False):
 
 
 class UpdateContactsContact(TypedDict, total=False):
-    """<contact>; required: contact_id"""
+    """<contact> in the updateContacts request; required: contact_id."""
 
     contact_id: str
     new_contact_id: str
@@ -73,8 +143,27 @@ class UpdateContactsContact(TypedDict, total=False):
     notes: str
 
 
+_GET_CONTACTS: Endpoint[ContactsResponse] = Endpoint(_METHODS["getContacts"])
+_GET_CONTACT_DETAILS: Endpoint[ContactDetailsResponse] = Endpoint(_METHODS["getContactDetails"])
+_CREATE_CONTACTS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createContacts"])
+_UPDATE_CONTACTS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateContacts"])
+_DELETE_CONTACTS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteContacts"])
+
+
 class ContactsInterface:
-    """Methods of the ``Contacts`` interface."""
+    """Methods of the ``Contacts`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -85,16 +174,16 @@ class ContactsInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetContactsReqFieldsValue | str] | GetContactsReqFieldsValue | str | None = None,
+        req_fields: Sequence[ContactsReqField | str] | ContactsReqField | str | None = None,
         contact_id: str | None = None,
         display_name: str | None = None,
         company: str | None = None,
         phone_number: str | None = None,
         email: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> ContactsResponse:
         """List contacts (summary fields) with filters.
 
         ``GET /Contacts?v=3&method=getContacts``
@@ -109,37 +198,46 @@ class ContactsInterface:
                 Documented: cid, dn, comp, em, bphone, as; other values are sent with an
                 UndocumentedValueWarning (the server decides). Server default:
                 cid,dn,comp,em,bphone,as.
-            contact_id:
+            contact_id: the ``contact_id`` filter.
             display_name: contains-match.
-            company:
-            phone_number:
-            email:
+            company: the ``company`` filter.
+            phone_number: the ``phone_number`` filter.
+            email: the ``email`` filter.
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``ContactsResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://iovox.fr/api/rest/getContacts.html
-        The public record of this method is partial; see spec/Contacts.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getContacts'],
-            {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'contact_id': contact_id, 'display_name': display_name, 'company': company, 'phone_number': phone_number, 'email': email, 'output': output},
+        return await self._client._invoke(
+            _GET_CONTACTS,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "req_fields": req_fields,
+                "contact_id": contact_id,
+                "display_name": display_name,
+                "company": company,
+                "phone_number": phone_number,
+                "email": email,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_contact_details(
@@ -148,16 +246,16 @@ class ContactsInterface:
         contact_id: str,
         page: int | None = None,
         limit: int | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> ContactDetailsResponse:
         """Full details of one contact.
 
         ``GET /Contacts?v=3&method=getContactDetails``
 
         Args:
-            contact_id: Required.
+            contact_id: the ``contact_id`` filter. Required.
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
             output: response format. Server default: XML.
@@ -165,29 +263,26 @@ class ContactsInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: business_phone,
-                result.
+            The content of <response> as a ``ContactDetailsResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
             - 400 Contact ID does not exist
 
         Docs: https://iovox.co.uk/api/rest/getContactDetails.html
-        The public record of this method is partial; see spec/Contacts.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getContactDetails'],
-            {'contact_id': contact_id, 'page': page, 'limit': limit, 'output': output},
+        return await self._client._invoke(
+            _GET_CONTACT_DETAILS,
+            {"contact_id": contact_id, "page": page, "limit": limit, "output": output},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_contacts(
@@ -200,10 +295,11 @@ class ContactsInterface:
     ) -> dict[str, Any]:
         """Create contacts from a subset of fields (not vCard).
 
-        ``POST /Contacts?v=3&method=createContacts`` (has side effects: not retried once it may have been sent)
+        ``POST /Contacts?v=3&method=createContacts`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
-            contact: <contact> of the request body. one contact Required.
+            contact: the <contact> element of the request body: one contact. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -213,31 +309,29 @@ class ContactsInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createContacts.html
-        The public record of this method is partial; see spec/Contacts.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createContacts'],
+        return await self._client._invoke(
+            _CREATE_CONTACTS,
             {},
-            {'contact': contact},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"contact": contact},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_contacts(
         self,
         *,
         contact: list[UpdateContactsContact] | UpdateContactsContact,
-        rm_rules: Literal['TRUE', 'FALSE'] | None = None,
-        replace_details: Literal['TRUE', 'FALSE'] | None = None,
+        rm_rules: bool | None = None,
+        replace_details: bool | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
@@ -246,11 +340,11 @@ class ContactsInterface:
         ``PUT /Contacts?v=3&method=updateContacts``
 
         Args:
-            rm_rules: <rm_rules> of the request body. default FALSE. TRUE: templates / variable
-                rules relying on a detail that is emptied are deleted / detached; FALSE: an
-                error instead
-            replace_details: <replace_details> of the request body.
-            contact: <contact> of the request body. one contact to update Required.
+            contact: the <contact> element of the request body: one contact to update. Required.
+            rm_rules: the <rm_rules> element of the request body: default FALSE. TRUE: templates /
+                variable rules relying on a detail that is emptied are deleted / detached; FALSE: an
+                error instead.
+            replace_details: the <replace_details> element of the request body.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -258,23 +352,20 @@ class ContactsInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/updateContacts.html
-        The public record of this method is partial; see spec/Contacts.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateContacts'],
+        return await self._client._invoke(
+            _UPDATE_CONTACTS,
             {},
-            {'rm_rules': rm_rules, 'replace_details': replace_details, 'contact': contact},
-            timeout=timeout, max_retries=max_retries,
+            {"rm_rules": rm_rules, "replace_details": replace_details, "contact": contact},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_contacts(
@@ -293,11 +384,10 @@ class ContactsInterface:
         Args:
             contact_ids: contact ids, comma separated, e.g. 100A,200B. A list: items joined with
                 ','. Required.
-            rm_rules: TRUE deletes custom templates using the contact and detaches templates
-                whose variable rule uses it; FALSE gives an error instead. Server default:
-                FALSE.
-            rm_if_user: TRUE also removes the contact's portal user; FALSE gives an error
-                instead. Server default: FALSE.
+            rm_rules: TRUE deletes custom templates using the contact and detaches templates whose
+                variable rule uses it; FALSE gives an error instead. Server default: FALSE.
+            rm_if_user: TRUE also removes the contact's portal user; FALSE gives an error instead.
+                Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -305,22 +395,19 @@ class ContactsInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Remove If User Invalid
             - 400 Contact IDs Empty
             - 400 Contact ID x of y does not exist
             - 400 Contact x of y is used in Rules or Rule Templates
             - 400 Contact x of y has a user account
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteContacts.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteContacts'],
-            {'contact_ids': contact_ids, 'rm_rules': rm_rules, 'rm_if_user': rm_if_user},
+        return await self._client._invoke(
+            _DELETE_CONTACTS,
+            {"contact_ids": contact_ids, "rm_rules": rm_rules, "rm_if_user": rm_if_user},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -5,18 +5,53 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Countries']
+_METHODS = METHODS["Countries"]
+
+
+class CountriesResult(TypedDict, total=False):
+    """<result> in the getCountries response."""
+
+    code: int | None
+    name: str | None
+
+
+class CountriesResults(TypedDict, total=False):
+    """<results> in the getCountries response."""
+
+    result: list[CountriesResult]
+
+
+class CountriesResponse(TypedDict, total=False):
+    """<response> in the getCountries response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: CountriesResults
+
+
+_GET_COUNTRIES: Endpoint[CountriesResponse] = Endpoint(_METHODS["getCountries"])
 
 
 class CountriesInterface:
-    """Methods of the ``Countries`` interface."""
+    """Methods of the ``Countries`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -26,10 +61,10 @@ class CountriesInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> CountriesResponse:
         """List countries (dialling code + name).
 
         ``GET /Countries?v=3&method=getCountries``
@@ -42,24 +77,22 @@ class CountriesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``CountriesResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
-        The public record of this method is partial; see spec/Countries.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getCountries'],
-            {'page': page, 'limit': limit, 'output': output},
+        return await self._client._invoke(
+            _GET_COUNTRIES,
+            {"page": page, "limit": limit, "output": output},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

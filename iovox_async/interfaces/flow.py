@@ -6,279 +6,1624 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
+from .._xml import RawXML
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Flow']
-
-# <soundFile>; required: @soundLabel
-CreateFlowCallFlowPlaySoundFile = TypedDict('CreateFlowCallFlowPlaySoundFile', {'@soundLabel': str, '@soundGroup': str}, total=False)
-
-# <play>; required: @id, @label
-CreateFlowCallFlowPlay = TypedDict('CreateFlowCallFlowPlay', {'@id': str, '@label': str, 'soundFile': list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile}, total=False)
-
-CreateFlowCallFlowCallCallerMessageSoundFile = CreateFlowCallFlowPlaySoundFile
+_METHODS = METHODS["Flow"]
 
 
-class CreateFlowCallFlowCallCallerMessage(TypedDict, total=False):
-    """<callerMessage>"""
-
-    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
-
-
-CreateFlowCallFlowCallCalledMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-
-class CreateFlowCallFlowCallCalledMessage(TypedDict, total=False):
-    """<calledMessage>"""
-
-    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowSoundFile = TypedDict(
+    "CreateFlowSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
 
 
-# <callEvent>
-CreateFlowCallFlowCallEventHandlersCallEvent = TypedDict('CreateFlowCallFlowCallEventHandlersCallEvent', {'@action': Literal['onMatchResult'], '@result': str}, total=False)
+# <play> in the createFlow request; required: @id, @label.
+CreateFlowPlay = TypedDict(
+    "CreateFlowPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[CreateFlowSoundFile] | CreateFlowSoundFile,
+    },
+    total=False,
+)
 
 
-class CreateFlowCallFlowCallEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowCallerMessageSoundFile = TypedDict(
+    "CreateFlowCallerMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
 
-    callEvent: list[CreateFlowCallFlowCallEventHandlersCallEvent] | CreateFlowCallFlowCallEventHandlersCallEvent
+
+class CreateFlowCallerMessage(TypedDict, total=False):
+    """<callerMessage> in the createFlow request."""
+
+    soundFile: list[CreateFlowCallerMessageSoundFile] | CreateFlowCallerMessageSoundFile
+
+
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowCalledMessageSoundFile = TypedDict(
+    "CreateFlowCalledMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowCalledMessage(TypedDict, total=False):
+    """<calledMessage> in the createFlow request."""
+
+    soundFile: list[CreateFlowCalledMessageSoundFile] | CreateFlowCalledMessageSoundFile
+
+
+# <callEvent> in the createFlow request.
+CreateFlowCallEvent = TypedDict(
+    "CreateFlowCallEvent",
+    {
+        "@action": Literal["onMatchResult"],
+        "@result": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createFlow request."""
+
+    callEvent: list[CreateFlowCallEvent] | CreateFlowCallEvent
     failure: str
 
 
-# <call>; required: @id, @label
-CreateFlowCallFlowCall = TypedDict('CreateFlowCallFlowCall', {'@id': str, '@label': str, '@record': Literal['true', 'false'], '@recordingLabel': str, '@recordCallNotificationLabel': str, '@sendCallAlert': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@timeout': int | str, '@callAlertFromName': str, '@callAlertEmailTemplateName': str, 'callerMessage': CreateFlowCallFlowCallCallerMessage, 'calledMessage': CreateFlowCallFlowCallCalledMessage, 'eventHandlers': CreateFlowCallFlowCallEventHandlers}, total=False)
+# <call> in the createFlow request; required: @id, @label.
+CreateFlowCall = TypedDict(
+    "CreateFlowCall",
+    {
+        "@id": str,
+        "@label": str,
+        "@record": Literal["true", "false"],
+        "@recordingLabel": str,
+        "@recordCallNotificationLabel": str,
+        "@sendCallAlert": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@timeout": int | str,
+        "@callAlertFromName": str,
+        "@callAlertEmailTemplateName": str,
+        "callerMessage": CreateFlowCallerMessage,
+        "calledMessage": CreateFlowCalledMessage,
+        "eventHandlers": CreateFlowEventHandlers,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowPlaySoundFile = TypedDict(
+    "CreateFlowPlaySoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the createFlow request; required: @id, @label.
+CreateFlowMessageKeypressPlay = TypedDict(
+    "CreateFlowMessageKeypressPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[CreateFlowPlaySoundFile] | CreateFlowPlaySoundFile,
+    },
+    total=False,
+)
+
+
+# <keyEvent> in the createFlow request.
+CreateFlowKeyEvent = TypedDict(
+    "CreateFlowKeyEvent",
+    {
+        "@action": Literal["onMatchKeypressSequence"],
+        "@keypressSequence": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowKeypressFailureMessageSoundFile = TypedDict(
+    "CreateFlowKeypressFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <keypressFailureMessage> in the createFlow request.
+CreateFlowKeypressFailureMessage = TypedDict(
+    "CreateFlowKeypressFailureMessage",
+    {
+        "@behaviour": Literal["onNoKeypress", "onUnmatchedKeypress"],
+        "soundFile": list[CreateFlowKeypressFailureMessageSoundFile]
+        | CreateFlowKeypressFailureMessageSoundFile,
+    },
+    total=False,
+)
+
+
+class CreateFlowKeypressFailureMessages(TypedDict, total=False):
+    """<keypressFailureMessages> in the createFlow request."""
+
+    keypressFailureMessage: (
+        list[CreateFlowKeypressFailureMessage] | CreateFlowKeypressFailureMessage
+    )
+
+
+# <failure> in the createFlow request.
+CreateFlowFailure = TypedDict(
+    "CreateFlowFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "keypressFailureMessages": CreateFlowKeypressFailureMessages,
+    },
+    total=False,
+)
+
 
-CreateFlowCallFlowMessageKeypressPlaySoundFile = CreateFlowCallFlowPlaySoundFile
-
-CreateFlowCallFlowMessageKeypressPlay = CreateFlowCallFlowPlay
-
-# <keyEvent>
-CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent', {'@action': Literal['onMatchKeypressSequence'], '@keypressSequence': str}, total=False)
-
-CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-# <keypressFailureMessage>
-CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage', {'@behaviour': Literal['onNoKeypress', 'onUnmatchedKeypress'], 'soundFile': list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile}, total=False)
-
-
-class CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages(TypedDict, total=False):
-    """<keypressFailureMessages>"""
-
-    keypressFailureMessage: list[CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage] | CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
-
-
-# <failure>
-CreateFlowCallFlowMessageKeypressEventHandlersFailure = TypedDict('CreateFlowCallFlowMessageKeypressEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'keypressFailureMessages': CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages}, total=False)
-
-
-class CreateFlowCallFlowMessageKeypressEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    keyEvent: list[CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent] | CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent
-    failure: CreateFlowCallFlowMessageKeypressEventHandlersFailure
-
-
-# <messageKeypress>; required: @id, @label
-CreateFlowCallFlowMessageKeypress = TypedDict('CreateFlowCallFlowMessageKeypress', {'@id': str, '@label': str, '@captureKeypress': Literal['true', 'false'], '@timeout': int | str, 'play': list[CreateFlowCallFlowPlay] | CreateFlowCallFlowPlay, 'eventHandlers': CreateFlowCallFlowMessageKeypressEventHandlers}, total=False)
-
-# <sendSms>; required: @id, @label, @from, @destinationPhoneNumber, @destinationContactId, @destinationContactName
-CreateFlowCallFlowSendSms = TypedDict('CreateFlowCallFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@destinationPhoneNumber': str, '@destinationContactId': str, '@destinationContactName': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
-
-CreateFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-
-class CreateFlowCallFlowVoicemailVoicemailMessage(TypedDict, total=False):
-    """<voicemailMessage>"""
-
-    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
-
-
-CreateFlowCallFlowVoicemailCompletedMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-
-class CreateFlowCallFlowVoicemailCompletedMessage(TypedDict, total=False):
-    """<completedMessage>"""
-
-    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
-
-
-# <voicemail>; required: @id, @label, @from, @subject, @silence, @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId, voicemailMessage
-CreateFlowCallFlowVoicemail = TypedDict('CreateFlowCallFlowVoicemail', {'@id': str, '@label': str, '@from': str, '@fromName': str, '@subject': str, '@silence': int | str, '@maxDuration': int | str, '@templateName': str, '@destinationEmailAddress': str, '@destinationContactId': str, 'voicemailMessage': CreateFlowCallFlowVoicemailVoicemailMessage, 'completedMessage': CreateFlowCallFlowVoicemailCompletedMessage}, total=False)
-
-# <param>; required: @name, @value
-CreateFlowCallFlowHttpRequestParamsParam = TypedDict('CreateFlowCallFlowHttpRequestParamsParam', {'@name': str, '@value': str}, total=False)
-
-
-class CreateFlowCallFlowHttpRequestParams(TypedDict, total=False):
-    """<params>"""
-
-    param: list[CreateFlowCallFlowHttpRequestParamsParam] | CreateFlowCallFlowHttpRequestParamsParam
-
-
-# <httpRequest>; required: @id, @label, @url, @requestMethod, params
-CreateFlowCallFlowHttpRequest = TypedDict('CreateFlowCallFlowHttpRequest', {'@id': str, '@label': str, '@url': str, '@requestMethod': Literal['POST', 'GET'], 'params': CreateFlowCallFlowHttpRequestParams}, total=False)
-
-# <timeEvent>; required: @action, @timeTemplateLabel
-CreateFlowCallFlowTimeBasedEventHandlersTimeEvent = TypedDict('CreateFlowCallFlowTimeBasedEventHandlersTimeEvent', {'@action': Literal['onMatchTime'], '@timeTemplateLabel': str}, total=False)
-
-CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-
-class CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage(TypedDict, total=False):
-    """<failureMessage>"""
-
-    soundFile: list[CreateFlowCallFlowPlaySoundFile] | CreateFlowCallFlowPlaySoundFile
-
-
-# <failure>
-CreateFlowCallFlowTimeBasedEventHandlersFailure = TypedDict('CreateFlowCallFlowTimeBasedEventHandlersFailure', {'@id': str, '@label': str, '@attempts': int | str, 'failureMessage': CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage}, total=False)
-
-
-class CreateFlowCallFlowTimeBasedEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    timeEvent: list[CreateFlowCallFlowTimeBasedEventHandlersTimeEvent] | CreateFlowCallFlowTimeBasedEventHandlersTimeEvent
-    failure: CreateFlowCallFlowTimeBasedEventHandlersFailure
-
-
-# <timeBased>; required: @id, @label
-CreateFlowCallFlowTimeBased = TypedDict('CreateFlowCallFlowTimeBased', {'@id': str, '@label': str, 'eventHandlers': CreateFlowCallFlowTimeBasedEventHandlers}, total=False)
-
-# <matchEvent>
-CreateFlowCallFlowEvaluateEventHandlersMatchEvent = TypedDict('CreateFlowCallFlowEvaluateEventHandlersMatchEvent', {'@action': str, '@rightExprValue': str, '@operator': str}, total=False)
-
-
-class CreateFlowCallFlowEvaluateEventHandlers(TypedDict, total=False):
-    """<eventHandlers>"""
-
-    matchEvent: list[CreateFlowCallFlowEvaluateEventHandlersMatchEvent] | CreateFlowCallFlowEvaluateEventHandlersMatchEvent
-
-
-# <evaluate>
-CreateFlowCallFlowEvaluate = TypedDict('CreateFlowCallFlowEvaluate', {'@id': str, '@label': str, '@leftExprValue': str, 'eventHandlers': CreateFlowCallFlowEvaluateEventHandlers}, total=False)
-
-# <callFlow>; required: @name
-CreateFlowCallFlow = TypedDict('CreateFlowCallFlow', {'@name': str, '@notes': str, 'play': list[CreateFlowCallFlowPlay] | CreateFlowCallFlowPlay, 'call': list[CreateFlowCallFlowCall] | CreateFlowCallFlowCall, 'messageKeypress': list[CreateFlowCallFlowMessageKeypress] | CreateFlowCallFlowMessageKeypress, 'sendSms': list[CreateFlowCallFlowSendSms] | CreateFlowCallFlowSendSms, 'voicemail': list[CreateFlowCallFlowVoicemail] | CreateFlowCallFlowVoicemail, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest, 'timeBased': list[CreateFlowCallFlowTimeBased] | CreateFlowCallFlowTimeBased, 'evaluate': list[CreateFlowCallFlowEvaluate] | CreateFlowCallFlowEvaluate}, total=False)
-
-# <sendSms>; required: @id, @label, @from
-CreateFlowSmsFlowSendSms = TypedDict('CreateFlowSmsFlowSendSms', {'@id': str, '@label': str, '@from': str, '@message': str, '@smsTemplateName': str, '@destinationContactId': str, '@destinationPhoneNumber': str, '@smsAlertDestinationType': Literal['PRIMARY', 'SECONDARY', 'BOTH'], '@smsAlertDestinationBehaviour': Literal['FIRST', 'ALL'], '@sendSmsAlert': Literal['NONE', 'FAILED_SMS', 'ALL_SMS'], '@smsAlertEmailTemplateName': str, '@smsAlertFrom': str, '@smsAlertFromName': str, '@callbackUrl': str, '@callbackUrlHeaders': str}, total=False)
-
-CreateFlowSmsFlowHttpRequestParamsParam = CreateFlowCallFlowHttpRequestParamsParam
-
-CreateFlowSmsFlowHttpRequestParams = CreateFlowCallFlowHttpRequestParams
-
-CreateFlowSmsFlowHttpRequest = CreateFlowCallFlowHttpRequest
-
-# <smsFlow>; required: @name
-CreateFlowSmsFlow = TypedDict('CreateFlowSmsFlow', {'@name': str, '@notes': str, 'sendSms': list[CreateFlowSmsFlowSendSms] | CreateFlowSmsFlowSendSms, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest}, total=False)
-
-# <sendEmail>
-CreateFlowEmailFlowSendEmail = TypedDict('CreateFlowEmailFlowSendEmail', {'@id': str, '@label': str, '@from': str, '@destinationEmailAddress': str, '@destinationContactId': str}, total=False)
-
-# <emailFlow>; required: @name
-CreateFlowEmailFlow = TypedDict('CreateFlowEmailFlow', {'@name': str, '@notes': str, 'sendEmail': list[CreateFlowEmailFlowSendEmail] | CreateFlowEmailFlowSendEmail}, total=False)
-
-UpdateFlowCallFlowPlaySoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowPlay = CreateFlowCallFlowPlay
-
-UpdateFlowCallFlowCallCallerMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowCallCallerMessage = CreateFlowCallFlowCallCallerMessage
-
-UpdateFlowCallFlowCallCalledMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowCallCalledMessage = CreateFlowCallFlowCallCalledMessage
-
-UpdateFlowCallFlowCallEventHandlersCallEvent = CreateFlowCallFlowCallEventHandlersCallEvent
-
-UpdateFlowCallFlowCallEventHandlers = CreateFlowCallFlowCallEventHandlers
-
-UpdateFlowCallFlowCall = CreateFlowCallFlowCall
-
-UpdateFlowCallFlowMessageKeypressPlaySoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowMessageKeypressPlay = CreateFlowCallFlowPlay
-
-UpdateFlowCallFlowMessageKeypressEventHandlersKeyEvent = CreateFlowCallFlowMessageKeypressEventHandlersKeyEvent
-
-UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage = CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessagesKeypressFailureMessage
-
-UpdateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages = CreateFlowCallFlowMessageKeypressEventHandlersFailureKeypressFailureMessages
-
-UpdateFlowCallFlowMessageKeypressEventHandlersFailure = CreateFlowCallFlowMessageKeypressEventHandlersFailure
-
-UpdateFlowCallFlowMessageKeypressEventHandlers = CreateFlowCallFlowMessageKeypressEventHandlers
-
-UpdateFlowCallFlowMessageKeypress = CreateFlowCallFlowMessageKeypress
-
-UpdateFlowCallFlowSendSms = CreateFlowCallFlowSendSms
-
-UpdateFlowCallFlowVoicemailVoicemailMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowVoicemailVoicemailMessage = CreateFlowCallFlowVoicemailVoicemailMessage
-
-UpdateFlowCallFlowVoicemailCompletedMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowVoicemailCompletedMessage = CreateFlowCallFlowVoicemailCompletedMessage
-
-UpdateFlowCallFlowVoicemail = CreateFlowCallFlowVoicemail
-
-UpdateFlowCallFlowHttpRequestParamsParam = CreateFlowCallFlowHttpRequestParamsParam
-
-UpdateFlowCallFlowHttpRequestParams = CreateFlowCallFlowHttpRequestParams
-
-UpdateFlowCallFlowHttpRequest = CreateFlowCallFlowHttpRequest
-
-UpdateFlowCallFlowTimeBasedEventHandlersTimeEvent = CreateFlowCallFlowTimeBasedEventHandlersTimeEvent
-
-UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessageSoundFile = CreateFlowCallFlowPlaySoundFile
-
-UpdateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage = CreateFlowCallFlowTimeBasedEventHandlersFailureFailureMessage
-
-UpdateFlowCallFlowTimeBasedEventHandlersFailure = CreateFlowCallFlowTimeBasedEventHandlersFailure
-
-UpdateFlowCallFlowTimeBasedEventHandlers = CreateFlowCallFlowTimeBasedEventHandlers
-
-UpdateFlowCallFlowTimeBased = CreateFlowCallFlowTimeBased
-
-UpdateFlowCallFlowEvaluateEventHandlersMatchEvent = CreateFlowCallFlowEvaluateEventHandlersMatchEvent
-
-UpdateFlowCallFlowEvaluateEventHandlers = CreateFlowCallFlowEvaluateEventHandlers
-
-UpdateFlowCallFlowEvaluate = CreateFlowCallFlowEvaluate
-
-# <callFlow>; required: @name
-UpdateFlowCallFlow = TypedDict('UpdateFlowCallFlow', {'@name': str, '@newName': str, '@notes': str, 'play': list[CreateFlowCallFlowPlay] | CreateFlowCallFlowPlay, 'call': list[CreateFlowCallFlowCall] | CreateFlowCallFlowCall, 'messageKeypress': list[CreateFlowCallFlowMessageKeypress] | CreateFlowCallFlowMessageKeypress, 'sendSms': list[CreateFlowCallFlowSendSms] | CreateFlowCallFlowSendSms, 'voicemail': list[CreateFlowCallFlowVoicemail] | CreateFlowCallFlowVoicemail, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest, 'timeBased': list[CreateFlowCallFlowTimeBased] | CreateFlowCallFlowTimeBased, 'evaluate': list[CreateFlowCallFlowEvaluate] | CreateFlowCallFlowEvaluate}, total=False)
-
-UpdateFlowSmsFlowSendSms = CreateFlowSmsFlowSendSms
-
-UpdateFlowSmsFlowHttpRequestParamsParam = CreateFlowCallFlowHttpRequestParamsParam
-
-UpdateFlowSmsFlowHttpRequestParams = CreateFlowCallFlowHttpRequestParams
-
-UpdateFlowSmsFlowHttpRequest = CreateFlowCallFlowHttpRequest
-
-# <smsFlow>; required: @name
-UpdateFlowSmsFlow = TypedDict('UpdateFlowSmsFlow', {'@name': str, '@newName': str, '@notes': str, 'sendSms': list[CreateFlowSmsFlowSendSms] | CreateFlowSmsFlowSendSms, 'httpRequest': list[CreateFlowCallFlowHttpRequest] | CreateFlowCallFlowHttpRequest}, total=False)
-
-UpdateFlowEmailFlowSendEmail = CreateFlowEmailFlowSendEmail
-
-# <emailFlow>; required: @name
-UpdateFlowEmailFlow = TypedDict('UpdateFlowEmailFlow', {'@name': str, '@newName': str, '@notes': str, 'sendEmail': list[CreateFlowEmailFlowSendEmail] | CreateFlowEmailFlowSendEmail}, total=False)
-
-GetFlowsReqFieldsValue = Literal['tna', 'tno', 'tt', 'c', 'a']
+class CreateFlowMessageKeypressEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createFlow request."""
+
+    keyEvent: list[CreateFlowKeyEvent] | CreateFlowKeyEvent
+    failure: CreateFlowFailure
+
+
+# <messageKeypress> in the createFlow request; required: @id, @label.
+CreateFlowMessageKeypress = TypedDict(
+    "CreateFlowMessageKeypress",
+    {
+        "@id": str,
+        "@label": str,
+        "@captureKeypress": Literal["true", "false"],
+        "@timeout": int | str,
+        "play": list[CreateFlowMessageKeypressPlay] | CreateFlowMessageKeypressPlay,
+        "eventHandlers": CreateFlowMessageKeypressEventHandlers,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the createFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# @destinationContactId, @destinationContactName.
+CreateFlowSendSms = TypedDict(
+    "CreateFlowSendSms",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@message": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"],
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"],
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"],
+        "@smsAlertEmailTemplateName": str,
+        "@smsAlertFrom": str,
+        "@smsAlertFromName": str,
+        "@callbackUrl": str,
+        "@callbackUrlHeaders": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowVoicemailMessageSoundFile = TypedDict(
+    "CreateFlowVoicemailMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowVoicemailMessage(TypedDict, total=False):
+    """<voicemailMessage> in the createFlow request."""
+
+    soundFile: list[CreateFlowVoicemailMessageSoundFile] | CreateFlowVoicemailMessageSoundFile
+
+
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowCompletedMessageSoundFile = TypedDict(
+    "CreateFlowCompletedMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowCompletedMessage(TypedDict, total=False):
+    """<completedMessage> in the createFlow request."""
+
+    soundFile: list[CreateFlowCompletedMessageSoundFile] | CreateFlowCompletedMessageSoundFile
+
+
+# <voicemail> in the createFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
+CreateFlowVoicemail = TypedDict(
+    "CreateFlowVoicemail",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@fromName": str,
+        "@subject": str,
+        "@silence": int | str,
+        "@maxDuration": int | str,
+        "@templateName": str,
+        "@destinationEmailAddress": str,
+        "@destinationContactId": str,
+        "voicemailMessage": CreateFlowVoicemailMessage,
+        "completedMessage": CreateFlowCompletedMessage,
+    },
+    total=False,
+)
+
+
+# <param> in the createFlow request; required: @name, @value.
+CreateFlowParam = TypedDict(
+    "CreateFlowParam",
+    {
+        "@name": str,
+        "@value": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowParams(TypedDict, total=False):
+    """<params> in the createFlow request."""
+
+    param: list[CreateFlowParam] | CreateFlowParam
+
+
+# <httpRequest> in the createFlow request; required: @id, @label, @url, @requestMethod, params.
+CreateFlowHttpRequest = TypedDict(
+    "CreateFlowHttpRequest",
+    {
+        "@id": str,
+        "@label": str,
+        "@url": str,
+        "@requestMethod": Literal["POST", "GET"],
+        "params": CreateFlowParams,
+    },
+    total=False,
+)
+
+
+# <timeEvent> in the createFlow request; required: @action, @timeTemplateLabel.
+CreateFlowTimeEvent = TypedDict(
+    "CreateFlowTimeEvent",
+    {
+        "@action": Literal["onMatchTime"],
+        "@timeTemplateLabel": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the createFlow request; required: @soundLabel.
+CreateFlowFailureMessageSoundFile = TypedDict(
+    "CreateFlowFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowFailureMessage(TypedDict, total=False):
+    """<failureMessage> in the createFlow request."""
+
+    soundFile: list[CreateFlowFailureMessageSoundFile] | CreateFlowFailureMessageSoundFile
+
+
+# <failure> in the createFlow request.
+CreateFlowEventHandlersFailure = TypedDict(
+    "CreateFlowEventHandlersFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "failureMessage": CreateFlowFailureMessage,
+    },
+    total=False,
+)
+
+
+class CreateFlowTimeBasedEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createFlow request."""
+
+    timeEvent: list[CreateFlowTimeEvent] | CreateFlowTimeEvent
+    failure: CreateFlowEventHandlersFailure
+
+
+# <timeBased> in the createFlow request; required: @id, @label.
+CreateFlowTimeBased = TypedDict(
+    "CreateFlowTimeBased",
+    {
+        "@id": str,
+        "@label": str,
+        "eventHandlers": CreateFlowTimeBasedEventHandlers,
+    },
+    total=False,
+)
+
+
+# <matchEvent> in the createFlow request.
+CreateFlowMatchEvent = TypedDict(
+    "CreateFlowMatchEvent",
+    {
+        "@action": str,
+        "@rightExprValue": str,
+        "@operator": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowEvaluateEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the createFlow request."""
+
+    matchEvent: list[CreateFlowMatchEvent] | CreateFlowMatchEvent
+
+
+# <evaluate> in the createFlow request.
+CreateFlowEvaluate = TypedDict(
+    "CreateFlowEvaluate",
+    {
+        "@id": str,
+        "@label": str,
+        "@leftExprValue": str,
+        "eventHandlers": CreateFlowEvaluateEventHandlers,
+    },
+    total=False,
+)
+
+
+# <callFlow> in the createFlow request; required: @name.
+CreateFlowCallFlow = TypedDict(
+    "CreateFlowCallFlow",
+    {
+        "@name": str,
+        "@notes": str,
+        "play": list[CreateFlowPlay] | CreateFlowPlay,
+        "call": list[CreateFlowCall] | CreateFlowCall,
+        "messageKeypress": list[CreateFlowMessageKeypress] | CreateFlowMessageKeypress,
+        "sendSms": list[CreateFlowSendSms] | CreateFlowSendSms,
+        "voicemail": list[CreateFlowVoicemail] | CreateFlowVoicemail,
+        "httpRequest": list[CreateFlowHttpRequest] | CreateFlowHttpRequest,
+        "timeBased": list[CreateFlowTimeBased] | CreateFlowTimeBased,
+        "evaluate": list[CreateFlowEvaluate] | CreateFlowEvaluate,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the createFlow request; required: @id, @label, @from.
+CreateFlowSmsFlowSendSms = TypedDict(
+    "CreateFlowSmsFlowSendSms",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@message": str,
+        "@smsTemplateName": str,
+        "@destinationContactId": str,
+        "@destinationPhoneNumber": str,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"],
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"],
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"],
+        "@smsAlertEmailTemplateName": str,
+        "@smsAlertFrom": str,
+        "@smsAlertFromName": str,
+        "@callbackUrl": str,
+        "@callbackUrlHeaders": str,
+    },
+    total=False,
+)
+
+
+# <param> in the createFlow request; required: @name, @value.
+CreateFlowParamsParam = TypedDict(
+    "CreateFlowParamsParam",
+    {
+        "@name": str,
+        "@value": str,
+    },
+    total=False,
+)
+
+
+class CreateFlowHttpRequestParams(TypedDict, total=False):
+    """<params> in the createFlow request."""
+
+    param: list[CreateFlowParamsParam] | CreateFlowParamsParam
+
+
+# <httpRequest> in the createFlow request; required: @id, @label, @url, @requestMethod, params.
+CreateFlowSmsFlowHttpRequest = TypedDict(
+    "CreateFlowSmsFlowHttpRequest",
+    {
+        "@id": str,
+        "@label": str,
+        "@url": str,
+        "@requestMethod": Literal["POST", "GET"],
+        "params": CreateFlowHttpRequestParams,
+    },
+    total=False,
+)
+
+
+# <smsFlow> in the createFlow request; required: @name.
+CreateFlowSmsFlow = TypedDict(
+    "CreateFlowSmsFlow",
+    {
+        "@name": str,
+        "@notes": str,
+        "sendSms": list[CreateFlowSmsFlowSendSms] | CreateFlowSmsFlowSendSms,
+        "httpRequest": list[CreateFlowSmsFlowHttpRequest] | CreateFlowSmsFlowHttpRequest,
+    },
+    total=False,
+)
+
+
+# <sendEmail> in the createFlow request.
+CreateFlowSendEmail = TypedDict(
+    "CreateFlowSendEmail",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@destinationEmailAddress": str,
+        "@destinationContactId": str,
+    },
+    total=False,
+)
+
+
+# <emailFlow> in the createFlow request; required: @name.
+CreateFlowEmailFlow = TypedDict(
+    "CreateFlowEmailFlow",
+    {
+        "@name": str,
+        "@notes": str,
+        "sendEmail": list[CreateFlowSendEmail] | CreateFlowSendEmail,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowSoundFile = TypedDict(
+    "UpdateFlowSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the updateFlow request; required: @id, @label.
+UpdateFlowPlay = TypedDict(
+    "UpdateFlowPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[UpdateFlowSoundFile] | UpdateFlowSoundFile,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowCallerMessageSoundFile = TypedDict(
+    "UpdateFlowCallerMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowCallerMessage(TypedDict, total=False):
+    """<callerMessage> in the updateFlow request."""
+
+    soundFile: list[UpdateFlowCallerMessageSoundFile] | UpdateFlowCallerMessageSoundFile
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowCalledMessageSoundFile = TypedDict(
+    "UpdateFlowCalledMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowCalledMessage(TypedDict, total=False):
+    """<calledMessage> in the updateFlow request."""
+
+    soundFile: list[UpdateFlowCalledMessageSoundFile] | UpdateFlowCalledMessageSoundFile
+
+
+# <callEvent> in the updateFlow request.
+UpdateFlowCallEvent = TypedDict(
+    "UpdateFlowCallEvent",
+    {
+        "@action": Literal["onMatchResult"],
+        "@result": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateFlow request."""
+
+    callEvent: list[UpdateFlowCallEvent] | UpdateFlowCallEvent
+    failure: str
+
+
+# <call> in the updateFlow request; required: @id, @label.
+UpdateFlowCall = TypedDict(
+    "UpdateFlowCall",
+    {
+        "@id": str,
+        "@label": str,
+        "@record": Literal["true", "false"],
+        "@recordingLabel": str,
+        "@recordCallNotificationLabel": str,
+        "@sendCallAlert": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@timeout": int | str,
+        "@callAlertFromName": str,
+        "@callAlertEmailTemplateName": str,
+        "callerMessage": UpdateFlowCallerMessage,
+        "calledMessage": UpdateFlowCalledMessage,
+        "eventHandlers": UpdateFlowEventHandlers,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowPlaySoundFile = TypedDict(
+    "UpdateFlowPlaySoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <play> in the updateFlow request; required: @id, @label.
+UpdateFlowMessageKeypressPlay = TypedDict(
+    "UpdateFlowMessageKeypressPlay",
+    {
+        "@id": str,
+        "@label": str,
+        "soundFile": list[UpdateFlowPlaySoundFile] | UpdateFlowPlaySoundFile,
+    },
+    total=False,
+)
+
+
+# <keyEvent> in the updateFlow request.
+UpdateFlowKeyEvent = TypedDict(
+    "UpdateFlowKeyEvent",
+    {
+        "@action": Literal["onMatchKeypressSequence"],
+        "@keypressSequence": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowKeypressFailureMessageSoundFile = TypedDict(
+    "UpdateFlowKeypressFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+# <keypressFailureMessage> in the updateFlow request.
+UpdateFlowKeypressFailureMessage = TypedDict(
+    "UpdateFlowKeypressFailureMessage",
+    {
+        "@behaviour": Literal["onNoKeypress", "onUnmatchedKeypress"],
+        "soundFile": list[UpdateFlowKeypressFailureMessageSoundFile]
+        | UpdateFlowKeypressFailureMessageSoundFile,
+    },
+    total=False,
+)
+
+
+class UpdateFlowKeypressFailureMessages(TypedDict, total=False):
+    """<keypressFailureMessages> in the updateFlow request."""
+
+    keypressFailureMessage: (
+        list[UpdateFlowKeypressFailureMessage] | UpdateFlowKeypressFailureMessage
+    )
+
+
+# <failure> in the updateFlow request.
+UpdateFlowFailure = TypedDict(
+    "UpdateFlowFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "keypressFailureMessages": UpdateFlowKeypressFailureMessages,
+    },
+    total=False,
+)
+
+
+class UpdateFlowMessageKeypressEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateFlow request."""
+
+    keyEvent: list[UpdateFlowKeyEvent] | UpdateFlowKeyEvent
+    failure: UpdateFlowFailure
+
+
+# <messageKeypress> in the updateFlow request; required: @id, @label.
+UpdateFlowMessageKeypress = TypedDict(
+    "UpdateFlowMessageKeypress",
+    {
+        "@id": str,
+        "@label": str,
+        "@captureKeypress": Literal["true", "false"],
+        "@timeout": int | str,
+        "play": list[UpdateFlowMessageKeypressPlay] | UpdateFlowMessageKeypressPlay,
+        "eventHandlers": UpdateFlowMessageKeypressEventHandlers,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the updateFlow request; required: @id, @label, @from, @destinationPhoneNumber,
+# @destinationContactId, @destinationContactName.
+UpdateFlowSendSms = TypedDict(
+    "UpdateFlowSendSms",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@message": str,
+        "@destinationPhoneNumber": str,
+        "@destinationContactId": str,
+        "@destinationContactName": str,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"],
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"],
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"],
+        "@smsAlertEmailTemplateName": str,
+        "@smsAlertFrom": str,
+        "@smsAlertFromName": str,
+        "@callbackUrl": str,
+        "@callbackUrlHeaders": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowVoicemailMessageSoundFile = TypedDict(
+    "UpdateFlowVoicemailMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowVoicemailMessage(TypedDict, total=False):
+    """<voicemailMessage> in the updateFlow request."""
+
+    soundFile: list[UpdateFlowVoicemailMessageSoundFile] | UpdateFlowVoicemailMessageSoundFile
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowCompletedMessageSoundFile = TypedDict(
+    "UpdateFlowCompletedMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowCompletedMessage(TypedDict, total=False):
+    """<completedMessage> in the updateFlow request."""
+
+    soundFile: list[UpdateFlowCompletedMessageSoundFile] | UpdateFlowCompletedMessageSoundFile
+
+
+# <voicemail> in the updateFlow request; required: @id, @label, @from, @subject, @silence,
+# @maxDuration, @templateName, @destinationEmailAddress, @destinationContactId,
+# voicemailMessage.
+UpdateFlowVoicemail = TypedDict(
+    "UpdateFlowVoicemail",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@fromName": str,
+        "@subject": str,
+        "@silence": int | str,
+        "@maxDuration": int | str,
+        "@templateName": str,
+        "@destinationEmailAddress": str,
+        "@destinationContactId": str,
+        "voicemailMessage": UpdateFlowVoicemailMessage,
+        "completedMessage": UpdateFlowCompletedMessage,
+    },
+    total=False,
+)
+
+
+# <param> in the updateFlow request; required: @name, @value.
+UpdateFlowParam = TypedDict(
+    "UpdateFlowParam",
+    {
+        "@name": str,
+        "@value": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowParams(TypedDict, total=False):
+    """<params> in the updateFlow request."""
+
+    param: list[UpdateFlowParam] | UpdateFlowParam
+
+
+# <httpRequest> in the updateFlow request; required: @id, @label, @url, @requestMethod, params.
+UpdateFlowHttpRequest = TypedDict(
+    "UpdateFlowHttpRequest",
+    {
+        "@id": str,
+        "@label": str,
+        "@url": str,
+        "@requestMethod": Literal["POST", "GET"],
+        "params": UpdateFlowParams,
+    },
+    total=False,
+)
+
+
+# <timeEvent> in the updateFlow request; required: @action, @timeTemplateLabel.
+UpdateFlowTimeEvent = TypedDict(
+    "UpdateFlowTimeEvent",
+    {
+        "@action": Literal["onMatchTime"],
+        "@timeTemplateLabel": str,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the updateFlow request; required: @soundLabel.
+UpdateFlowFailureMessageSoundFile = TypedDict(
+    "UpdateFlowFailureMessageSoundFile",
+    {
+        "@soundLabel": str,
+        "@soundGroup": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowFailureMessage(TypedDict, total=False):
+    """<failureMessage> in the updateFlow request."""
+
+    soundFile: list[UpdateFlowFailureMessageSoundFile] | UpdateFlowFailureMessageSoundFile
+
+
+# <failure> in the updateFlow request.
+UpdateFlowEventHandlersFailure = TypedDict(
+    "UpdateFlowEventHandlersFailure",
+    {
+        "@id": str,
+        "@label": str,
+        "@attempts": int | str,
+        "failureMessage": UpdateFlowFailureMessage,
+    },
+    total=False,
+)
+
+
+class UpdateFlowTimeBasedEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateFlow request."""
+
+    timeEvent: list[UpdateFlowTimeEvent] | UpdateFlowTimeEvent
+    failure: UpdateFlowEventHandlersFailure
+
+
+# <timeBased> in the updateFlow request; required: @id, @label.
+UpdateFlowTimeBased = TypedDict(
+    "UpdateFlowTimeBased",
+    {
+        "@id": str,
+        "@label": str,
+        "eventHandlers": UpdateFlowTimeBasedEventHandlers,
+    },
+    total=False,
+)
+
+
+# <matchEvent> in the updateFlow request.
+UpdateFlowMatchEvent = TypedDict(
+    "UpdateFlowMatchEvent",
+    {
+        "@action": str,
+        "@rightExprValue": str,
+        "@operator": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowEvaluateEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the updateFlow request."""
+
+    matchEvent: list[UpdateFlowMatchEvent] | UpdateFlowMatchEvent
+
+
+# <evaluate> in the updateFlow request.
+UpdateFlowEvaluate = TypedDict(
+    "UpdateFlowEvaluate",
+    {
+        "@id": str,
+        "@label": str,
+        "@leftExprValue": str,
+        "eventHandlers": UpdateFlowEvaluateEventHandlers,
+    },
+    total=False,
+)
+
+
+# <callFlow> in the updateFlow request; required: @name.
+UpdateFlowCallFlow = TypedDict(
+    "UpdateFlowCallFlow",
+    {
+        "@name": str,
+        "@newName": str,
+        "@notes": str,
+        "play": list[UpdateFlowPlay] | UpdateFlowPlay,
+        "call": list[UpdateFlowCall] | UpdateFlowCall,
+        "messageKeypress": list[UpdateFlowMessageKeypress] | UpdateFlowMessageKeypress,
+        "sendSms": list[UpdateFlowSendSms] | UpdateFlowSendSms,
+        "voicemail": list[UpdateFlowVoicemail] | UpdateFlowVoicemail,
+        "httpRequest": list[UpdateFlowHttpRequest] | UpdateFlowHttpRequest,
+        "timeBased": list[UpdateFlowTimeBased] | UpdateFlowTimeBased,
+        "evaluate": list[UpdateFlowEvaluate] | UpdateFlowEvaluate,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the updateFlow request; required: @id, @label, @from.
+UpdateFlowSmsFlowSendSms = TypedDict(
+    "UpdateFlowSmsFlowSendSms",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@message": str,
+        "@smsTemplateName": str,
+        "@destinationContactId": str,
+        "@destinationPhoneNumber": str,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"],
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"],
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"],
+        "@smsAlertEmailTemplateName": str,
+        "@smsAlertFrom": str,
+        "@smsAlertFromName": str,
+        "@callbackUrl": str,
+        "@callbackUrlHeaders": str,
+    },
+    total=False,
+)
+
+
+# <param> in the updateFlow request; required: @name, @value.
+UpdateFlowParamsParam = TypedDict(
+    "UpdateFlowParamsParam",
+    {
+        "@name": str,
+        "@value": str,
+    },
+    total=False,
+)
+
+
+class UpdateFlowHttpRequestParams(TypedDict, total=False):
+    """<params> in the updateFlow request."""
+
+    param: list[UpdateFlowParamsParam] | UpdateFlowParamsParam
+
+
+# <httpRequest> in the updateFlow request; required: @id, @label, @url, @requestMethod, params.
+UpdateFlowSmsFlowHttpRequest = TypedDict(
+    "UpdateFlowSmsFlowHttpRequest",
+    {
+        "@id": str,
+        "@label": str,
+        "@url": str,
+        "@requestMethod": Literal["POST", "GET"],
+        "params": UpdateFlowHttpRequestParams,
+    },
+    total=False,
+)
+
+
+# <smsFlow> in the updateFlow request; required: @name.
+UpdateFlowSmsFlow = TypedDict(
+    "UpdateFlowSmsFlow",
+    {
+        "@name": str,
+        "@newName": str,
+        "@notes": str,
+        "sendSms": list[UpdateFlowSmsFlowSendSms] | UpdateFlowSmsFlowSendSms,
+        "httpRequest": list[UpdateFlowSmsFlowHttpRequest] | UpdateFlowSmsFlowHttpRequest,
+    },
+    total=False,
+)
+
+
+# <sendEmail> in the updateFlow request.
+UpdateFlowSendEmail = TypedDict(
+    "UpdateFlowSendEmail",
+    {
+        "@id": str,
+        "@label": str,
+        "@from": str,
+        "@destinationEmailAddress": str,
+        "@destinationContactId": str,
+    },
+    total=False,
+)
+
+
+# <emailFlow> in the updateFlow request; required: @name.
+UpdateFlowEmailFlow = TypedDict(
+    "UpdateFlowEmailFlow",
+    {
+        "@name": str,
+        "@newName": str,
+        "@notes": str,
+        "sendEmail": list[UpdateFlowSendEmail] | UpdateFlowSendEmail,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getFlow response.
+FlowSoundFile = TypedDict(
+    "FlowSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+# <play> in the getFlow response.
+FlowPlay = TypedDict(
+    "FlowPlay",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "soundFile": list[FlowSoundFile],
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getFlow response.
+FlowCallerMessageSoundFile = TypedDict(
+    "FlowCallerMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class FlowCallerMessage(TypedDict, total=False):
+    """<callerMessage> in the getFlow response."""
+
+    soundFile: list[FlowCallerMessageSoundFile]
+
+
+# <soundFile> in the getFlow response.
+FlowCalledMessageSoundFile = TypedDict(
+    "FlowCalledMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class FlowCalledMessage(TypedDict, total=False):
+    """<calledMessage> in the getFlow response."""
+
+    soundFile: list[FlowCalledMessageSoundFile]
+
+
+# <callEvent> in the getFlow response.
+FlowCallEvent = TypedDict(
+    "FlowCallEvent",
+    {
+        "@action": Literal["onMatchResult"] | None,
+        "@result": str | None,
+    },
+    total=False,
+)
+
+
+class FlowEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getFlow response."""
+
+    callEvent: list[FlowCallEvent]
+    failure: str | None
+
+
+# <call> in the getFlow response.
+FlowCall = TypedDict(
+    "FlowCall",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@record": Literal["true", "false"] | None,
+        "@recordingLabel": str | None,
+        "@recordCallNotificationLabel": str | None,
+        "@sendCallAlert": str | None,
+        "@destinationPhoneNumber": str | None,
+        "@destinationContactId": str | None,
+        "@destinationContactName": str | None,
+        "@timeout": int | None,
+        "@callAlertFromName": str | None,
+        "@callAlertEmailTemplateName": str | None,
+        "callerMessage": FlowCallerMessage,
+        "calledMessage": FlowCalledMessage,
+        "eventHandlers": FlowEventHandlers,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getFlow response.
+FlowPlaySoundFile = TypedDict(
+    "FlowPlaySoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+# <play> in the getFlow response.
+FlowMessageKeypressPlay = TypedDict(
+    "FlowMessageKeypressPlay",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "soundFile": list[FlowPlaySoundFile],
+    },
+    total=False,
+)
+
+
+# <keyEvent> in the getFlow response.
+FlowKeyEvent = TypedDict(
+    "FlowKeyEvent",
+    {
+        "@action": Literal["onMatchKeypressSequence"] | None,
+        "@keypressSequence": str | None,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getFlow response.
+FlowKeypressFailureMessageSoundFile = TypedDict(
+    "FlowKeypressFailureMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+# <keypressFailureMessage> in the getFlow response.
+FlowKeypressFailureMessage = TypedDict(
+    "FlowKeypressFailureMessage",
+    {
+        "@behaviour": Literal["onNoKeypress", "onUnmatchedKeypress"] | None,
+        "soundFile": list[FlowKeypressFailureMessageSoundFile],
+    },
+    total=False,
+)
+
+
+class FlowKeypressFailureMessages(TypedDict, total=False):
+    """<keypressFailureMessages> in the getFlow response."""
+
+    keypressFailureMessage: list[FlowKeypressFailureMessage]
+
+
+# <failure> in the getFlow response.
+FlowFailure = TypedDict(
+    "FlowFailure",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@attempts": int | None,
+        "keypressFailureMessages": FlowKeypressFailureMessages,
+    },
+    total=False,
+)
+
+
+class FlowMessageKeypressEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getFlow response."""
+
+    keyEvent: list[FlowKeyEvent]
+    failure: FlowFailure
+
+
+# <messageKeypress> in the getFlow response.
+FlowMessageKeypress = TypedDict(
+    "FlowMessageKeypress",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@captureKeypress": Literal["true", "false"] | None,
+        "@timeout": int | None,
+        "play": list[FlowMessageKeypressPlay],
+        "eventHandlers": FlowMessageKeypressEventHandlers,
+    },
+    total=False,
+)
+
+
+# <sendSms> in the getFlow response.
+FlowSendSms = TypedDict(
+    "FlowSendSms",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@from": str | None,
+        "@message": str | None,
+        "@destinationPhoneNumber": str | None,
+        "@destinationContactId": str | None,
+        "@destinationContactName": str | None,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"] | None,
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"] | None,
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"] | None,
+        "@smsAlertEmailTemplateName": str | None,
+        "@smsAlertFrom": str | None,
+        "@smsAlertFromName": str | None,
+        "@callbackUrl": str | None,
+        "@callbackUrlHeaders": str | None,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getFlow response.
+FlowVoicemailMessageSoundFile = TypedDict(
+    "FlowVoicemailMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class FlowVoicemailMessage(TypedDict, total=False):
+    """<voicemailMessage> in the getFlow response."""
+
+    soundFile: list[FlowVoicemailMessageSoundFile]
+
+
+# <soundFile> in the getFlow response.
+FlowCompletedMessageSoundFile = TypedDict(
+    "FlowCompletedMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class FlowCompletedMessage(TypedDict, total=False):
+    """<completedMessage> in the getFlow response."""
+
+    soundFile: list[FlowCompletedMessageSoundFile]
+
+
+# <voicemail> in the getFlow response.
+FlowVoicemail = TypedDict(
+    "FlowVoicemail",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@from": str | None,
+        "@fromName": str | None,
+        "@subject": str | None,
+        "@silence": int | None,
+        "@maxDuration": int | None,
+        "@templateName": str | None,
+        "@destinationEmailAddress": str | None,
+        "@destinationContactId": str | None,
+        "voicemailMessage": FlowVoicemailMessage,
+        "completedMessage": FlowCompletedMessage,
+    },
+    total=False,
+)
+
+
+# <param> in the getFlow response.
+FlowParam = TypedDict(
+    "FlowParam",
+    {
+        "@name": str | None,
+        "@value": str | None,
+    },
+    total=False,
+)
+
+
+class FlowParams(TypedDict, total=False):
+    """<params> in the getFlow response."""
+
+    param: list[FlowParam]
+
+
+# <httpRequest> in the getFlow response.
+FlowHttpRequest = TypedDict(
+    "FlowHttpRequest",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@url": str | None,
+        "@requestMethod": Literal["POST", "GET"] | None,
+        "params": FlowParams,
+    },
+    total=False,
+)
+
+
+# <timeEvent> in the getFlow response.
+FlowTimeEvent = TypedDict(
+    "FlowTimeEvent",
+    {
+        "@action": Literal["onMatchTime"] | None,
+        "@timeTemplateLabel": str | None,
+    },
+    total=False,
+)
+
+
+# <soundFile> in the getFlow response.
+FlowFailureMessageSoundFile = TypedDict(
+    "FlowFailureMessageSoundFile",
+    {
+        "@soundLabel": str | None,
+        "@soundGroup": str | None,
+    },
+    total=False,
+)
+
+
+class FlowFailureMessage(TypedDict, total=False):
+    """<failureMessage> in the getFlow response."""
+
+    soundFile: list[FlowFailureMessageSoundFile]
+
+
+# <failure> in the getFlow response.
+FlowEventHandlersFailure = TypedDict(
+    "FlowEventHandlersFailure",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@attempts": int | None,
+        "failureMessage": FlowFailureMessage,
+    },
+    total=False,
+)
+
+
+class FlowTimeBasedEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getFlow response."""
+
+    timeEvent: list[FlowTimeEvent]
+    failure: FlowEventHandlersFailure
+
+
+# <timeBased> in the getFlow response.
+FlowTimeBased = TypedDict(
+    "FlowTimeBased",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "eventHandlers": FlowTimeBasedEventHandlers,
+    },
+    total=False,
+)
+
+
+# <matchEvent> in the getFlow response.
+FlowMatchEvent = TypedDict(
+    "FlowMatchEvent",
+    {
+        "@action": str | None,
+        "@rightExprValue": str | None,
+        "@operator": str | None,
+    },
+    total=False,
+)
+
+
+class FlowEvaluateEventHandlers(TypedDict, total=False):
+    """<eventHandlers> in the getFlow response."""
+
+    matchEvent: list[FlowMatchEvent]
+
+
+# <evaluate> in the getFlow response.
+FlowEvaluate = TypedDict(
+    "FlowEvaluate",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@leftExprValue": str | None,
+        "eventHandlers": FlowEvaluateEventHandlers,
+    },
+    total=False,
+)
+
+
+# <callFlow> in the getFlow response.
+FlowCallFlow = TypedDict(
+    "FlowCallFlow",
+    {
+        "@name": str | None,
+        "@notes": str | None,
+        "play": list[FlowPlay],
+        "call": list[FlowCall],
+        "messageKeypress": list[FlowMessageKeypress],
+        "sendSms": list[FlowSendSms],
+        "voicemail": list[FlowVoicemail],
+        "httpRequest": list[FlowHttpRequest],
+        "timeBased": list[FlowTimeBased],
+        "evaluate": list[FlowEvaluate],
+    },
+    total=False,
+)
+
+
+# <sendSms> in the getFlow response.
+FlowSmsFlowSendSms = TypedDict(
+    "FlowSmsFlowSendSms",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@from": str | None,
+        "@message": str | None,
+        "@smsTemplateName": str | None,
+        "@destinationContactId": str | None,
+        "@destinationPhoneNumber": str | None,
+        "@smsAlertDestinationType": Literal["PRIMARY", "SECONDARY", "BOTH"] | None,
+        "@smsAlertDestinationBehaviour": Literal["FIRST", "ALL"] | None,
+        "@sendSmsAlert": Literal["NONE", "FAILED_SMS", "ALL_SMS"] | None,
+        "@smsAlertEmailTemplateName": str | None,
+        "@smsAlertFrom": str | None,
+        "@smsAlertFromName": str | None,
+        "@callbackUrl": str | None,
+        "@callbackUrlHeaders": str | None,
+    },
+    total=False,
+)
+
+
+# <param> in the getFlow response.
+FlowParamsParam = TypedDict(
+    "FlowParamsParam",
+    {
+        "@name": str | None,
+        "@value": str | None,
+    },
+    total=False,
+)
+
+
+class FlowHttpRequestParams(TypedDict, total=False):
+    """<params> in the getFlow response."""
+
+    param: list[FlowParamsParam]
+
+
+# <httpRequest> in the getFlow response.
+FlowSmsFlowHttpRequest = TypedDict(
+    "FlowSmsFlowHttpRequest",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@url": str | None,
+        "@requestMethod": Literal["POST", "GET"] | None,
+        "params": FlowHttpRequestParams,
+    },
+    total=False,
+)
+
+
+# <smsFlow> in the getFlow response.
+FlowSmsFlow = TypedDict(
+    "FlowSmsFlow",
+    {
+        "@name": str | None,
+        "@notes": str | None,
+        "sendSms": list[FlowSmsFlowSendSms],
+        "httpRequest": list[FlowSmsFlowHttpRequest],
+    },
+    total=False,
+)
+
+
+# <sendEmail> in the getFlow response.
+FlowSendEmail = TypedDict(
+    "FlowSendEmail",
+    {
+        "@id": str | None,
+        "@label": str | None,
+        "@from": str | None,
+        "@destinationEmailAddress": str | None,
+        "@destinationContactId": str | None,
+    },
+    total=False,
+)
+
+
+# <emailFlow> in the getFlow response.
+FlowEmailFlow = TypedDict(
+    "FlowEmailFlow",
+    {
+        "@name": str | None,
+        "@notes": str | None,
+        "sendEmail": list[FlowSendEmail],
+    },
+    total=False,
+)
+
+
+class FlowResponse(TypedDict, total=False):
+    """<response> in the getFlow response."""
+
+    callFlow: FlowCallFlow
+    smsFlow: FlowSmsFlow
+    emailFlow: FlowEmailFlow
+    callFlow_xml: RawXML
+    smsFlow_xml: RawXML
+    emailFlow_xml: RawXML
+
+
+FlowsReqField = Literal["tna", "tno", "tt", "c", "a"]
+
+
+class FlowsResult(TypedDict, total=False):
+    """<result> in the getFlows response."""
+
+    template_name: str | None
+    template_notes: str | None
+    template_type: str | None
+    created: datetime | None
+    advanced: str | None
+
+
+class FlowsResults(TypedDict, total=False):
+    """<results> in the getFlows response."""
+
+    result: list[FlowsResult]
+
+
+class FlowsResponse(TypedDict, total=False):
+    """<response> in the getFlows response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: FlowsResults
+
+
+_CREATE_FLOW: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createFlow"])
+_UPDATE_FLOW: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateFlow"])
+_GET_FLOW: Endpoint[FlowResponse] = Endpoint(_METHODS["getFlow"])
+_GET_FLOWS: Endpoint[FlowsResponse] = Endpoint(_METHODS["getFlows"])
+_DELETE_FLOWS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteFlows"])
 
 
 class FlowInterface:
-    """Methods of the ``Flow`` interface."""
+    """Methods of the ``Flow`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -286,28 +1631,31 @@ class FlowInterface:
     async def create_flow(
         self,
         *,
-        callFlow: CreateFlowCallFlow | str | None = None,
-        smsFlow: CreateFlowSmsFlow | str | None = None,
-        emailFlow: CreateFlowEmailFlow | str | None = None,
+        call_flow: RawXML | CreateFlowCallFlow | str | None = None,
+        sms_flow: RawXML | CreateFlowSmsFlow | str | None = None,
+        email_flow: RawXML | CreateFlowEmailFlow | str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
     ) -> dict[str, Any]:
         """Creates a Call, SMS or Email flow (generalised createCallFlow).
 
-        ``POST /Flow?v=3&method=createFlow`` (has side effects: not retried once it may have been sent)
+        ``POST /Flow?v=3&method=createFlow`` (has side effects: not retried once it may have been
+            sent)
 
         Give exactly one of callFlow, smsFlow, emailFlow.
 
         Args:
-            callFlow: <callFlow> of the request body. a call flow: attributes name (required,
-                unique in the account) and notes, then its rules in execution order (see
-                CallFlow.createCallFlow)
-            smsFlow: <smsFlow> of the request body. an SMS flow: rules run when an SMS arrives;
-                attachable only to links with Mobile VoxNumbers. Attributes name (required) and
-                notes, then sendSms / httpRequest rules in execution order
-            emailFlow: <emailFlow> of the request body. an Email flow (flow_type Email);
-                attributes name (required) and notes, then sendEmail rules (PHP peer model only)
+            call_flow: the <callFlow> element of the request body: a call flow: attributes name
+                (required, unique in the account) and notes, then its rules in execution order (see
+                CallFlow.createCallFlow) A dict, or the XML itself as ``RawXML(...)`` or text.
+            sms_flow: the <smsFlow> element of the request body: an SMS flow: rules run when an SMS
+                arrives; attachable only to links with Mobile VoxNumbers. Attributes name (required)
+                and notes, then sendSms / httpRequest rules in execution order. A dict, or the XML
+                itself as ``RawXML(...)`` or text.
+            email_flow: the <emailFlow> element of the request body: an Email flow (flow_type
+                Email); attributes name (required) and notes, then sendEmail rules (PHP peer model
+                only) A dict, or the XML itself as ``RawXML(...)`` or text.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -317,10 +1665,7 @@ class FlowInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -328,101 +1673,97 @@ class FlowInterface:
             - 400 CallFlow Name already exists
 
         Docs: https://www.iovox.com/api/rest/createFlow.html
-        The public record of this method is partial; see spec/Flow.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createFlow'],
+        return await self._client._invoke(
+            _CREATE_FLOW,
             {},
-            {'callFlow': callFlow, 'smsFlow': smsFlow, 'emailFlow': emailFlow},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"callFlow": call_flow, "smsFlow": sms_flow, "emailFlow": email_flow},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_flow(
         self,
         *,
-        callFlow: UpdateFlowCallFlow | str | None = None,
-        smsFlow: UpdateFlowSmsFlow | str | None = None,
-        emailFlow: UpdateFlowEmailFlow | str | None = None,
+        call_flow: RawXML | UpdateFlowCallFlow | str | None = None,
+        sms_flow: RawXML | UpdateFlowSmsFlow | str | None = None,
+        email_flow: RawXML | UpdateFlowEmailFlow | str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
-        """Updates a Call/SMS/Email flow (rename via newName); re-applied to links, matched by Rule ID.
+        """Updates a Call/SMS/Email flow (rename via newName); re-applied to links, matched by Rule
+        ID.
 
         ``PUT /Flow?v=3&method=updateFlow``
 
         Give exactly one of callFlow, smsFlow, emailFlow.
 
         Args:
-            callFlow: <callFlow> of the request body. the new call flow definition: name
-                identifies the flow, newName renames it, then the complete new rule set
-            smsFlow: <smsFlow> of the request body. the new SMS flow definition (name identifies
-                it, newName renames it), then the complete new rule set
-            emailFlow: <emailFlow> of the request body. the new Email flow definition (name
-                identifies it, newName renames it), then the complete new rule set
+            call_flow: the <callFlow> element of the request body: the new call flow definition:
+                name identifies the flow, newName renames it, then the complete new rule set. A
+                dict, or the XML itself as ``RawXML(...)`` or text.
+            sms_flow: the <smsFlow> element of the request body: the new SMS flow definition (name
+                identifies it, newName renames it), then the complete new rule set. A dict, or the
+                XML itself as ``RawXML(...)`` or text.
+            email_flow: the <emailFlow> element of the request body: the new Email flow definition
+                (name identifies it, newName renames it), then the complete new rule set. A dict, or
+                the XML itself as ``RawXML(...)`` or text.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             ``{}`` on success (the API answers with no body).
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
-
         Docs: https://iovox.es/api/rest/updateFlow.html
-        The public record of this method is partial; see spec/Flow.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateFlow'],
+        return await self._client._invoke(
+            _UPDATE_FLOW,
             {},
-            {'callFlow': callFlow, 'smsFlow': smsFlow, 'emailFlow': emailFlow},
-            timeout=timeout, max_retries=max_retries,
+            {"callFlow": call_flow, "smsFlow": sms_flow, "emailFlow": email_flow},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_flow(
         self,
         *,
         flow_name: str,
-        flow_type: Literal['Call', 'SMS', 'Email'],
+        flow_type: Literal["Call", "SMS", "Email"],
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> FlowResponse:
         """Returns the XML definition of one Call/SMS/Email flow.
 
         ``GET /Flow?v=3&method=getFlow``
 
         Args:
-            flow_name: Required.
-            flow_type: Required.
+            flow_name: the ``flow_name`` filter. Required.
+            flow_type: the ``flow_type`` filter. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: call,
-                callEvent, evaluate, httpRequest, keyEvent, keypressFailureMessage, matchEvent,
-                messageKeypress, param, play, sendEmail, sendSms, soundFile, timeBased,
-                timeEvent, voicemail.
+            The content of <response> as a ``FlowResponse``, values converted to their documented
+                types.
             Also callFlow_xml, smsFlow_xml, emailFlow_xml: that element verbatim as RawXML, in
                 document order (send it back as is, or parse it with
                 iovox_async.callflow.CallFlow.from_xml).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Flow Doesn't exist
-            - 500 Internal Server Error
 
         Docs: https://iovox.es/api/rest/getFlow.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getFlow'],
-            {'flow_name': flow_name, 'flow_type': flow_type},
+        return await self._client._invoke(
+            _GET_FLOW,
+            {"flow_name": flow_name, "flow_type": flow_type},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_flows(
@@ -431,15 +1772,15 @@ class FlowInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetFlowsReqFieldsValue | str] | GetFlowsReqFieldsValue | str | None = None,
+        req_fields: Sequence[FlowsReqField | str] | FlowsReqField | str | None = None,
         template_name: str | None = None,
-        template_type: Literal['DEFAULT', 'CUSTOM', 'ALL'] | None = None,
-        advanced: Literal['YES'] | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
-        flow_type: Literal['SMS', 'Call', 'Email'] | None = None,
+        template_type: Literal["DEFAULT", "CUSTOM", "ALL"] | None = None,
+        advanced: Literal["YES"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        flow_type: Literal["SMS", "Call", "Email"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> FlowsResponse:
         """Lists Call/SMS/Email flows.
 
         ``GET /Flow?v=3&method=getFlows``
@@ -447,8 +1788,8 @@ class FlowInterface:
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page, max 20000. From 1 to 20000. Server default: 20000.
-            order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server
-                default: c_DESC.
+            order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server default:
+                c_DESC.
             req_fields: tna=template_name, tno=template_notes, tt=template_type, c=created,
                 a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c, a; other
                 values are sent with an UndocumentedValueWarning (the server decides). Server
@@ -463,13 +1804,11 @@ class FlowInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``FlowsResponse``, values converted to their documented
+                types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
@@ -478,13 +1817,24 @@ class FlowInterface:
             - 400 Required Fields Invalid: fieldone,fieldtwo
 
         Docs: https://iovox.fr/api/rest/getFlows.html
-        The public record of this method is partial; see spec/Flow.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getFlows'],
-            {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'template_name': template_name, 'template_type': template_type, 'advanced': advanced, 'output': output, 'flow_type': flow_type},
+        return await self._client._invoke(
+            _GET_FLOWS,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "req_fields": req_fields,
+                "template_name": template_name,
+                "template_type": template_type,
+                "advanced": advanced,
+                "output": output,
+                "flow_type": flow_type,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_flows(
@@ -502,8 +1852,8 @@ class FlowInterface:
         Args:
             flows: flow names, pipe-delimited, e.g. Call%20Agents|IVR. A list: items joined with
                 '|'. Required.
-            detach_from_links: TRUE detaches the flows from their links first; FALSE = only
-                flows not attached to any link can be deleted. Server default: FALSE.
+            detach_from_links: TRUE detaches the flows from their links first; FALSE = only flows
+                not attached to any link can be deleted. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -511,20 +1861,17 @@ class FlowInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Flows Empty
             - 400 Flow x of y does not exist
             - 400 Flow x of y is attached to a Link
-            - 500 Internal Server Error
 
         Docs: https://wiki.iovox.com/api/rest/deleteFlows.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteFlows'],
-            {'flows': flows, 'detach_from_links': detach_from_links},
+        return await self._client._invoke(
+            _DELETE_FLOWS,
+            {"flows": flows, "detach_from_links": detach_from_links},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

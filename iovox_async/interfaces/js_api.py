@@ -7,16 +7,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['JsApi']
+_METHODS = METHODS["JsApi"]
+
+
+_CREATE_ACTION_KEY: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createActionKey"])
+_GET_ACTION_KEY: Endpoint[dict[str, Any]] = Endpoint(_METHODS["getActionKey"])
 
 
 class JsApiInterface:
-    """Methods of the ``JsApi`` interface."""
+    """Methods of the ``JsApi`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be POST. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be GET. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -30,7 +45,8 @@ class JsApiInterface:
     ) -> dict[str, Any]:
         """Create an action key (actK) authorising one JavaScript-API action (exists per Ruby peer).
 
-        ``POST /JsApi?v=3&method=createActionKey`` (has side effects: not retried once it may have been sent)
+        ``POST /JsApi?v=3&method=createActionKey`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
             timeout: seconds for this call instead of the client's default.
@@ -39,23 +55,18 @@ class JsApiInterface:
                 server, as reads are; only when doing it twice is harmless.
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
-
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
-            - 500 Internal Server Error
+            The content of <response> as dicts of strings.
 
         Docs: https://www.iovox.com/api/javascript/v0.1%20-%20Deprecated/Authentication.html
-        The public record of this method is partial; see spec/JsApi.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createActionKey'],
+        return await self._client._invoke(
+            _CREATE_ACTION_KEY,
             {},
             None,
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def get_action_key(
@@ -73,20 +84,14 @@ class JsApiInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as dicts of strings.
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
-        The public record of this method is partial; see spec/JsApi.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getActionKey'],
+        return await self._client._invoke(
+            _GET_ACTION_KEY,
             {},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -9,91 +9,140 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Links']
+_METHODS = METHODS["Links"]
 
-GetLinksReqFieldsValue = Literal['nid', 'nn', 'nt', 'lid', 'ln', 'lt', 'vn', 'rn', 'c2c']
+LinksReqField = Literal["nid", "nn", "nt", "lid", "ln", "lt", "vn", "rn", "c2c"]
 
 
-class CreateLinksLinkCategoriesCategory(TypedDict, total=False):
-    """<category>"""
+class LinksCat(TypedDict, total=False):
+    """<cat> in the getLinks response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
+
+
+class LinksCats(TypedDict, total=False):
+    """<cats> in the getLinks response."""
+
+    cat: list[LinksCat]
+
+
+class LinksResult(TypedDict, total=False):
+    """<result> in the getLinks response."""
+
+    node_id: str | None
+    node_name: str | None
+    node_type: str | None
+    link_id: str | None
+    link_name: str | None
+    link_type: str | None
+    click_to_call: int | None
+    voxnumber: str | None
+    rule_name: str | None
+    rule_template_name: str | None
+    cats: LinksCats
+
+
+class LinksResults(TypedDict, total=False):
+    """<results> in the getLinks response."""
+
+    result: list[LinksResult]
+
+
+class LinksResponse(TypedDict, total=False):
+    """<response> in the getLinks response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: LinksResults
+
+
+class CreateLinksCategory(TypedDict, total=False):
+    """<category> in the createLinks request."""
 
     category_id: str
     parent_category_id: str
     value: str
 
 
-class CreateLinksLinkCategories(TypedDict, total=False):
-    """<categories>"""
+class CreateLinksCategories(TypedDict, total=False):
+    """<categories> in the createLinks request."""
 
-    category: list[CreateLinksLinkCategoriesCategory] | CreateLinksLinkCategoriesCategory
+    category: list[CreateLinksCategory] | CreateLinksCategory
 
 
 class CreateLinksLink(TypedDict, total=False):
-    """<link>; required: node_id, link_id, link_name, link_type"""
+    """<link> in the createLinks request; required: node_id, link_id, link_name, link_type."""
 
     node_id: str
     link_id: str
     link_name: str
     link_type: str
     link_date: datetime | date | str
-    click_to_call: Literal['0', '1']
-    categories: CreateLinksLinkCategories
+    click_to_call: int | str
+    categories: CreateLinksCategories
 
 
-class CreateLinksFullNodeLinksLinkRulesVariableRuleContact(TypedDict, total=False):
-    """<contact>"""
+class CreateLinksFullContact(TypedDict, total=False):
+    """<contact> in the createLinksFull request."""
 
     contact_id: str
     business_phone: str
 
 
-class CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
+class CreateLinksFullSoundFiles(TypedDict, total=False):
+    """<sound_files> in the createLinksFull request."""
 
     sound_file: list[str] | str
 
 
-class CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage(TypedDict, total=False):
-    """<caller_message>"""
+class CreateLinksFullCallerMessage(TypedDict, total=False):
+    """<caller_message> in the createLinksFull request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_files: CreateLinksFullSoundFiles
 
 
-class CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage(TypedDict, total=False):
-    """<called_message>"""
+class CreateLinksFullCalledMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the createLinksFull request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_file: list[str] | str
 
 
-class CreateLinksFullNodeLinksLinkRulesVariableRule(TypedDict, total=False):
-    """<rule>"""
+class CreateLinksFullCalledMessage(TypedDict, total=False):
+    """<called_message> in the createLinksFull request."""
+
+    sound_files: CreateLinksFullCalledMessageSoundFiles
+
+
+class CreateLinksFullRule(TypedDict, total=False):
+    """<rule> in the createLinksFull request."""
 
     rule_id: str
     rule_type: str
     rule_label: str
-    contact: CreateLinksFullNodeLinksLinkRulesVariableRuleContact
-    caller_message: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage
-    called_message: CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage
+    contact: CreateLinksFullContact
+    caller_message: CreateLinksFullCallerMessage
+    called_message: CreateLinksFullCalledMessage
 
 
-class CreateLinksFullNodeLinksLinkRulesVariable(TypedDict, total=False):
-    """<rules_variable>"""
+class CreateLinksFullRulesVariable(TypedDict, total=False):
+    """<rules_variable> in the createLinksFull request."""
 
-    rule: list[CreateLinksFullNodeLinksLinkRulesVariableRule] | CreateLinksFullNodeLinksLinkRulesVariableRule
+    rule: list[CreateLinksFullRule] | CreateLinksFullRule
 
 
-class CreateLinksFullNodeLinksLinkAssignVoxnumber(TypedDict, total=False):
-    """<assign_voxnumber>; required: method"""
+class CreateLinksFullAssignVoxnumber(TypedDict, total=False):
+    """<assign_voxnumber> in the createLinksFull request; required: method."""
 
-    method: Literal['BY AREA', 'BY VOXNUMBER', 'BY POSTCODE']
+    method: Literal["BY AREA", "BY VOXNUMBER", "BY POSTCODE"]
     voxnumber_idd: str
     area_code: str
     full_voxnumber: str
@@ -102,64 +151,83 @@ class CreateLinksFullNodeLinksLinkAssignVoxnumber(TypedDict, total=False):
     fallback_area_distance: int | str
 
 
-class CreateLinksFullNodeLinksLinkCategoriesCategory(TypedDict, total=False):
-    """<category>; required: category_id"""
+class CreateLinksFullCategory(TypedDict, total=False):
+    """<category> in the createLinksFull request; required: category_id."""
 
     parent_category_id: str
     category_id: str
     value: str
 
 
-class CreateLinksFullNodeLinksLinkCategories(TypedDict, total=False):
-    """<categories>"""
+class CreateLinksFullCategories(TypedDict, total=False):
+    """<categories> in the createLinksFull request."""
 
-    category: list[CreateLinksFullNodeLinksLinkCategoriesCategory] | CreateLinksFullNodeLinksLinkCategoriesCategory
+    category: list[CreateLinksFullCategory] | CreateLinksFullCategory
 
 
-class CreateLinksFullNodeLinksLink(TypedDict, total=False):
-    """<link>; required: link_id, link_name, link_type"""
+class CreateLinksFullLink(TypedDict, total=False):
+    """<link> in the createLinksFull request; required: link_id, link_name, link_type."""
 
     link_id: str
     link_name: str
     link_type: str
     link_date: datetime | date | str
     rule_template_name: str
-    rules_variable: CreateLinksFullNodeLinksLinkRulesVariable
-    assign_voxnumber: CreateLinksFullNodeLinksLinkAssignVoxnumber
-    categories: CreateLinksFullNodeLinksLinkCategories
+    rules_variable: CreateLinksFullRulesVariable
+    assign_voxnumber: CreateLinksFullAssignVoxnumber
+    categories: CreateLinksFullCategories
 
 
-class CreateLinksFullNodeLinks(TypedDict, total=False):
-    """<links>"""
+class CreateLinksFullLinks(TypedDict, total=False):
+    """<links> in the createLinksFull request."""
 
-    link: list[CreateLinksFullNodeLinksLink] | CreateLinksFullNodeLinksLink
+    link: list[CreateLinksFullLink] | CreateLinksFullLink
 
 
 class CreateLinksFullNode(TypedDict, total=False):
-    """<node>; required: node_id"""
+    """<node> in the createLinksFull request; required: node_id."""
 
     node_id: str
     node_name: str
     node_type: str
-    links: CreateLinksFullNodeLinks
+    links: CreateLinksFullLinks
+
+
+class CreateLinksFullLinksLink(TypedDict, total=False):
+    """<link> in the createLinksFull response."""
+
+    link_id: str | None
+
+
+class CreateLinksFullResponseLinks(TypedDict, total=False):
+    """<links> in the createLinksFull response."""
+
+    link: list[CreateLinksFullLinksLink]
+
+
+class CreateLinksFullResponse(TypedDict, total=False):
+    """<response> in the createLinksFull response."""
+
+    node_id: str | None
+    links: CreateLinksFullResponseLinks
 
 
 class UpdateLinksLink(TypedDict, total=False):
-    """<link>; required: link_id"""
+    """<link> in the updateLinks request; required: link_id."""
 
     link_id: str
     new_link_id: str
     link_name: str
     link_type: str
-    click_to_call: Literal['0', '1']
+    click_to_call: int | str
     link_date: datetime | date | str
 
 
 class AttachVoxnumberToLinkLink(TypedDict, total=False):
-    """<link>; required: link_id, method"""
+    """<link> in the attachVoxnumberToLink request; required: link_id, method."""
 
     link_id: str
-    method: Literal['BY AREA', 'BY VOXNUMBER', 'BY POSTCODE']
+    method: Literal["BY AREA", "BY VOXNUMBER", "BY POSTCODE"]
     voxnumber_idd: int | str
     area_code: int | str
     full_voxnumber: int | str
@@ -169,135 +237,192 @@ class AttachVoxnumberToLinkLink(TypedDict, total=False):
 
 
 class AttachRuleTemplateToLinksLinkIds(TypedDict, total=False):
-    """<link_ids>; required: link_id"""
+    """<link_ids> in the attachRuleTemplateToLinks request; required: link_id."""
 
     link_id: list[str] | str
 
 
-AttachRuleTemplateToLinksRulesVariableRuleSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+class AttachRuleTemplateToLinksSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
-AttachRuleTemplateToLinksRulesVariableRulePlaySoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-class AttachRuleTemplateToLinksRulesVariableRulePlay(TypedDict, total=False):
-    """<play>"""
-
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_file: list[str] | str
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleContact(TypedDict, total=False):
-    """<contact>"""
+class AttachRuleTemplateToLinksPlaySoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
+
+    sound_file: list[str] | str
+
+
+class AttachRuleTemplateToLinksPlay(TypedDict, total=False):
+    """<play> in the attachRuleTemplateToLinks request."""
+
+    sound_files: AttachRuleTemplateToLinksPlaySoundFiles
+
+
+class AttachRuleTemplateToLinksContact(TypedDict, total=False):
+    """<contact> in the attachRuleTemplateToLinks request."""
 
     contact_id: str
     phone_number: str
 
 
-AttachRuleTemplateToLinksRulesVariableRuleCallerMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+class AttachRuleTemplateToLinksCallerMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
-AttachRuleTemplateToLinksRulesVariableRuleCallerMessage = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage
-
-AttachRuleTemplateToLinksRulesVariableRuleCalledMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-AttachRuleTemplateToLinksRulesVariableRuleCalledMessage = CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage
-
-AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_file: list[str] | str
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessage(TypedDict, total=False):
-    """<voicemail_message>"""
+class AttachRuleTemplateToLinksCallerMessage(TypedDict, total=False):
+    """<caller_message> in the attachRuleTemplateToLinks request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-AttachRuleTemplateToLinksRulesVariableRuleCompletedMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_files: AttachRuleTemplateToLinksCallerMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleCompletedMessage(TypedDict, total=False):
-    """<completed_message>"""
+class AttachRuleTemplateToLinksCalledMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-AttachRuleTemplateToLinksRulesVariableRuleFailureMessageSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_file: list[str] | str
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleFailureMessage(TypedDict, total=False):
-    """<failure_message>"""
+class AttachRuleTemplateToLinksCalledMessage(TypedDict, total=False):
+    """<called_message> in the attachRuleTemplateToLinks request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessagesSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_files: AttachRuleTemplateToLinksCalledMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessages(TypedDict, total=False):
-    """<no_key_messages>"""
+class AttachRuleTemplateToLinksVoicemailMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessagesSoundFiles = CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_file: list[str] | str
 
 
-class AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessages(TypedDict, total=False):
-    """<unmatched_messages>"""
+class AttachRuleTemplateToLinksVoicemailMessage(TypedDict, total=False):
+    """<voicemail_message> in the attachRuleTemplateToLinks request."""
 
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_files: AttachRuleTemplateToLinksVoicemailMessageSoundFiles
 
 
-class AttachRuleTemplateToLinksRulesVariableRule(TypedDict, total=False):
-    """<rule>; required: rule_id, rule_type, rule_label"""
+class AttachRuleTemplateToLinksCompletedMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
+
+    sound_file: list[str] | str
+
+
+class AttachRuleTemplateToLinksCompletedMessage(TypedDict, total=False):
+    """<completed_message> in the attachRuleTemplateToLinks request."""
+
+    sound_files: AttachRuleTemplateToLinksCompletedMessageSoundFiles
+
+
+class AttachRuleTemplateToLinksFailureMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
+
+    sound_file: list[str] | str
+
+
+class AttachRuleTemplateToLinksFailureMessage(TypedDict, total=False):
+    """<failure_message> in the attachRuleTemplateToLinks request."""
+
+    sound_files: AttachRuleTemplateToLinksFailureMessageSoundFiles
+
+
+class AttachRuleTemplateToLinksNoKeyMessagesSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
+
+    sound_file: list[str] | str
+
+
+class AttachRuleTemplateToLinksNoKeyMessages(TypedDict, total=False):
+    """<no_key_messages> in the attachRuleTemplateToLinks request."""
+
+    sound_files: AttachRuleTemplateToLinksNoKeyMessagesSoundFiles
+
+
+class AttachRuleTemplateToLinksUnmatchedMessagesSoundFiles(TypedDict, total=False):
+    """<sound_files> in the attachRuleTemplateToLinks request."""
+
+    sound_file: list[str] | str
+
+
+class AttachRuleTemplateToLinksUnmatchedMessages(TypedDict, total=False):
+    """<unmatched_messages> in the attachRuleTemplateToLinks request."""
+
+    sound_files: AttachRuleTemplateToLinksUnmatchedMessagesSoundFiles
+
+
+class AttachRuleTemplateToLinksRule(TypedDict, total=False):
+    """<rule> in the attachRuleTemplateToLinks request; required: rule_id, rule_type,
+    rule_label.
+    """
 
     rule_id: str
     rule_type: str
     rule_label: str
-    sound_files: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-    play: AttachRuleTemplateToLinksRulesVariableRulePlay
-    contact: AttachRuleTemplateToLinksRulesVariableRuleContact
-    caller_message: CreateLinksFullNodeLinksLinkRulesVariableRuleCallerMessage
-    called_message: CreateLinksFullNodeLinksLinkRulesVariableRuleCalledMessage
-    voicemail_message: AttachRuleTemplateToLinksRulesVariableRuleVoicemailMessage
-    completed_message: AttachRuleTemplateToLinksRulesVariableRuleCompletedMessage
-    failure_message: AttachRuleTemplateToLinksRulesVariableRuleFailureMessage
-    no_key_messages: AttachRuleTemplateToLinksRulesVariableRuleNoKeyMessages
-    unmatched_messages: AttachRuleTemplateToLinksRulesVariableRuleUnmatchedMessages
-    send_call_alert: Literal['NONE', 'MISSED_CALLS', 'MISSED_CALLS_NO_WITHHELD', 'ALL_CALLS']
+    sound_files: AttachRuleTemplateToLinksSoundFiles
+    play: AttachRuleTemplateToLinksPlay
+    contact: AttachRuleTemplateToLinksContact
+    caller_message: AttachRuleTemplateToLinksCallerMessage
+    called_message: AttachRuleTemplateToLinksCalledMessage
+    voicemail_message: AttachRuleTemplateToLinksVoicemailMessage
+    completed_message: AttachRuleTemplateToLinksCompletedMessage
+    failure_message: AttachRuleTemplateToLinksFailureMessage
+    no_key_messages: AttachRuleTemplateToLinksNoKeyMessages
+    unmatched_messages: AttachRuleTemplateToLinksUnmatchedMessages
+    send_call_alert: Literal["NONE", "MISSED_CALLS", "MISSED_CALLS_NO_WITHHELD", "ALL_CALLS"]
     record_call: bool
 
 
 class AttachRuleTemplateToLinksRulesVariable(TypedDict, total=False):
-    """<rules_variable>"""
+    """<rules_variable> in the attachRuleTemplateToLinks request."""
 
-    rule: list[AttachRuleTemplateToLinksRulesVariableRule] | AttachRuleTemplateToLinksRulesVariableRule
-
-
-RemoveRuleTemplateFromLinksLinkIds = AttachRuleTemplateToLinksLinkIds
-
-AttachSMSTemplateToLinksLinkIds = AttachRuleTemplateToLinksLinkIds
-
-AttachSMSTemplateToLinksRulesVariableRuleContact = AttachRuleTemplateToLinksRulesVariableRuleContact
+    rule: list[AttachRuleTemplateToLinksRule] | AttachRuleTemplateToLinksRule
 
 
-class AttachSMSTemplateToLinksRulesVariableRule(TypedDict, total=False):
-    """<rule>; required: rule_id, rule_type"""
+class RemoveRuleTemplateFromLinksLinkIds(TypedDict, total=False):
+    """<link_ids> in the removeRuleTemplateFromLinks request; required: link_id."""
+
+    link_id: list[str] | str
+
+
+class AttachSMSTemplateToLinksLinkIds(TypedDict, total=False):
+    """<link_ids> in the attachSMSTemplateToLinks request; required: link_id."""
+
+    link_id: list[str] | str
+
+
+class AttachSMSTemplateToLinksContact(TypedDict, total=False):
+    """<contact> in the attachSMSTemplateToLinks request."""
+
+    contact_id: str
+    phone_number: str
+
+
+class AttachSMSTemplateToLinksRule(TypedDict, total=False):
+    """<rule> in the attachSMSTemplateToLinks request; required: rule_id, rule_type."""
 
     rule_id: str
     rule_type: str
     rule_label: str
-    contact: AttachRuleTemplateToLinksRulesVariableRuleContact
+    contact: AttachSMSTemplateToLinksContact
 
 
 class AttachSMSTemplateToLinksRulesVariable(TypedDict, total=False):
-    """<rules_variable>"""
+    """<rules_variable> in the attachSMSTemplateToLinks request."""
 
-    rule: list[AttachSMSTemplateToLinksRulesVariableRule] | AttachSMSTemplateToLinksRulesVariableRule
+    rule: list[AttachSMSTemplateToLinksRule] | AttachSMSTemplateToLinksRule
 
 
-RemoveSMSTemplateFromLinksLinkIds = AttachRuleTemplateToLinksLinkIds
+class RemoveSMSTemplateFromLinksLinkIds(TypedDict, total=False):
+    """<link_ids> in the removeSMSTemplateFromLinks request; required: link_id."""
+
+    link_id: list[str] | str
 
 
 class AttachCategoryToLinkLink(TypedDict, total=False):
-    """<link>; required: link_id, parent_category_id, category_id, value"""
+    """<link> in the attachCategoryToLink request; required: link_id, parent_category_id,
+    category_id, value.
+    """
 
     link_id: str
     parent_category_id: int | str
@@ -307,15 +432,52 @@ class AttachCategoryToLinkLink(TypedDict, total=False):
 
 
 class RemoveCategoryFromLinkLink(TypedDict, total=False):
-    """<link>; required: link_id, category_id, label"""
+    """<link> in the removeCategoryFromLink request; required: link_id, category_id, label."""
 
     link_id: str
     category_id: str
     label: str
 
 
+_GET_LINKS: Endpoint[LinksResponse] = Endpoint(_METHODS["getLinks"])
+_CREATE_LINKS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createLinks"])
+_CREATE_LINKS_FULL: Endpoint[CreateLinksFullResponse] = Endpoint(_METHODS["createLinksFull"])
+_UPDATE_LINKS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateLinks"])
+_DELETE_LINKS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteLinks"])
+_ATTACH_VOXNUMBER_TO_LINK: Endpoint[dict[str, Any]] = Endpoint(_METHODS["attachVoxnumberToLink"])
+_REMOVE_VOXNUMBER_FROM_LINK: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["removeVoxnumberFromLink"]
+)
+_ATTACH_RULE_TEMPLATE_TO_LINKS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["attachRuleTemplateToLinks"]
+)
+_REMOVE_RULE_TEMPLATE_FROM_LINKS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["removeRuleTemplateFromLinks"]
+)
+_ATTACH_SMS_TEMPLATE_TO_LINKS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["attachSMSTemplateToLinks"]
+)
+_REMOVE_SMS_TEMPLATE_FROM_LINKS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["removeSMSTemplateFromLinks"]
+)
+_ATTACH_CATEGORY_TO_LINK: Endpoint[dict[str, Any]] = Endpoint(_METHODS["attachCategoryToLink"])
+_REMOVE_CATEGORY_FROM_LINK: Endpoint[dict[str, Any]] = Endpoint(_METHODS["removeCategoryFromLink"])
+
+
 class LinksInterface:
-    """Methods of the ``Links`` interface."""
+    """Methods of the ``Links`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -329,14 +491,15 @@ class LinksInterface:
         node_type: str | None = None,
         link_id: str | None = None,
         link_type: str | None = None,
-        req_fields: Sequence[GetLinksReqFieldsValue | str] | GetLinksReqFieldsValue | str | None = None,
+        req_fields: Sequence[LinksReqField | str] | LinksReqField | str | None = None,
         order: str | None = None,
         cat_ids: Sequence[str] | str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """List links with their node, VoxNumber, call flow (rule template) and categories; filterable.
+    ) -> LinksResponse:
+        """List links with their node, VoxNumber, call flow (rule template) and categories;
+        filterable.
 
         ``GET /Links?v=3&method=getLinks``
 
@@ -349,25 +512,23 @@ class LinksInterface:
             link_type: only links of this type.
             req_fields: fields to return: nid=node id, nn=node name, nt=node type, lid=link id,
                 ln=link name, lt=link type, vn=VoxNumber, rn=rule (call flow) name,
-                c2c=click_to_call (Ruby peer only). A list: items joined with ','. Documented:
-                nid, nn, nt, lid, ln, lt, vn, rn, c2c; other values are sent with an
+                c2c=click_to_call (Ruby peer only). A list: items joined with ','. Documented: nid,
+                nn, nt, lid, ln, lt, vn, rn, c2c; other values are sent with an
                 UndocumentedValueWarning (the server decides).
             order: <req_fields abbreviation>_ASC or _DESC, e.g. nn_DESC.
-            cat_ids: category filter (PHP peer only), sent as cat_ids[]=...; each item is a
-                comma list of category ids that must all match (AND), several items are
-                alternatives (OR); sub-categories also match. A list: items repeated as name[].
+            cat_ids: category filter (PHP peer only), sent as cat_ids[]=...; each item is a comma
+                list of category ids that must all match (AND), several items are alternatives (OR);
+                sub-categories also match. A list: items repeated as name[].
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: cat, result.
+            The content of <response> as a ``LinksResponse``, values converted to their documented
+                types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
@@ -376,35 +537,47 @@ class LinksInterface:
             - 400 Order Direction Invalid
             - 400 Node ID does not exist
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getLinks.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getLinks'],
-            {'page': page, 'limit': limit, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'req_fields': req_fields, 'order': order, 'cat_ids': cat_ids, 'output': output},
+        return await self._client._invoke(
+            _GET_LINKS,
+            {
+                "page": page,
+                "limit": limit,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "req_fields": req_fields,
+                "order": order,
+                "cat_ids": cat_ids,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_links(
         self,
         *,
         link: list[CreateLinksLink] | CreateLinksLink,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
     ) -> dict[str, Any]:
         """Create one or more links under existing nodes.
 
-        ``POST /Links?v=3&method=createLinks`` (has side effects: not retried once it may have been sent)
+        ``POST /Links?v=3&method=createLinks`` (has side effects: not retried once it may have been
+            sent)
 
         Args:
-            output: response format (listed by the docs although the call returns no body).
-                Server default: XML.
-            link: <link> of the request body. Required.
+            link: the <link> element of the request body. Required.
+            output: response format (listed by the docs although the call returns no body). Server
+                default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -414,26 +587,24 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 Link ID x of y Empty
             - 400 Link ID x of y already exists
             - 400 Link Name x is already attached to Node y
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createLinks.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createLinks'],
-            {'output': output},
-            {'link': link},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+        return await self._client._invoke(
+            _CREATE_LINKS,
+            {"output": output},
+            {"link": link},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def create_links_full(
@@ -443,13 +614,15 @@ class LinksInterface:
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        """Create links with call flow variables, contacts, categories and VoxNumber assignment under an existing node.
+    ) -> CreateLinksFullResponse:
+        """Create links with call flow variables, contacts, categories and VoxNumber assignment
+        under an existing node.
 
-        ``POST /Links?v=3&method=createLinksFull`` (has side effects: not retried once it may have been sent)
+        ``POST /Links?v=3&method=createLinksFull`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
-            node: <node> of the request body. the existing node that receives the links
+            node: the <node> element of the request body: the existing node that receives the links.
                 Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
@@ -457,26 +630,25 @@ class LinksInterface:
                 server, as reads are; only when doing it twice is harmless.
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: link.
+            The content of <response> as a ``CreateLinksFullResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://iovox.co.uk/api/rest/createLinksFull.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createLinksFull'],
+        return await self._client._invoke(
+            _CREATE_LINKS_FULL,
             {},
-            {'node': node},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"node": node},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_links(
@@ -491,7 +663,7 @@ class LinksInterface:
         ``PUT /Links?v=3&method=updateLinks``
 
         Args:
-            link: <link> of the request body. Required.
+            link: the <link> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -499,10 +671,7 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -510,16 +679,16 @@ class LinksInterface:
             - 400 Link ID x of y does not exist
             - 400 New Link ID x of y already exist
             - 400 Link Name x of y Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/updateLinks.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateLinks'],
+        return await self._client._invoke(
+            _UPDATE_LINKS,
             {},
-            {'link': link},
-            timeout=timeout, max_retries=max_retries,
+            {"link": link},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_links(
@@ -543,23 +712,20 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Link ID x of y does not exist
             - 400 Link ID x of y Empty
             - 400 Link ID x of y not an integer
             - 400 Link IDs Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteLinks.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteLinks'],
-            {'link_ids': link_ids},
+        return await self._client._invoke(
+            _DELETE_LINKS,
+            {"link_ids": link_ids},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def attach_voxnumber_to_link(
@@ -569,13 +735,14 @@ class LinksInterface:
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
-        """Attach a VoxNumber from the account's pool to each link, chosen by area, exact number or postcode.
+        """Attach a VoxNumber from the account's pool to each link, chosen by area, exact number or
+        postcode.
 
         ``PUT /Links?v=3&method=attachVoxnumberToLink``
 
         Args:
-            link: <link> of the request body. one per link; the elements needed depend on
-                method: BY AREA (voxnumber_idd, area_code), BY VOXNUMBER (full_voxnumber), BY
+            link: the <link> element of the request body: one per link; the elements needed depend
+                on method: BY AREA (voxnumber_idd, area_code), BY VOXNUMBER (full_voxnumber), BY
                 POSTCODE (voxnumber_country, postcode, fallback_area_distance) Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
@@ -584,24 +751,22 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 400 There is no VoxNumber available in your account for the Postcode x or the fallback area
-            - 500 Internal Server Error
+            - 400 There is no VoxNumber available in your account for the Postcode x or the fallback
+                area
 
         Docs: https://www.iovox.com/api/rest/attachVoxnumberToLink.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['attachVoxnumberToLink'],
+        return await self._client._invoke(
+            _ATTACH_VOXNUMBER_TO_LINK,
             {},
-            {'link': link},
-            timeout=timeout, max_retries=max_retries,
+            {"link": link},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def remove_voxnumber_from_link(
@@ -616,8 +781,8 @@ class LinksInterface:
         ``PUT /Links?v=3&method=removeVoxnumberFromLink``
 
         Args:
-            link_id: <link_id> of the request body. one <link_id> per link, directly under
-                <request>; the docs type it INTEGER although link ids are strings elsewhere
+            link_id: the <link_id> element of the request body: one <link_id> per link, directly
+                under <request>; the docs type it INTEGER although link ids are strings elsewhere.
                 Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
@@ -626,25 +791,22 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 Link ID X of Y Empty
             - 400 Link ID x of y does not exist
             - 400 Link ID x of y does not have a VoxNumber
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/removeVoxnumberFromLink.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['removeVoxnumberFromLink'],
+        return await self._client._invoke(
+            _REMOVE_VOXNUMBER_FROM_LINK,
             {},
-            {'link_id': link_id},
-            timeout=timeout, max_retries=max_retries,
+            {"link_id": link_id},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def attach_rule_template_to_links(
@@ -662,14 +824,14 @@ class LinksInterface:
         ``PUT /Links?v=3&method=attachRuleTemplateToLinks``
 
         Args:
-            template_name: <template_name> of the request body. any template of the portal's
-                Calling Rule Templates (see Rules.getRuleTemplates) Required.
-            overwrite_existing: <overwrite_existing> of the request body. TRUE replaces a
-                template already attached; FALSE fails if one is attached (the Ruby peer sends
+            template_name: the <template_name> element of the request body: any template of the
+                portal's Calling Rule Templates (see Rules.getRuleTemplates) Required.
+            overwrite_existing: the <overwrite_existing> element of the request body: TRUE replaces
+                a template already attached; FALSE fails if one is attached (the Ruby peer sends
                 FALSE) Required.
-            link_ids: <link_ids> of the request body. Required.
-            rules_variable: <rules_variable> of the request body. values for the template's
-                variable rules, in the shape Rules.getVariableRulesOfTemplate returns
+            link_ids: the <link_ids> element of the request body. Required.
+            rules_variable: the <rules_variable> element of the request body: values for the
+                template's variable rules, in the shape Rules.getVariableRulesOfTemplate returns.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -677,29 +839,31 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/attachRuleTemplateToLinks.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['attachRuleTemplateToLinks'],
+        return await self._client._invoke(
+            _ATTACH_RULE_TEMPLATE_TO_LINKS,
             {},
-            {'template_name': template_name, 'overwrite_existing': overwrite_existing, 'link_ids': link_ids, 'rules_variable': rules_variable},
-            timeout=timeout, max_retries=max_retries,
+            {
+                "template_name": template_name,
+                "overwrite_existing": overwrite_existing,
+                "link_ids": link_ids,
+                "rules_variable": rules_variable,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def remove_rule_template_from_links(
         self,
         *,
-        link_ids: AttachRuleTemplateToLinksLinkIds,
+        link_ids: RemoveRuleTemplateFromLinksLinkIds,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
@@ -708,7 +872,7 @@ class LinksInterface:
         ``PUT /Links?v=3&method=removeRuleTemplateFromLinks``
 
         Args:
-            link_ids: <link_ids> of the request body. Required.
+            link_ids: the <link_ids> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -716,24 +880,21 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Link IDs Empty
             - 400 Link ID x of y Empty
             - 400 Link ID x of y does not exist
-            - 500 Internal Server Error
 
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['removeRuleTemplateFromLinks'],
+        return await self._client._invoke(
+            _REMOVE_RULE_TEMPLATE_FROM_LINKS,
             {},
-            {'link_ids': link_ids},
-            timeout=timeout, max_retries=max_retries,
+            {"link_ids": link_ids},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def attach_sms_template_to_links(
@@ -741,7 +902,7 @@ class LinksInterface:
         *,
         template_name: str,
         overwrite_existing: bool,
-        link_ids: AttachRuleTemplateToLinksLinkIds,
+        link_ids: AttachSMSTemplateToLinksLinkIds,
         rules_variable: AttachSMSTemplateToLinksRulesVariable | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -751,12 +912,12 @@ class LinksInterface:
         ``PUT /Links?v=3&method=attachSMSTemplateToLinks``
 
         Args:
-            template_name: <template_name> of the request body. a template of the portal's SMS
-                Rule Templates Required.
-            overwrite_existing: <overwrite_existing> of the request body. TRUE replaces a
-                template already attached; FALSE fails if one is attached Required.
-            link_ids: <link_ids> of the request body. Required.
-            rules_variable: <rules_variable> of the request body.
+            template_name: the <template_name> element of the request body: a template of the
+                portal's SMS Rule Templates. Required.
+            overwrite_existing: the <overwrite_existing> element of the request body: TRUE replaces
+                a template already attached; FALSE fails if one is attached. Required.
+            link_ids: the <link_ids> element of the request body. Required.
+            rules_variable: the <rules_variable> element of the request body.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -764,29 +925,31 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://wiki.iovox.com/api/rest/attachSMSTemplateToLinks.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['attachSMSTemplateToLinks'],
+        return await self._client._invoke(
+            _ATTACH_SMS_TEMPLATE_TO_LINKS,
             {},
-            {'template_name': template_name, 'overwrite_existing': overwrite_existing, 'link_ids': link_ids, 'rules_variable': rules_variable},
-            timeout=timeout, max_retries=max_retries,
+            {
+                "template_name": template_name,
+                "overwrite_existing": overwrite_existing,
+                "link_ids": link_ids,
+                "rules_variable": rules_variable,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def remove_sms_template_from_links(
         self,
         *,
-        link_ids: AttachRuleTemplateToLinksLinkIds,
+        link_ids: RemoveSMSTemplateFromLinksLinkIds,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
@@ -795,7 +958,7 @@ class LinksInterface:
         ``PUT /Links?v=3&method=removeSMSTemplateFromLinks``
 
         Args:
-            link_ids: <link_ids> of the request body. Required.
+            link_ids: the <link_ids> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -803,25 +966,22 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Link IDs Empty
             - 400 Link ID x of y Empty
             - 400 Link ID x of y does not exist
             - 400 Duplicate Link ID Received
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/removeSMSTemplateFromLinks.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['removeSMSTemplateFromLinks'],
+        return await self._client._invoke(
+            _REMOVE_SMS_TEMPLATE_FROM_LINKS,
             {},
-            {'link_ids': link_ids},
-            timeout=timeout, max_retries=max_retries,
+            {"link_ids": link_ids},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def attach_category_to_link(
@@ -836,7 +996,7 @@ class LinksInterface:
         ``PUT /Links?v=3&method=attachCategoryToLink``
 
         Args:
-            link: <link> of the request body. Required.
+            link: the <link> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -844,23 +1004,20 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/attachCategoryToLink.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['attachCategoryToLink'],
+        return await self._client._invoke(
+            _ATTACH_CATEGORY_TO_LINK,
             {},
-            {'link': link},
-            timeout=timeout, max_retries=max_retries,
+            {"link": link},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def remove_category_from_link(
@@ -875,7 +1032,7 @@ class LinksInterface:
         ``PUT /Links?v=3&method=removeCategoryFromLink``
 
         Args:
-            link: <link> of the request body. Required.
+            link: the <link> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -883,24 +1040,21 @@ class LinksInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 Link ID x of y Empty
             - 400 Link ID x of y does not exist
             - 400 Category ID x of y Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.co.uk/api/rest/removeCategoryFromLink.html
-        The public record of this method is partial; see spec/Links.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['removeCategoryFromLink'],
+        return await self._client._invoke(
+            _REMOVE_CATEGORY_FROM_LINK,
             {},
-            {'link': link},
-            timeout=timeout, max_retries=max_retries,
+            {"link": link},
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -9,20 +9,158 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Nodes']
+_METHODS = METHODS["Nodes"]
 
-GetNodesReqFieldsValue = Literal['nid', 'nn', 'nt', 'lid', 'ln', 'lt', 'rtn']
+NodesReqField = Literal["nid", "nn", "nt", "lid", "ln", "lt", "rtn"]
 
-GetNodeDetailsReqFieldsValue = Literal['nid', 'nn', 'nt', 'nd', 'lid', 'ln', 'lt', 'ld', 'vn', 'cid', 'cl', 'cv']
+
+class NodesResult(TypedDict, total=False):
+    """<result> in the getNodes response."""
+
+    node_id: str | None
+    node_name: str | None
+    node_type: str | None
+    link_id: str | None
+    link_name: str | None
+    link_type: str | None
+    voxnumber: str | None
+    rule_template_name: str | None
+
+
+class NodesResults(TypedDict, total=False):
+    """<results> in the getNodes response."""
+
+    result: list[NodesResult]
+
+
+class NodesResponse(TypedDict, total=False):
+    """<response> in the getNodes response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: NodesResults
+
+
+NodeDetailsReqField = Literal[
+    "nid", "nn", "nt", "nd", "lid", "ln", "lt", "ld", "vn", "cid", "cl", "cv"
+]
+
+
+class NodeDetailsContact(TypedDict, total=False):
+    """<contact> in the getNodeDetails response."""
+
+    contact_id: str | None
+    phone_number: str | None
+
+
+class NodeDetailsSoundFiles(TypedDict, total=False):
+    """<sound_files> in the getNodeDetails response."""
+
+    sound_file: list[str | None]
+
+
+class NodeDetailsCallerMessage(TypedDict, total=False):
+    """<caller_message> in the getNodeDetails response."""
+
+    sound_files: NodeDetailsSoundFiles
+
+
+class NodeDetailsCalledMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the getNodeDetails response."""
+
+    sound_file: list[str | None]
+
+
+class NodeDetailsCalledMessage(TypedDict, total=False):
+    """<called_message> in the getNodeDetails response."""
+
+    sound_files: NodeDetailsCalledMessageSoundFiles
+
+
+class NodeDetailsRule(TypedDict, total=False):
+    """<rule> in the getNodeDetails response."""
+
+    rule_id: str | None
+    rule_type: str | None
+    rule_label: str | None
+    contact: NodeDetailsContact
+    caller_message: NodeDetailsCallerMessage
+    called_message: NodeDetailsCalledMessage
+
+
+class NodeDetailsRules(TypedDict, total=False):
+    """<rules> in the getNodeDetails response."""
+
+    rule: list[NodeDetailsRule]
+
+
+class NodeDetailsCat(TypedDict, total=False):
+    """<cat> in the getNodeDetails response."""
+
+    category_id: str | None
+    label: str | None
+    value: str | None
+
+
+class NodeDetailsCats(TypedDict, total=False):
+    """<cats> in the getNodeDetails response."""
+
+    cat: list[NodeDetailsCat]
+
+
+class NodeDetailsLink(TypedDict, total=False):
+    """<link> in the getNodeDetails response."""
+
+    link_id: str | None
+    link_name: str | None
+    link_type: str | None
+    link_date: str | None
+    voxnumber: str | None
+    rule_template_name: str | None
+    rules: NodeDetailsRules
+    cats: NodeDetailsCats
+
+
+class NodeDetailsLinks(TypedDict, total=False):
+    """<links> in the getNodeDetails response."""
+
+    link: list[NodeDetailsLink]
+
+
+class NodeDetailsResult(TypedDict, total=False):
+    """<result> in the getNodeDetails response."""
+
+    node_id: str | None
+    node_name: str | None
+    node_type: str | None
+    node_date: str | None
+    links: NodeDetailsLinks
+
+
+class NodeDetailsResults(TypedDict, total=False):
+    """<results> in the getNodeDetails response."""
+
+    result: list[NodeDetailsResult]
+
+
+class NodeDetailsResponse(TypedDict, total=False):
+    """<response> in the getNodeDetails response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: NodeDetailsResults
 
 
 class CreateNodesNode(TypedDict, total=False):
-    """<node>; required: node_id, node_name, node_type"""
+    """<node> in the createNodes request; required: node_id, node_name, node_type."""
 
     node_id: str
     node_name: str
@@ -30,56 +168,59 @@ class CreateNodesNode(TypedDict, total=False):
     node_date: datetime | date | str
 
 
-class CreateNodeFullNodeLinksLinkRulesVariableRuleContact(TypedDict, total=False):
-    """<contact>"""
+class CreateNodeFullContact(TypedDict, total=False):
+    """<contact> in the createNodeFull request."""
 
     contact_id: str
     business_phone: str
     phone_number: str
 
 
-class CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles(TypedDict, total=False):
-    """<sound_files>"""
+class CreateNodeFullSoundFiles(TypedDict, total=False):
+    """<sound_files> in the createNodeFull request."""
 
     sound_file: list[str] | str
 
 
-class CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessage(TypedDict, total=False):
-    """<caller_message>"""
+class CreateNodeFullCallerMessage(TypedDict, total=False):
+    """<caller_message> in the createNodeFull request."""
 
-    sound_files: CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
-
-
-CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessageSoundFiles = CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_files: CreateNodeFullSoundFiles
 
 
-class CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessage(TypedDict, total=False):
-    """<called_message>"""
+class CreateNodeFullCalledMessageSoundFiles(TypedDict, total=False):
+    """<sound_files> in the createNodeFull request."""
 
-    sound_files: CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessageSoundFiles
+    sound_file: list[str] | str
 
 
-class CreateNodeFullNodeLinksLinkRulesVariableRule(TypedDict, total=False):
-    """<rule>; required: rule_id, rule_type, rule_label"""
+class CreateNodeFullCalledMessage(TypedDict, total=False):
+    """<called_message> in the createNodeFull request."""
+
+    sound_files: CreateNodeFullCalledMessageSoundFiles
+
+
+class CreateNodeFullRule(TypedDict, total=False):
+    """<rule> in the createNodeFull request; required: rule_id, rule_type, rule_label."""
 
     rule_id: str
     rule_type: str
     rule_label: str
-    contact: CreateNodeFullNodeLinksLinkRulesVariableRuleContact
-    caller_message: CreateNodeFullNodeLinksLinkRulesVariableRuleCallerMessage
-    called_message: CreateNodeFullNodeLinksLinkRulesVariableRuleCalledMessage
+    contact: CreateNodeFullContact
+    caller_message: CreateNodeFullCallerMessage
+    called_message: CreateNodeFullCalledMessage
 
 
-class CreateNodeFullNodeLinksLinkRulesVariable(TypedDict, total=False):
-    """<rules_variable>"""
+class CreateNodeFullRulesVariable(TypedDict, total=False):
+    """<rules_variable> in the createNodeFull request."""
 
-    rule: list[CreateNodeFullNodeLinksLinkRulesVariableRule] | CreateNodeFullNodeLinksLinkRulesVariableRule
+    rule: list[CreateNodeFullRule] | CreateNodeFullRule
 
 
-class CreateNodeFullNodeLinksLinkAssignVoxnumber(TypedDict, total=False):
-    """<assign_voxnumber>; required: method"""
+class CreateNodeFullAssignVoxnumber(TypedDict, total=False):
+    """<assign_voxnumber> in the createNodeFull request; required: method."""
 
-    method: Literal['BY AREA', 'BY VOXNUMBER', 'BY POSTCODE']
+    method: Literal["BY AREA", "BY VOXNUMBER", "BY POSTCODE"]
     voxnumber_idd: str
     area_code: str
     full_voxnumber: str
@@ -88,52 +229,71 @@ class CreateNodeFullNodeLinksLinkAssignVoxnumber(TypedDict, total=False):
     fallback_area_distance: int | str
 
 
-class CreateNodeFullNodeLinksLinkCategoriesCategory(TypedDict, total=False):
-    """<category>; required: category_id"""
+class CreateNodeFullCategory(TypedDict, total=False):
+    """<category> in the createNodeFull request; required: category_id."""
 
     parent_category_id: str
     category_id: str
     value: str
 
 
-class CreateNodeFullNodeLinksLinkCategories(TypedDict, total=False):
-    """<categories>"""
+class CreateNodeFullCategories(TypedDict, total=False):
+    """<categories> in the createNodeFull request."""
 
-    category: list[CreateNodeFullNodeLinksLinkCategoriesCategory] | CreateNodeFullNodeLinksLinkCategoriesCategory
+    category: list[CreateNodeFullCategory] | CreateNodeFullCategory
 
 
-class CreateNodeFullNodeLinksLink(TypedDict, total=False):
-    """<link>; required: link_id, link_name, link_type"""
+class CreateNodeFullLink(TypedDict, total=False):
+    """<link> in the createNodeFull request; required: link_id, link_name, link_type."""
 
     link_id: str
     link_name: str
     link_type: str
     link_date: datetime | date | str
-    click_to_call: Literal['0', '1']
-    rules_variable: CreateNodeFullNodeLinksLinkRulesVariable
+    click_to_call: int | str
+    rules_variable: CreateNodeFullRulesVariable
     rule_template_name: str
-    assign_voxnumber: CreateNodeFullNodeLinksLinkAssignVoxnumber
-    categories: CreateNodeFullNodeLinksLinkCategories
+    assign_voxnumber: CreateNodeFullAssignVoxnumber
+    categories: CreateNodeFullCategories
 
 
-class CreateNodeFullNodeLinks(TypedDict, total=False):
-    """<links>"""
+class CreateNodeFullLinks(TypedDict, total=False):
+    """<links> in the createNodeFull request."""
 
-    link: list[CreateNodeFullNodeLinksLink] | CreateNodeFullNodeLinksLink
+    link: list[CreateNodeFullLink] | CreateNodeFullLink
 
 
 class CreateNodeFullNode(TypedDict, total=False):
-    """<node>; required: node_id, node_name, node_type"""
+    """<node> in the createNodeFull request; required: node_id, node_name, node_type."""
 
     node_id: str
     node_name: str
     node_type: str
     node_date: datetime | date | str
-    links: CreateNodeFullNodeLinks
+    links: CreateNodeFullLinks
+
+
+class CreateNodeFullLinksLink(TypedDict, total=False):
+    """<link> in the createNodeFull response."""
+
+    link_id: str | None
+
+
+class CreateNodeFullResponseLinks(TypedDict, total=False):
+    """<links> in the createNodeFull response."""
+
+    link: list[CreateNodeFullLinksLink]
+
+
+class CreateNodeFullResponse(TypedDict, total=False):
+    """<response> in the createNodeFull response."""
+
+    node_id: str | None
+    links: CreateNodeFullResponseLinks
 
 
 class UpdateNodesNode(TypedDict, total=False):
-    """<node>; required: node_id"""
+    """<node> in the updateNodes request; required: node_id."""
 
     node_id: str
     new_node_id: str
@@ -142,8 +302,28 @@ class UpdateNodesNode(TypedDict, total=False):
     node_date: datetime | date | str
 
 
+_GET_NODES: Endpoint[NodesResponse] = Endpoint(_METHODS["getNodes"])
+_GET_NODE_DETAILS: Endpoint[NodeDetailsResponse] = Endpoint(_METHODS["getNodeDetails"])
+_CREATE_NODES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createNodes"])
+_CREATE_NODE_FULL: Endpoint[CreateNodeFullResponse] = Endpoint(_METHODS["createNodeFull"])
+_UPDATE_NODES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateNodes"])
+_DELETE_NODES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteNodes"])
+
+
 class NodesInterface:
-    """Methods of the ``Nodes`` interface."""
+    """Methods of the ``Nodes`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -158,32 +338,32 @@ class NodesInterface:
         link_id: str | None = None,
         link_type: str | None = None,
         voxnumber: str | None = None,
-        req_fields: Sequence[GetNodesReqFieldsValue | str] | GetNodesReqFieldsValue | str | None = None,
+        req_fields: Sequence[NodesReqField | str] | NodesReqField | str | None = None,
         rule_name: str | None = None,
         order: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> NodesResponse:
         """List nodes (one row per node/link pair) with optional filters.
 
         ``GET /Nodes?v=3&method=getNodes``
 
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
-            limit: results per page; the docs table says max 20000 but the error text says
-                1-5000. From 1 to 5000. Server default: 20000.
+            limit: results per page; the docs table says max 20000 but the error text says 1-5000.
+                From 1 to 5000. Server default: 20000.
             node_id: only this node.
             node_type: only nodes of this type.
             link_id: only the node owning this link.
             link_type: only nodes having links of this type.
             voxnumber: only nodes using this VoxNumber.
             req_fields: fields to return: nid=node id, nn=node name, nt=node type, lid=link id,
-                ln=link name, lt=link type, rtn=rule template name (the default is shown
-                verbatim from the docs, nt doubled); the Ruby peer sends req_fields=nid to list
-                node ids. A list: items joined with ','. Documented: nid, nn, nt, lid, ln, lt,
-                rtn; other values are sent with an UndocumentedValueWarning (the server
-                decides). Server default: nid, nn, nt, nt, lid, ln, lt, rtn.
+                ln=link name, lt=link type, rtn=rule template name (the default is shown verbatim
+                from the docs, nt doubled); the Ruby peer sends req_fields=nid to list node ids. A
+                list: items joined with ','. Documented: nid, nn, nt, lid, ln, lt, rtn; other values
+                are sent with an UndocumentedValueWarning (the server decides). Server default: nid,
+                nn, nt, nt, lid, ln, lt, rtn.
             rule_name: only nodes whose link uses this rule template (call flow).
             order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
             output: response format. Server default: XML.
@@ -191,28 +371,38 @@ class NodesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``NodesResponse``, values converted to their documented
+                types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 5000
             - 400 Output Type Invalid
             - 400 Order Field Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getNodes.html
-        The public record of this method is partial; see spec/Nodes.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getNodes'],
-            {'page': page, 'limit': limit, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'voxnumber': voxnumber, 'req_fields': req_fields, 'rule_name': rule_name, 'order': order, 'output': output},
+        return await self._client._invoke(
+            _GET_NODES,
+            {
+                "page": page,
+                "limit": limit,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "voxnumber": voxnumber,
+                "req_fields": req_fields,
+                "rule_name": rule_name,
+                "order": order,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_node_details(
@@ -222,62 +412,69 @@ class NodesInterface:
         page: int | None = None,
         limit: int | None = None,
         link_id: str | None = None,
-        req_fields: Sequence[GetNodeDetailsReqFieldsValue | str] | GetNodeDetailsReqFieldsValue | str | None = None,
+        req_fields: Sequence[NodeDetailsReqField | str] | NodeDetailsReqField | str | None = None,
         order: str | None = None,
-        return_rule_name: Literal['true', 'false'] | None = None,
-        return_voxnumber: Literal['true', 'false'] | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        return_rule_name: Literal["true", "false"] | None = None,
+        return_voxnumber: Literal["true", "false"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> NodeDetailsResponse:
         """Full details of one node: its links, VoxNumbers, rule templates, rules and categories.
 
         ``GET /Nodes?v=3&method=getNodeDetails``
 
         Args:
+            node_id: node to return. Required.
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
-            node_id: node to return. Required.
             link_id: only this link of the node.
             req_fields: fields to return: nid=node id, nn=node name, nt=node type, nd=node date,
-                lid=link id, ln=link name, lt=link type, ld=link date, vn=VoxNumber,
-                cid=category id, cl=category label, cv=category value. A list: items joined with
-                ','. Documented: nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv; other values
-                are sent with an UndocumentedValueWarning (the server decides). Server default:
-                nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv.
+                lid=link id, ln=link name, lt=link type, ld=link date, vn=VoxNumber, cid=category
+                id, cl=category label, cv=category value. A list: items joined with ','. Documented:
+                nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: nid, nn, nt, nd, lid,
+                ln, lt, ld, vn, cid, cl, cv.
             order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
-            return_rule_name: include the rule template name (lower-case true/false in the
-                docs). Server default: true.
+            return_rule_name: include the rule template name (lower-case true/false in the docs).
+                Server default: true.
             return_voxnumber: include the VoxNumber (lower-case true/false in the docs).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: cat, link,
-                result, rule, sound_file.
+            The content of <response> as a ``NodeDetailsResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Required Fields Invalid: id,cs
             - 400 Node ID Doesn't exist
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getNodeDetails.html
-        The public record of this method is partial; see spec/Nodes.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getNodeDetails'],
-            {'page': page, 'limit': limit, 'node_id': node_id, 'link_id': link_id, 'req_fields': req_fields, 'order': order, 'return_rule_name': return_rule_name, 'return_voxnumber': return_voxnumber, 'output': output},
+        return await self._client._invoke(
+            _GET_NODE_DETAILS,
+            {
+                "page": page,
+                "limit": limit,
+                "node_id": node_id,
+                "link_id": link_id,
+                "req_fields": req_fields,
+                "order": order,
+                "return_rule_name": return_rule_name,
+                "return_voxnumber": return_voxnumber,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_nodes(
@@ -290,10 +487,11 @@ class NodesInterface:
     ) -> dict[str, Any]:
         """Create one or more nodes.
 
-        ``POST /Nodes?v=3&method=createNodes`` (has side effects: not retried once it may have been sent)
+        ``POST /Nodes?v=3&method=createNodes`` (has side effects: not retried once it may have been
+            sent)
 
         Args:
-            node: <node> of the request body. Required.
+            node: the <node> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -303,10 +501,7 @@ class NodesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -316,16 +511,17 @@ class NodesInterface:
             - 400 Node Type x of y Empty
             - 400 Node Date x of y Invalid
             - 400 Duplicate Node ID Received
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createNodes.html
-        The public record of this method is partial; see spec/Nodes.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createNodes'],
+        return await self._client._invoke(
+            _CREATE_NODES,
             {},
-            {'node': node},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"node": node},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def create_node_full(
@@ -335,40 +531,42 @@ class NodesInterface:
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        """Create a node with its links, categories, call flow variables, contacts and VoxNumber assignment in one call.
+    ) -> CreateNodeFullResponse:
+        """Create a node with its links, categories, call flow variables, contacts and VoxNumber
+        assignment in one call.
 
-        ``POST /Nodes?v=3&method=createNodeFull`` (has side effects: not retried once it may have been sent)
+        ``POST /Nodes?v=3&method=createNodeFull`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
-            node: <node> of the request body. one node per request Required.
+            node: the <node> element of the request body: one node per request. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
                 server, as reads are; only when doing it twice is harmless.
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: link.
+            The content of <response> as a ``CreateNodeFullResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 400 There is no VoxNumber available in your account for the Postcode x or the fallback area
-            - 500 Internal Server Error
+            - 400 There is no VoxNumber available in your account for the Postcode x or the fallback
+                area
 
         Docs: https://iovox.com/api/rest/createNodeFull.html
-        The public record of this method is partial; see spec/Nodes.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createNodeFull'],
+        return await self._client._invoke(
+            _CREATE_NODE_FULL,
             {},
-            {'node': node},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"node": node},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_nodes(
@@ -383,7 +581,7 @@ class NodesInterface:
         ``PUT /Nodes?v=3&method=updateNodes``
 
         Args:
-            node: <node> of the request body. Required.
+            node: the <node> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -391,10 +589,7 @@ class NodesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -403,16 +598,16 @@ class NodesInterface:
             - 400 New Node ID x of y already exist
             - 400 Node Name x of y Empty
             - 400 Node Type x of y Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/updateNodes.html
-        The public record of this method is partial; see spec/Nodes.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateNodes'],
+        return await self._client._invoke(
+            _UPDATE_NODES,
             {},
-            {'node': node},
-            timeout=timeout, max_retries=max_retries,
+            {"node": node},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_nodes(
@@ -436,20 +631,17 @@ class NodesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Node ID x of y does not exist
             - 400 Node ID x of y Empty
             - 400 Node IDs Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteNodes.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteNodes'],
-            {'node_ids': node_ids},
+        return await self._client._invoke(
+            _DELETE_NODES,
+            {"node_ids": node_ids},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

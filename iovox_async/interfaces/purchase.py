@@ -8,18 +8,103 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Purchase']
+_METHODS = METHODS["Purchase"]
 
-GetVoxnumberRegionsReqFieldsValue = Literal['ac', 'cc', 'con', 'stn', 'cin', 'ct']
+VoxnumberRegionsReqField = Literal["ac", "cc", "con", "stn", "cin", "ct"]
 
 
-class PurchaseVoxNumbersItemsItemAdditionalInformation(TypedDict, total=False):
-    """<additional_information>"""
+class VoxnumberRegionsResult(TypedDict, total=False):
+    """<result> in the getVoxnumberRegions response."""
+
+    area_code: str | None
+    country_code: str | None
+    country_name: str | None
+    state_name: str | None
+    city_name: str | None
+    require_purchase_info: str | None
+    cost: str | None
+
+
+class VoxnumberRegionsResults(TypedDict, total=False):
+    """<results> in the getVoxnumberRegions response."""
+
+    result: list[VoxnumberRegionsResult]
+
+
+class VoxnumberRegionsResponse(TypedDict, total=False):
+    """<response> in the getVoxnumberRegions response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: VoxnumberRegionsResults
+
+
+class OrderDetailsItem(TypedDict, total=False):
+    """<item> in the getOrderDetails response."""
+
+    country_code: str | None
+    area_code: str | None
+    number_type: str | None
+    quantity: int | None
+    quantity_requested: int | None
+    quantity_fulfilled: int | None
+
+
+class OrderDetailsItems(TypedDict, total=False):
+    """<items> in the getOrderDetails response."""
+
+    item: list[OrderDetailsItem]
+
+
+class OrderDetailsVoxnumber(TypedDict, total=False):
+    """<voxnumber> in the getOrderDetails response."""
+
+    full_voxnumber: str | None
+    area_code: str | None
+    country_code: str | None
+
+
+class OrderDetailsVoxnumbers(TypedDict, total=False):
+    """<voxnumbers> in the getOrderDetails response."""
+
+    voxnumber: list[OrderDetailsVoxnumber]
+
+
+class OrderDetailsResult(TypedDict, total=False):
+    """<result> in the getOrderDetails response."""
+
+    order_reference: str | None
+    order_status: str | None
+    created: str | None
+    dynamic_quantity: str | None
+    items: OrderDetailsItems
+    voxnumbers: OrderDetailsVoxnumbers
+
+
+class OrderDetailsResults(TypedDict, total=False):
+    """<results> in the getOrderDetails response."""
+
+    result: list[OrderDetailsResult]
+
+
+class OrderDetailsResponse(TypedDict, total=False):
+    """<response> in the getOrderDetails response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: OrderDetailsResults
+
+
+class PurchaseVoxNumbersAdditionalInformation(TypedDict, total=False):
+    """<additional_information> in the purchaseVoxNumbers request."""
 
     firstname: str
     lastname: str
@@ -30,26 +115,68 @@ class PurchaseVoxNumbersItemsItemAdditionalInformation(TypedDict, total=False):
     zipcode: str
 
 
-class PurchaseVoxNumbersItemsItem(TypedDict, total=False):
-    """<item>; required: country_code, number_type, quantity"""
+class PurchaseVoxNumbersItem(TypedDict, total=False):
+    """<item> in the purchaseVoxNumbers request; required: country_code, number_type, quantity."""
 
     country_code: int | str
     area_code: int | str
     post_code: str
     city_name: str
-    number_type: Literal['NATIONAL', 'GEOGRAPHIC', 'TOLLFREE']
+    number_type: Literal["NATIONAL", "GEOGRAPHIC", "TOLLFREE"]
     quantity: int | str
-    additional_information: PurchaseVoxNumbersItemsItemAdditionalInformation
+    additional_information: PurchaseVoxNumbersAdditionalInformation
 
 
 class PurchaseVoxNumbersItems(TypedDict, total=False):
-    """<items>; required: item"""
+    """<items> in the purchaseVoxNumbers request; required: item."""
 
-    item: list[PurchaseVoxNumbersItemsItem] | PurchaseVoxNumbersItemsItem
+    item: list[PurchaseVoxNumbersItem] | PurchaseVoxNumbersItem
+
+
+class PurchaseVoxNumbersVoxnumber(TypedDict, total=False):
+    """<voxnumber> in the purchaseVoxNumbers response."""
+
+    full_voxnumber: str | None
+    area_code: str | None
+    country_code: str | None
+
+
+class PurchaseVoxNumbersVoxnumbers(TypedDict, total=False):
+    """<voxnumbers> in the purchaseVoxNumbers response."""
+
+    voxnumber: list[PurchaseVoxNumbersVoxnumber]
+
+
+class PurchaseVoxNumbersResponse(TypedDict, total=False):
+    """<response> in the purchaseVoxNumbers response."""
+
+    order_reference: str | None
+    order_status: str | None
+    voxnumbers: PurchaseVoxNumbersVoxnumbers
+
+
+_GET_VOXNUMBER_REGIONS: Endpoint[VoxnumberRegionsResponse] = Endpoint(
+    _METHODS["getVoxnumberRegions"]
+)
+_GET_REGION_FOR_NUMBER_TYPE: Endpoint[dict[str, Any]] = Endpoint(_METHODS["getRegionForNumberType"])
+_GET_ORDER_DETAILS: Endpoint[OrderDetailsResponse] = Endpoint(_METHODS["getOrderDetails"])
+_PURCHASE_VOX_NUMBERS: Endpoint[PurchaseVoxNumbersResponse] = Endpoint(
+    _METHODS["purchaseVoxNumbers"]
+)
 
 
 class PurchaseInterface:
-    """Methods of the ``Purchase`` interface."""
+    """Methods of the ``Purchase`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -59,15 +186,19 @@ class PurchaseInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        number_type: Literal['NATIONAL', 'GEOGRAPHIC', 'TOLLFREE'] | None = None,
+        number_type: Literal["NATIONAL", "GEOGRAPHIC", "TOLLFREE"] | None = None,
         country_code: str | None = None,
         area_code: str | None = None,
-        req_fields: Sequence[GetVoxnumberRegionsReqFieldsValue | str] | GetVoxnumberRegionsReqFieldsValue | str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        req_fields: Sequence[VoxnumberRegionsReqField | str]
+        | VoxnumberRegionsReqField
+        | str
+        | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """List the regions (country, area code, city) where VoxNumbers of a number type can be bought.
+    ) -> VoxnumberRegionsResponse:
+        """List the regions (country, area code, city) where VoxNumbers of a number type can be
+        bought.
 
         ``GET /Purchase?v=3&method=getVoxnumberRegions``
 
@@ -77,35 +208,41 @@ class PurchaseInterface:
             number_type: the Ruby peer sends GEOGRAPHIC by default.
             country_code: country dialling code (IDD), e.g. 33, 44.
             area_code: area code without leading 0.
-            req_fields: fields to return: ac=area code, cc=country code, con=country name,
-                stn=state name, cin=city name, ct=cost. A list: items joined with ','.
-                Documented: ac, cc, con, stn, cin, ct; other values are sent with an
-                UndocumentedValueWarning (the server decides).
+            req_fields: fields to return: ac=area code, cc=country code, con=country name, stn=state
+                name, cin=city name, ct=cost. A list: items joined with ','. Documented: ac, cc,
+                con, stn, cin, ct; other values are sent with an UndocumentedValueWarning (the
+                server decides).
             output: response format. Server default: XML.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``VoxnumberRegionsResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
-        The public record of this method is partial; see spec/Purchase.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getVoxnumberRegions'],
-            {'page': page, 'limit': limit, 'number_type': number_type, 'country_code': country_code, 'area_code': area_code, 'req_fields': req_fields, 'output': output},
+        return await self._client._invoke(
+            _GET_VOXNUMBER_REGIONS,
+            {
+                "page": page,
+                "limit": limit,
+                "number_type": number_type,
+                "country_code": country_code,
+                "area_code": area_code,
+                "req_fields": req_fields,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_region_for_number_type(
@@ -123,22 +260,16 @@ class PurchaseInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as dicts of strings.
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
-        The public record of this method is partial; see spec/Purchase.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getRegionForNumberType'],
+        return await self._client._invoke(
+            _GET_REGION_FOR_NUMBER_TYPE,
             {},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_order_details(
@@ -149,37 +280,32 @@ class PurchaseInterface:
         limit: int | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """Details and status of VoxNumber purchase orders (known only from the Ruby peer; parameters guessed).
+    ) -> OrderDetailsResponse:
+        """Details and status of VoxNumber purchase orders (known only from the Ruby peer;
+        parameters guessed).
 
         ``GET /Purchase?v=3&method=getOrderDetails``
 
         Args:
-            order_reference: one order, by the reference purchaseVoxNumbers returned (guessed
-                name); all recent orders if omitted.
+            order_reference: one order, by the reference purchaseVoxNumbers returned (guessed name);
+                all recent orders if omitted.
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: item, result,
-                voxnumber.
+            The content of <response> as a ``OrderDetailsResponse``, values converted to their
+                documented types.
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
-        The public record of this method is partial; see spec/Purchase.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getOrderDetails'],
-            {'order_reference': order_reference, 'page': page, 'limit': limit},
+        return await self._client._invoke(
+            _GET_ORDER_DETAILS,
+            {"order_reference": order_reference, "page": page, "limit": limit},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def purchase_vox_numbers(
@@ -192,44 +318,50 @@ class PurchaseInterface:
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        """Buy VoxNumbers (a basket of items); items not fulfilled at once are completed later and reported to a callback URL.
+    ) -> PurchaseVoxNumbersResponse:
+        """Buy VoxNumbers (a basket of items); items not fulfilled at once are completed later and
+        reported to a callback URL.
 
-        ``POST /Purchase?v=3&method=purchaseVoxNumbers`` (has side effects: not retried once it may have been sent)
+        ``POST /Purchase?v=3&method=purchaseVoxNumbers`` (has side effects: not retried once it may
+            have been sent)
 
         Args:
-            callback_url: <callback_url> of the request body. max 120 characters;
+            items: the <items> element of the request body. Required.
+            callback_url: the <callback_url> element of the request body: max 120 characters;
                 http(s)://[user:pass@]host/path?query; receives the results of the requests not
-                fulfilled immediately
-            cc_list: <cc_list> of the request body. comma separated e-mail addresses
-            dynamic_quantity: <dynamic_quantity> of the request body. TRUE: buy only what is in
-                stock and amend the order quantity; default FALSE
-            items: <items> of the request body. Required.
+                fulfilled immediately.
+            cc_list: the <cc_list> element of the request body: comma separated e-mail addresses.
+            dynamic_quantity: the <dynamic_quantity> element of the request body: TRUE: buy only
+                what is in stock and amend the order quantity; default FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
                 server, as reads are; only when doing it twice is harmless.
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: voxnumber.
+            The content of <response> as a ``PurchaseVoxNumbersResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 Basket Item x of y is not correct.
-            - 500 Internal Server Error
 
         Docs: https://iovox.co.uk/api/rest/purchaseVoxNumbers.html
-        The public record of this method is partial; see spec/Purchase.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['purchaseVoxNumbers'],
+        return await self._client._invoke(
+            _PURCHASE_VOX_NUMBERS,
             {},
-            {'callback_url': callback_url, 'cc_list': cc_list, 'dynamic_quantity': dynamic_quantity, 'items': items},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {
+                "callback_url": callback_url,
+                "cc_list": cc_list,
+                "dynamic_quantity": dynamic_quantity,
+                "items": items,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )

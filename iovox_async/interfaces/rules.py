@@ -6,150 +6,357 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Rules']
+_METHODS = METHODS["Rules"]
 
-GetRuleTemplatesReqFieldsValue = Literal['tna', 'tno', 'tt', 'c', 'a']
-
-CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue = Literal['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN']
+RuleTemplatesReqField = Literal["tna", "tno", "tt", "c", "a"]
 
 
-class CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays(TypedDict, total=False):
-    """<days>"""
+class RuleTemplatesResult(TypedDict, total=False):
+    """<result> in the getRuleTemplates response."""
 
-    day: list[CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue] | CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue
+    template_name: str | None
+    template_notes: str | None
+    template_type: str | None
+    created: datetime | None
+    advanced: str | None
 
 
-class CreateTimeTemplatesTimeTemplateTimeFramesTimeFrame(TypedDict, total=False):
-    """<time_frame>; required: days"""
+class RuleTemplatesResults(TypedDict, total=False):
+    """<results> in the getRuleTemplates response."""
+
+    result: list[RuleTemplatesResult]
+
+
+class RuleTemplatesResponse(TypedDict, total=False):
+    """<response> in the getRuleTemplates response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: RuleTemplatesResults
+
+
+class VariableRulesOfTemplateSoundFiles(TypedDict, total=False):
+    """<sound_files> in the getVariableRulesOfTemplate response."""
+
+    sound_file: list[str | None]
+
+
+class VariableRulesOfTemplatePlaySoundFiles(TypedDict, total=False):
+    """<sound_files> in the getVariableRulesOfTemplate response."""
+
+    sound_file: list[str | None]
+
+
+class VariableRulesOfTemplatePlay(TypedDict, total=False):
+    """<play> in the getVariableRulesOfTemplate response."""
+
+    sound_files: VariableRulesOfTemplatePlaySoundFiles
+
+
+class VariableRulesOfTemplateContact(TypedDict, total=False):
+    """<contact> in the getVariableRulesOfTemplate response."""
+
+    contact_id: str | None
+    phone_number: str | None
+
+
+class VariableRulesOfTemplateRule(TypedDict, total=False):
+    """<rule> in the getVariableRulesOfTemplate response."""
+
+    rule_id: str | None
+    rule_type: str | None
+    rule_label: str | None
+    sound_files: VariableRulesOfTemplateSoundFiles
+    play: VariableRulesOfTemplatePlay
+    contact: VariableRulesOfTemplateContact
+    send_call_alert: str | None
+    record_call: str | None
+
+
+class VariableRulesOfTemplateRules(TypedDict, total=False):
+    """<rules> in the getVariableRulesOfTemplate response."""
+
+    rule: list[VariableRulesOfTemplateRule]
+
+
+class VariableRulesOfTemplateResponse(TypedDict, total=False):
+    """<response> in the getVariableRulesOfTemplate response."""
+
+    rules: VariableRulesOfTemplateRules
+
+
+TimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+
+
+class TimeTemplatesDays(TypedDict, total=False):
+    """<days> in the getTimeTemplates response."""
+
+    day: list[TimeTemplatesDayValue | None]
+
+
+class TimeTemplatesTimeFrame(TypedDict, total=False):
+    """<time_frame> in the getTimeTemplates response."""
+
+    date_from: date | None
+    date_to: date | None
+    recurrence: Literal["YEARLY", "MONTHLY", "NONE"] | None
+    time_from: str | None
+    time_to: str | None
+    days: TimeTemplatesDays
+
+
+class TimeTemplatesTimeFrames(TypedDict, total=False):
+    """<time_frames> in the getTimeTemplates response."""
+
+    time_frame: list[TimeTemplatesTimeFrame]
+
+
+class TimeTemplatesResult(TypedDict, total=False):
+    """<result> in the getTimeTemplates response."""
+
+    label: str | None
+    notes: str | None
+    created: str | None
+    time_frames: TimeTemplatesTimeFrames
+
+
+class TimeTemplatesResults(TypedDict, total=False):
+    """<results> in the getTimeTemplates response."""
+
+    result: list[TimeTemplatesResult]
+
+
+class TimeTemplatesResponse(TypedDict, total=False):
+    """<response> in the getTimeTemplates response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: TimeTemplatesResults
+
+
+CreateTimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+
+
+class CreateTimeTemplatesDays(TypedDict, total=False):
+    """<days> in the createTimeTemplates request."""
+
+    day: list[CreateTimeTemplatesDayValue] | CreateTimeTemplatesDayValue
+
+
+class CreateTimeTemplatesTimeFrame(TypedDict, total=False):
+    """<time_frame> in the createTimeTemplates request; required: days."""
 
     date_from: date | str
     date_to: date | str
-    recurrence: Literal['YEARLY', 'MONTHLY', 'NONE']
+    recurrence: Literal["YEARLY", "MONTHLY", "NONE"]
     time_from: str
     time_to: str
-    days: CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays
+    days: CreateTimeTemplatesDays
 
 
-class CreateTimeTemplatesTimeTemplateTimeFrames(TypedDict, total=False):
-    """<time_frames>"""
+class CreateTimeTemplatesTimeFrames(TypedDict, total=False):
+    """<time_frames> in the createTimeTemplates request."""
 
-    time_frame: list[CreateTimeTemplatesTimeTemplateTimeFramesTimeFrame] | CreateTimeTemplatesTimeTemplateTimeFramesTimeFrame
+    time_frame: list[CreateTimeTemplatesTimeFrame] | CreateTimeTemplatesTimeFrame
 
 
 class CreateTimeTemplatesTimeTemplate(TypedDict, total=False):
-    """<time_template>; required: label, time_frames"""
+    """<time_template> in the createTimeTemplates request; required: label, time_frames."""
 
     label: str
-    time_frames: CreateTimeTemplatesTimeTemplateTimeFrames
+    time_frames: CreateTimeTemplatesTimeFrames
 
 
-UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue = CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDaysDayValue
-
-UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays = CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays
+UpdateTimeTemplatesDayValue = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
 
-class UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrame(TypedDict, total=False):
-    """<time_frame>"""
+class UpdateTimeTemplatesDays(TypedDict, total=False):
+    """<days> in the updateTimeTemplates request."""
+
+    day: list[UpdateTimeTemplatesDayValue] | UpdateTimeTemplatesDayValue
+
+
+class UpdateTimeTemplatesTimeFrame(TypedDict, total=False):
+    """<time_frame> in the updateTimeTemplates request."""
 
     date_from: date | str
     date_to: date | str
-    recurrence: Literal['YEARLY', 'MONTHLY', 'NONE']
+    recurrence: Literal["YEARLY", "MONTHLY", "NONE"]
     time_from: str
     time_to: str
-    days: CreateTimeTemplatesTimeTemplateTimeFramesTimeFrameDays
+    days: UpdateTimeTemplatesDays
 
 
-class UpdateTimeTemplatesTimeTemplateTimeFrames(TypedDict, total=False):
-    """<time_frames>"""
+class UpdateTimeTemplatesTimeFrames(TypedDict, total=False):
+    """<time_frames> in the updateTimeTemplates request."""
 
-    time_frame: list[UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrame] | UpdateTimeTemplatesTimeTemplateTimeFramesTimeFrame
+    time_frame: list[UpdateTimeTemplatesTimeFrame] | UpdateTimeTemplatesTimeFrame
 
 
 class UpdateTimeTemplatesTimeTemplate(TypedDict, total=False):
-    """<time_template>; required: label, time_frames"""
+    """<time_template> in the updateTimeTemplates request; required: label, time_frames."""
 
     label: str
     new_label: str
-    time_frames: UpdateTimeTemplatesTimeTemplateTimeFrames
+    time_frames: UpdateTimeTemplatesTimeFrames
 
 
-GetBlockedNumbersReqFieldsValue = Literal['no', 'op', 'ioo', 'nn', 'rules']
+BlockedNumbersReqField = Literal["no", "op", "ioo", "nn", "rules"]
 
 
-class CreateBlockedNumbersBlockedNumberRulesRuleLinkIds(TypedDict, total=False):
-    """<link_ids>"""
+class BlockedNumbersLinks(TypedDict, total=False):
+    """<links> in the getBlockedNumbers response."""
+
+    link_id: list[str | None]
+
+
+class BlockedNumbersRule(TypedDict, total=False):
+    """<rule> in the getBlockedNumbers response."""
+
+    links: BlockedNumbersLinks
+    time_template: str | None
+    blocking_type: str | None
+
+
+class BlockedNumbersRules(TypedDict, total=False):
+    """<rules> in the getBlockedNumbers response."""
+
+    rule: list[BlockedNumbersRule]
+
+
+class BlockedNumbersResult(TypedDict, total=False):
+    """<result> in the getBlockedNumbers response."""
+
+    number: str | None
+    in_or_out: str | None
+    operator: str | None
+    notes: str | None
+    default: str | None
+    rules: BlockedNumbersRules
+
+
+class BlockedNumbersResults(TypedDict, total=False):
+    """<results> in the getBlockedNumbers response."""
+
+    result: list[BlockedNumbersResult]
+
+
+class BlockedNumbersResponse(TypedDict, total=False):
+    """<response> in the getBlockedNumbers response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: BlockedNumbersResults
+
+
+class CreateBlockedNumbersLinkIds(TypedDict, total=False):
+    """<link_ids> in the createBlockedNumbers request."""
 
     link_id: list[str] | str
 
 
-class CreateBlockedNumbersBlockedNumberRulesRule(TypedDict, total=False):
-    """<rule>; required: blocking_type"""
+class CreateBlockedNumbersRule(TypedDict, total=False):
+    """<rule> in the createBlockedNumbers request; required: blocking_type."""
 
-    link_ids: CreateBlockedNumbersBlockedNumberRulesRuleLinkIds
+    link_ids: CreateBlockedNumbersLinkIds
     time_template: str
-    blocking_type: Literal['BLOCK', 'ALLOW']
+    blocking_type: Literal["BLOCK", "ALLOW"]
 
 
-class CreateBlockedNumbersBlockedNumberRules(TypedDict, total=False):
-    """<rules>"""
+class CreateBlockedNumbersRules(TypedDict, total=False):
+    """<rules> in the createBlockedNumbers request."""
 
-    rule: list[CreateBlockedNumbersBlockedNumberRulesRule] | CreateBlockedNumbersBlockedNumberRulesRule
+    rule: list[CreateBlockedNumbersRule] | CreateBlockedNumbersRule
 
 
 class CreateBlockedNumbersBlockedNumber(TypedDict, total=False):
-    """<blocked_number>; required: number, in_or_out, operator, default"""
+    """<blocked_number> in the createBlockedNumbers request; required: number, in_or_out,
+    operator, default.
+    """
 
     number: str
-    in_or_out: Literal['IN', 'OUT']
-    operator: Literal['EQUALS', 'STARTSWITH']
-    default: Literal['BLOCK', 'ALLOW']
-    rules: CreateBlockedNumbersBlockedNumberRules
+    in_or_out: Literal["IN", "OUT"]
+    operator: Literal["EQUALS", "STARTSWITH"]
+    default: Literal["BLOCK", "ALLOW"]
+    rules: CreateBlockedNumbersRules
 
 
-class UpdateBlockedNumbersBlockedNumberRulesRuleLinks(TypedDict, total=False):
-    """<links>"""
+class UpdateBlockedNumbersLinks(TypedDict, total=False):
+    """<links> in the updateBlockedNumbers request."""
 
     link_id: list[str] | str
 
 
-class UpdateBlockedNumbersBlockedNumberRulesRule(TypedDict, total=False):
-    """<rule>"""
+class UpdateBlockedNumbersRule(TypedDict, total=False):
+    """<rule> in the updateBlockedNumbers request."""
 
-    links: UpdateBlockedNumbersBlockedNumberRulesRuleLinks
+    links: UpdateBlockedNumbersLinks
     time_template: str
-    blocking_type: Literal['BLOCK', 'ALLOW']
+    blocking_type: Literal["BLOCK", "ALLOW"]
 
 
-class UpdateBlockedNumbersBlockedNumberRules(TypedDict, total=False):
-    """<rules>"""
+class UpdateBlockedNumbersRules(TypedDict, total=False):
+    """<rules> in the updateBlockedNumbers request."""
 
-    rule: list[UpdateBlockedNumbersBlockedNumberRulesRule] | UpdateBlockedNumbersBlockedNumberRulesRule
+    rule: list[UpdateBlockedNumbersRule] | UpdateBlockedNumbersRule
 
 
 class UpdateBlockedNumbersBlockedNumber(TypedDict, total=False):
-    """<blocked_number>; required: number, in_or_out, operator"""
+    """<blocked_number> in the updateBlockedNumbers request; required: number, in_or_out,
+    operator.
+    """
 
     number: str
     new_number: str
-    in_or_out: Literal['IN', 'OUT']
-    new_in_or_out: Literal['IN', 'OUT']
-    operator: Literal['EQUALS', 'STARTSWITH']
-    new_operator: Literal['EQUALS', 'STARTSWITH']
-    default: Literal['BLOCK', 'ALLOW']
-    if_exist: Literal['OVERWRITE']
-    rules: UpdateBlockedNumbersBlockedNumberRules
+    in_or_out: Literal["IN", "OUT"]
+    new_in_or_out: Literal["IN", "OUT"]
+    operator: Literal["EQUALS", "STARTSWITH"]
+    new_operator: Literal["EQUALS", "STARTSWITH"]
+    default: Literal["BLOCK", "ALLOW"]
+    if_exist: Literal["OVERWRITE"]
+    rules: UpdateBlockedNumbersRules
+
+
+_GET_RULE_TEMPLATES: Endpoint[RuleTemplatesResponse] = Endpoint(_METHODS["getRuleTemplates"])
+_GET_VARIABLE_RULES_OF_TEMPLATE: Endpoint[VariableRulesOfTemplateResponse] = Endpoint(
+    _METHODS["getVariableRulesOfTemplate"]
+)
+_GET_TIME_TEMPLATES: Endpoint[TimeTemplatesResponse] = Endpoint(_METHODS["getTimeTemplates"])
+_CREATE_TIME_TEMPLATES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createTimeTemplates"])
+_UPDATE_TIME_TEMPLATES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateTimeTemplates"])
+_DELETE_TIME_TEMPLATES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteTimeTemplates"])
+_GET_BLOCKED_NUMBERS: Endpoint[BlockedNumbersResponse] = Endpoint(_METHODS["getBlockedNumbers"])
+_CREATE_BLOCKED_NUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createBlockedNumbers"])
+_UPDATE_BLOCKED_NUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateBlockedNumbers"])
+_DELETE_BLOCKED_NUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteBlockedNumbers"])
 
 
 class RulesInterface:
-    """Methods of the ``Rules`` interface."""
+    """Methods of the ``Rules`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -160,14 +367,17 @@ class RulesInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetRuleTemplatesReqFieldsValue | str] | GetRuleTemplatesReqFieldsValue | str | None = None,
+        req_fields: Sequence[RuleTemplatesReqField | str]
+        | RuleTemplatesReqField
+        | str
+        | None = None,
         template_name: str | None = None,
-        template_type: Literal['DEFAULT', 'CUSTOM', 'ALL'] | None = None,
-        advanced: Literal['YES'] | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        template_type: Literal["DEFAULT", "CUSTOM", "ALL"] | None = None,
+        advanced: Literal["YES"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> RuleTemplatesResponse:
         """List rule templates (call flows) with name, notes, type, creation date and advanced flag.
 
         ``GET /Rules?v=3&method=getRuleTemplates``
@@ -176,10 +386,10 @@ class RulesInterface:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             order: <req_fields abbreviation>_ASC or _DESC. Server default: c_DESC.
-            req_fields: fields to return: tna=template name, tno=template notes, tt=template
-                type, c=created, a=advanced. A list: items joined with ','. Documented: tna,
-                tno, tt, c, a; other values are sent with an UndocumentedValueWarning (the
-                server decides). Server default: tna,tno,tt,c,a.
+            req_fields: fields to return: tna=template name, tno=template notes, tt=template type,
+                c=created, a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c,
+                a; other values are sent with an UndocumentedValueWarning (the server decides).
+                Server default: tna,tno,tt,c,a.
             template_name: only this template.
             template_type: DEFAULT = built-in templates, CUSTOM = created by the account. Server
                 default: ALL.
@@ -189,13 +399,11 @@ class RulesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``RuleTemplatesResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
@@ -204,16 +412,25 @@ class RulesInterface:
             - 400 Required Fields Invalid: fieldone,fieldtwo
             - 400 Order Field Invalid
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getRuleTemplates.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getRuleTemplates'],
-            {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'template_name': template_name, 'template_type': template_type, 'advanced': advanced, 'output': output},
+        return await self._client._invoke(
+            _GET_RULE_TEMPLATES,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "req_fields": req_fields,
+                "template_name": template_name,
+                "template_type": template_type,
+                "advanced": advanced,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_variable_rules_of_template(
@@ -223,11 +440,12 @@ class RulesInterface:
         limit: int | None = None,
         template_name: str | None = None,
         link_id: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """The variable ('?') parts of a template's rules, optionally with the values currently applied to a link.
+    ) -> VariableRulesOfTemplateResponse:
+        """The variable ('?') parts of a template's rules, optionally with the values currently
+        applied to a link.
 
         ``GET /Rules?v=3&method=getVariableRulesOfTemplate``
 
@@ -244,27 +462,30 @@ class RulesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: rule,
-                sound_file.
+            The content of <response> as a ``VariableRulesOfTemplateResponse``, values converted to
+                their documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Template Name does not exist
             - 400 Link ID Doesn't exist
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getVariableRulesOfTemplate.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getVariableRulesOfTemplate'],
-            {'page': page, 'limit': limit, 'template_name': template_name, 'link_id': link_id, 'output': output},
+        return await self._client._invoke(
+            _GET_VARIABLE_RULES_OF_TEMPLATE,
+            {
+                "page": page,
+                "limit": limit,
+                "template_name": template_name,
+                "link_id": link_id,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_time_templates(
@@ -273,23 +494,27 @@ class RulesInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[Literal['l', 'n', 'tf', 'c'] | str] | Literal['l', 'n', 'tf', 'c'] | str | None = None,
+        req_fields: Sequence[Literal["l", "n", "tf", "c"] | str]
+        | Literal["l", "n", "tf", "c"]
+        | str
+        | None = None,
         time_template_label: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """List time templates (named sets of date/time frames used by time-based and blocking rules).
+    ) -> TimeTemplatesResponse:
+        """List time templates (named sets of date/time frames used by time-based and blocking
+        rules).
 
         ``GET /Rules?v=3&method=getTimeTemplates``
 
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-5000). From 1 to 5000. Server default: 5000.
-            order: <req_fields abbreviation>_ASC or _DESC; the docs default and example are
-                written 'lDESC' (no underscore). Server default: lDESC.
-            req_fields: fields to return: l=label, n=notes, tf=time frames, c=created. A list:
-                items joined with ','. Documented: l, n, tf, c; other values are sent with an
+            order: <req_fields abbreviation>_ASC or _DESC; the docs default and example are written
+                'lDESC' (no underscore). Server default: lDESC.
+            req_fields: fields to return: l=label, n=notes, tf=time frames, c=created. A list: items
+                joined with ','. Documented: l, n, tf, c; other values are sent with an
                 UndocumentedValueWarning (the server decides). Server default: l,n,tf,c.
             time_template_label: only this time template.
             output: response format. Server default: XML.
@@ -297,28 +522,32 @@ class RulesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: day, result,
-                time_frame.
+            The content of <response> as a ``TimeTemplatesResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 5000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getTimeTemplates.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getTimeTemplates'],
-            {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'time_template_label': time_template_label, 'output': output},
+        return await self._client._invoke(
+            _GET_TIME_TEMPLATES,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "req_fields": req_fields,
+                "time_template_label": time_template_label,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_time_templates(
@@ -331,10 +560,11 @@ class RulesInterface:
     ) -> dict[str, Any]:
         """Create one or more time templates made of time frames.
 
-        ``POST /Rules?v=3&method=createTimeTemplates`` (has side effects: not retried once it may have been sent)
+        ``POST /Rules?v=3&method=createTimeTemplates`` (has side effects: not retried once it may
+            have been sent)
 
         Args:
-            time_template: <time_template> of the request body. Required.
+            time_template: the <time_template> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -344,23 +574,21 @@ class RulesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createTimeTemplates.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createTimeTemplates'],
+        return await self._client._invoke(
+            _CREATE_TIME_TEMPLATES,
             {},
-            {'time_template': time_template},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"time_template": time_template},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_time_templates(
@@ -375,7 +603,7 @@ class RulesInterface:
         ``PUT /Rules?v=3&method=updateTimeTemplates``
 
         Args:
-            time_template: <time_template> of the request body. Required.
+            time_template: the <time_template> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -383,23 +611,20 @@ class RulesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://iovox.fr/api/rest/updateTimeTemplates.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateTimeTemplates'],
+        return await self._client._invoke(
+            _UPDATE_TIME_TEMPLATES,
             {},
-            {'time_template': time_template},
-            timeout=timeout, max_retries=max_retries,
+            {"time_template": time_template},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_time_templates(
@@ -415,10 +640,10 @@ class RulesInterface:
         ``DELETE /Rules?v=3&method=deleteTimeTemplates``
 
         Args:
-            time_template_labels: comma-delimited time template labels. A list: items joined
-                with ','. Required.
-            force: TRUE removes the template from the blocking rules using it; FALSE fails if it
-                is used. Server default: FALSE.
+            time_template_labels: comma-delimited time template labels. A list: items joined with
+                ','. Required.
+            force: TRUE removes the template from the blocking rules using it; FALSE fails if it is
+                used. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -426,50 +651,51 @@ class RulesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 force Invalid
             - 400 time_template_labels Empty
             - 400 time_template_label x of y does not exist
-            - 400 This time template is used by a blocking rule you can force the deletion by using force as TRUE. Blocking rule numbers are X
-            - 500 Internal Server Error
+            - 400 This time template is used by a blocking rule you can force the deletion by using
+                force as TRUE. Blocking rule numbers are X
 
         Docs: https://www.iovox.com/api/rest/deleteTimeTemplates.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteTimeTemplates'],
-            {'time_template_labels': time_template_labels, 'force': force},
+        return await self._client._invoke(
+            _DELETE_TIME_TEMPLATES,
+            {"time_template_labels": time_template_labels, "force": force},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_blocked_numbers(
         self,
         *,
         number: str | None = None,
-        operator: Literal['EQUALS', 'STARTSWITH'] | None = None,
-        in_or_out: Literal['IN', 'OUT'] | None = None,
-        req_fields: Sequence[GetBlockedNumbersReqFieldsValue | str] | GetBlockedNumbersReqFieldsValue | str | None = None,
+        operator: Literal["EQUALS", "STARTSWITH"] | None = None,
+        in_or_out: Literal["IN", "OUT"] | None = None,
+        req_fields: Sequence[BlockedNumbersReqField | str]
+        | BlockedNumbersReqField
+        | str
+        | None = None,
         order: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         page: int | None = None,
         limit: int | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> BlockedNumbersResponse:
         """List blocked/allowed number rules with their per-link and time-template exceptions.
 
         ``GET /Rules?v=3&method=getBlockedNumbers``
 
         Args:
             number: only this number.
-            operator:
-            in_or_out:
-            req_fields: fields to return: no=number, op=operator, ioo=in or out, nn=number
-                notes, rules=time based rules (not in the default). A list: items joined with
-                ','. Documented: no, op, ioo, nn, rules; other values are sent with an
+            operator: the ``operator`` filter.
+            in_or_out: the ``in_or_out`` filter.
+            req_fields: fields to return: no=number, op=operator, ioo=in or out, nn=number notes,
+                rules=time based rules (not in the default). A list: items joined with ','.
+                Documented: no, op, ioo, nn, rules; other values are sent with an
                 UndocumentedValueWarning (the server decides). Server default: no,op,ioo,nn.
             order: <req_fields abbreviation>_ASC or _DESC. Server default: no_ASC.
             output: response format. Server default: XML.
@@ -480,14 +706,11 @@ class RulesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: link_id,
-                result, rule.
+            The content of <response> as a ``BlockedNumbersResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Output Type Invalid
             - 400 Order Direction Invalid
             - 400 Required Fields Invalid: fieldone,fieldtwo
@@ -495,16 +718,25 @@ class RulesInterface:
             - 400 Number does not exist
             - 400 In Or Out Invalid
             - 400 Operator Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getBlockedNumbers.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getBlockedNumbers'],
-            {'number': number, 'operator': operator, 'in_or_out': in_or_out, 'req_fields': req_fields, 'order': order, 'output': output, 'page': page, 'limit': limit},
+        return await self._client._invoke(
+            _GET_BLOCKED_NUMBERS,
+            {
+                "number": number,
+                "operator": operator,
+                "in_or_out": in_or_out,
+                "req_fields": req_fields,
+                "order": order,
+                "output": output,
+                "page": page,
+                "limit": limit,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_blocked_numbers(
@@ -515,12 +747,14 @@ class RulesInterface:
         max_retries: int | None = None,
         idempotent: bool = False,
     ) -> dict[str, Any]:
-        """Create block/allow rules for inbound callers or outbound destinations, with link and time exceptions.
+        """Create block/allow rules for inbound callers or outbound destinations, with link and time
+        exceptions.
 
-        ``POST /Rules?v=3&method=createBlockedNumbers`` (has side effects: not retried once it may have been sent)
+        ``POST /Rules?v=3&method=createBlockedNumbers`` (has side effects: not retried once it may
+            have been sent)
 
         Args:
-            blocked_number: <blocked_number> of the request body. identified by (number,
+            blocked_number: the <blocked_number> element of the request body: identified by (number,
                 in_or_out, operator) Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
@@ -531,23 +765,21 @@ class RulesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createBlockedNumbers.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createBlockedNumbers'],
+        return await self._client._invoke(
+            _CREATE_BLOCKED_NUMBERS,
             {},
-            {'blocked_number': blocked_number},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"blocked_number": blocked_number},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_blocked_numbers(
@@ -562,7 +794,7 @@ class RulesInterface:
         ``PUT /Rules?v=3&method=updateBlockedNumbers``
 
         Args:
-            blocked_number: <blocked_number> of the request body. Required.
+            blocked_number: the <blocked_number> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -570,23 +802,20 @@ class RulesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
-            - 500 Internal Server Error
 
         Docs: https://wiki.iovox.com/api/rest/updateBlockedNumbers.html
-        The public record of this method is partial; see spec/Rules.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateBlockedNumbers'],
+        return await self._client._invoke(
+            _UPDATE_BLOCKED_NUMBERS,
             {},
-            {'blocked_number': blocked_number},
-            timeout=timeout, max_retries=max_retries,
+            {"blocked_number": blocked_number},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_blocked_numbers(
@@ -610,21 +839,19 @@ class RulesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 z of x of y Empty
             - 400 Blocked Numbers Empty
             - 400 Blocked Number x of y does not exist
-            - 400 Combination of Number, In Or Out and Operator in Blocked Number x of y does not exist.
-            - 500 Internal Server Error
+            - 400 Combination of Number, In Or Out and Operator in Blocked Number x of y does not
+                exist.
 
         Docs: https://iovox.co.uk/api/rest/deleteBlockedNumbers.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteBlockedNumbers'],
-            {'blocked_numbers': blocked_numbers},
+        return await self._client._invoke(
+            _DELETE_BLOCKED_NUMBERS,
+            {"blocked_numbers": blocked_numbers},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -7,18 +7,84 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['SMS']
+_METHODS = METHODS["SMS"]
+
+
+class SendSmsResponse(TypedDict, total=False):
+    """<response> in the sendSms response."""
+
+    sms_activity_id: str | None
+
+
+class SmsDataResults(TypedDict, total=False):
+    """<results> in the getSmsData response."""
+
+    result: list[str | None]
+
+
+class SmsDataResponse(TypedDict, total=False):
+    """<response> in the getSmsData response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: SmsDataResults
+
+
+class SmsHistoryResult(TypedDict, total=False):
+    """<result> in the getSmsHistory response."""
+
+    sender: str | None
+    destination: str | None
+    time_sent: datetime | None
+    message: str | None
+
+
+class SmsHistoryResults(TypedDict, total=False):
+    """<results> in the getSmsHistory response."""
+
+    result: list[SmsHistoryResult]
+
+
+# <response> in the getSmsHistory response.
+SmsHistoryResponse = TypedDict(
+    "SmsHistoryResponse",
+    {
+        "@httpStatus": int | None,
+        "current_page": int | None,
+        "total_pages": int | None,
+        "total_results": int | None,
+        "results": SmsHistoryResults,
+    },
+    total=False,
+)
+
+
+_SEND_SMS: Endpoint[SendSmsResponse] = Endpoint(_METHODS["sendSms"])
+_GET_SMS_DATA: Endpoint[SmsDataResponse] = Endpoint(_METHODS["getSmsData"])
+_GET_SMS_HISTORY: Endpoint[SmsHistoryResponse] = Endpoint(_METHODS["getSmsHistory"])
 
 
 class SMSInterface:
-    """Methods of the ``SMS`` interface."""
+    """Methods of the ``SMS`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -36,51 +102,60 @@ class SMSInterface:
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        """Send one SMS, with an optional delivery-receipt callback and expiry with a text-to-speech call failover.
+    ) -> SendSmsResponse:
+        """Send one SMS, with an optional delivery-receipt callback and expiry with a text-to-speech
+        call failover.
 
         ``POST /SMS?v=3&method=sendSms`` (has side effects: not retried once it may have been sent)
 
         Args:
-            origin: <origin> of the request body. sender id, max 11 characters: an international
-                number without leading + or 00, or alphanumeric text (spaces and full stops
-                allowed, no special characters) Required.
-            destination: <destination> of the request body. destination phone number,
-                international format without + Required.
-            message: <message> of the request body. SMS text Required.
-            callback_url: <callback_url> of the request body. URL that receives the delivery
-                receipts
-            callback_url_headers: <callback_url_headers> of the request body. extra headers sent
-                with the receipt callback, several separated by commas, e.g. 'Content-Type:
-                application/json,X-Custom-Header: iovox'
-            expiry: <expiry> of the request body. minutes after which an undelivered SMS expires
-                (docs example 3)
-            c2c_failover_link_id: <c2c_failover_link_id> of the request body. link used for a
-                text-to-speech (click-to-call) failover when the SMS expires
+            origin: the <origin> element of the request body: sender id, max 11 characters: an
+                international number without leading + or 00, or alphanumeric text (spaces and full
+                stops allowed, no special characters) Required.
+            destination: the <destination> element of the request body: destination phone number,
+                international format without +. Required.
+            message: the <message> element of the request body: SMS text. Required.
+            callback_url: the <callback_url> element of the request body: URL that receives the
+                delivery receipts.
+            callback_url_headers: the <callback_url_headers> element of the request body: extra
+                headers sent with the receipt callback, several separated by commas, e.g.
+                'Content-Type: application/json,X-Custom-Header: iovox'.
+            expiry: the <expiry> element of the request body: minutes after which an undelivered SMS
+                expires (docs example 3)
+            c2c_failover_link_id: the <c2c_failover_link_id> element of the request body: link used
+                for a text-to-speech (click-to-call) failover when the SMS expires.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
                 server, as reads are; only when doing it twice is harmless.
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as a ``SendSmsResponse``, values converted to their documented
+                types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
 
         Docs: https://www.iovox.com/api/rest/sendSms.html
-        The public record of this method is partial; see spec/SMS.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['sendSms'],
+        return await self._client._invoke(
+            _SEND_SMS,
             {},
-            {'origin': origin, 'destination': destination, 'message': message, 'callback_url': callback_url, 'callback_url_headers': callback_url_headers, 'expiry': expiry, 'c2c_failover_link_id': c2c_failover_link_id},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {
+                "origin": origin,
+                "destination": destination,
+                "message": message,
+                "callback_url": callback_url,
+                "callback_url_headers": callback_url_headers,
+                "expiry": expiry,
+                "c2c_failover_link_id": c2c_failover_link_id,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def get_sms_data(
@@ -100,12 +175,12 @@ class SMSInterface:
         origin: str | None = None,
         voxnumber: int | None = None,
         destination: str | None = None,
-        direction: Literal['IN', 'OUT'] | None = None,
+        direction: Literal["IN", "OUT"] | None = None,
         req_fields: Sequence[str] | str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> SmsDataResponse:
         """List SMS activity records (sent and received SMS) with filters and pagination.
 
         ``GET /SMS?v=3&method=getSmsData``
@@ -113,22 +188,21 @@ class SMSInterface:
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
-            order: <req_fields name>_ASC or _DESC; docs example date_DESC. Server default:
-                cs_DESC.
-            sdt: start, YYYY-MM-DD HH:MM:SS (time part optional). Server default: 1st day of
-                current month 00:00:00.
+            order: <req_fields name>_ASC or _DESC; docs example date_DESC. Server default: cs_DESC.
+            sdt: start, YYYY-MM-DD HH:MM:SS (time part optional). Server default: 1st day of current
+                month 00:00:00.
             edt: end, YYYY-MM-DD HH:MM:SS (time part optional). Server default: current day
                 23:59:59.
             sms_activity_id: the id returned by sendSms.
-            node_id:
-            node_type:
-            link_id:
-            link_type:
-            rule_result:
+            node_id: the ``node_id`` filter.
+            node_type: the ``node_type`` filter.
+            link_id: the ``link_id`` filter.
+            link_type: the ``link_type`` filter.
+            rule_result: the ``rule_result`` filter.
             origin: e.g. 447966111222.
             voxnumber: e.g. 448456111222.
             destination: e.g. 447966123456.
-            direction:
+            direction: the ``direction`` filter.
             req_fields: comma separated field abbreviations (the list is cut off in the docs). A
                 list: items joined with ','.
             output: response format. Server default: XML.
@@ -136,27 +210,43 @@ class SMSInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``SmsDataResponse``, values converted to their documented
+                types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getSmsData.html
-        The public record of this method is partial; see spec/SMS.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getSmsData'],
-            {'page': page, 'limit': limit, 'order': order, 'sdt': sdt, 'edt': edt, 'sms_activity_id': sms_activity_id, 'node_id': node_id, 'node_type': node_type, 'link_id': link_id, 'link_type': link_type, 'rule_result': rule_result, 'origin': origin, 'voxnumber': voxnumber, 'destination': destination, 'direction': direction, 'req_fields': req_fields, 'output': output},
+        return await self._client._invoke(
+            _GET_SMS_DATA,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "sdt": sdt,
+                "edt": edt,
+                "sms_activity_id": sms_activity_id,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "rule_result": rule_result,
+                "origin": origin,
+                "voxnumber": voxnumber,
+                "destination": destination,
+                "direction": direction,
+                "req_fields": req_fields,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_sms_history(
@@ -164,14 +254,17 @@ class SMSInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        req_fields: Sequence[Literal['s', 'd', 't', 'm'] | str] | Literal['s', 'd', 't', 'm'] | str | None = None,
+        req_fields: Sequence[Literal["s", "d", "t", "m"] | str]
+        | Literal["s", "d", "t", "m"]
+        | str
+        | None = None,
         order: str | None = None,
         sender: str | None = None,
         destination: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> SmsHistoryResponse:
         """List the SMS sent (sender, destination, time sent, message).
 
         ``GET /SMS?v=3&method=getSmsHistory``
@@ -179,11 +272,11 @@ class SMSInterface:
         Args:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
-            req_fields: fields to return: s=sender, d=destination, t=time sent, m=message. A
-                list: items joined with ','. Documented: s, d, t, m; other values are sent with
-                an UndocumentedValueWarning (the server decides). Server default: d,t,m.
-            order: <req_fields abbreviation>_ASC or _DESC, e.g. t_DESC = most recent first.
-                Server default: s_ASC.
+            req_fields: fields to return: s=sender, d=destination, t=time sent, m=message. A list:
+                items joined with ','. Documented: s, d, t, m; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: d,t,m.
+            order: <req_fields abbreviation>_ASC or _DESC, e.g. t_DESC = most recent first. Server
+                default: s_ASC.
             sender: only this sender account.
             destination: only this destination.
             output: response format. Server default: XML.
@@ -191,25 +284,31 @@ class SMSInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``SmsHistoryResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://wiki.iovox.com/api/rest/getSmsHistory.html
-        The public record of this method is partial; see spec/SMS.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getSmsHistory'],
-            {'page': page, 'limit': limit, 'req_fields': req_fields, 'order': order, 'sender': sender, 'destination': destination, 'output': output},
+        return await self._client._invoke(
+            _GET_SMS_HISTORY,
+            {
+                "page": page,
+                "limit": limit,
+                "req_fields": req_fields,
+                "order": order,
+                "sender": sender,
+                "destination": destination,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -7,20 +7,49 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['SoundFiles']
+_METHODS = METHODS["SoundFiles"]
 
-GetSoundFilesReqFieldsValue = Literal['id', 'sl', 'sg', 'cl', 'c', 'u', 'n']
+SoundFilesReqField = Literal["id", "sl", "sg", "cl", "c", "u", "n"]
+
+
+class SoundFilesResult(TypedDict, total=False):
+    """<result> in the getSoundFiles response."""
+
+    sound_id: str | None
+    sound_label: str | None
+    sound_group: str | None
+    content_length: int | None
+    created: datetime | None
+    updated: datetime | None
+    notes: str | None
+
+
+class SoundFilesResults(TypedDict, total=False):
+    """<results> in the getSoundFiles response."""
+
+    result: list[SoundFilesResult]
+
+
+class SoundFilesResponse(TypedDict, total=False):
+    """<response> in the getSoundFiles response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: SoundFilesResults
 
 
 class CreateSoundFilesSoundFile(TypedDict, total=False):
-    """<sound_file>; required: sound_label, sound_file"""
+    """<sound_file> in the createSoundFiles request; required: sound_label, sound_file."""
 
     sound_label: str
     sound_group: str
@@ -29,7 +58,7 @@ class CreateSoundFilesSoundFile(TypedDict, total=False):
 
 
 class UpdateSoundFilesSoundFile(TypedDict, total=False):
-    """<sound_file>; required: sound_label"""
+    """<sound_file> in the updateSoundFiles request; required: sound_label."""
 
     sound_label: str
     new_sound_label: str
@@ -39,8 +68,29 @@ class UpdateSoundFilesSoundFile(TypedDict, total=False):
     notes: str
 
 
+_GET_SOUND_FILES: Endpoint[SoundFilesResponse] = Endpoint(_METHODS["getSoundFiles"])
+_GET_SOUND_FILE_DATA: Endpoint[bytes] = Endpoint(_METHODS["getSoundFileData"])
+_CREATE_SOUND_FILES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createSoundFiles"])
+_UPDATE_SOUND_FILES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateSoundFiles"])
+_DELETE_SOUND_FILES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteSoundFiles"])
+_UPLOAD_SOUND_FILE_DATA: Endpoint[dict[str, Any]] = Endpoint(_METHODS["uploadSoundFileData"])
+_DELETE_SOUND_FILE: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteSoundFile"])
+
+
 class SoundFilesInterface:
-    """Methods of the ``SoundFiles`` interface."""
+    """Methods of the ``SoundFiles`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be POST. x attempted
+    - 400 Request Method must be PUT. x attempted
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -51,13 +101,13 @@ class SoundFilesInterface:
         page: int | None = None,
         limit: int | None = None,
         order: str | None = None,
-        req_fields: Sequence[GetSoundFilesReqFieldsValue | str] | GetSoundFilesReqFieldsValue | str | None = None,
+        req_fields: Sequence[SoundFilesReqField | str] | SoundFilesReqField | str | None = None,
         sound_label: str | None = None,
         sound_group: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> SoundFilesResponse:
         """List the uploaded sound files (whispers, prompts) with group, size and dates.
 
         ``GET /SoundFiles?v=3&method=getSoundFiles``
@@ -66,11 +116,10 @@ class SoundFilesInterface:
             page: page number; use with limit. At least 1. Server default: 1.
             limit: results per page (1-20000). From 1 to 20000. Server default: 20000.
             order: <req_fields abbreviation>_ASC or _DESC, e.g. c_DESC. Server default: id_ASC.
-            req_fields: fields to return: id=sound id, sl=sound label, sg=sound group,
-                cl=content length (bytes), c=created (YYYY-MM-DD HH:MM:SS), u=updated, n=notes.
-                A list: items joined with ','. Documented: id, sl, sg, cl, c, u, n; other values
-                are sent with an UndocumentedValueWarning (the server decides). Server default:
-                sl,sg,cl,c,u,n.
+            req_fields: fields to return: id=sound id, sl=sound label, sg=sound group, cl=content
+                length (bytes), c=created (YYYY-MM-DD HH:MM:SS), u=updated, n=notes. A list: items
+                joined with ','. Documented: id, sl, sg, cl, c, u, n; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: sl,sg,cl,c,u,n.
             sound_label: only this label (labels are unique inside each sound group).
             sound_group: only this group.
             output: response format. Server default: XML.
@@ -78,27 +127,33 @@ class SoundFilesInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``SoundFilesResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getSoundFiles.html
-        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getSoundFiles'],
-            {'page': page, 'limit': limit, 'order': order, 'req_fields': req_fields, 'sound_label': sound_label, 'sound_group': sound_group, 'output': output},
+        return await self._client._invoke(
+            _GET_SOUND_FILES,
+            {
+                "page": page,
+                "limit": limit,
+                "order": order,
+                "req_fields": req_fields,
+                "sound_label": sound_label,
+                "sound_group": sound_group,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_sound_file_data(
@@ -114,29 +169,23 @@ class SoundFilesInterface:
         ``GET /SoundFiles?v=3&method=getSoundFileData``
 
         Args:
-            sound_label: Required.
-            sound_group:
+            sound_label: the ``sound_label`` filter. Required.
+            sound_group: the ``sound_group`` filter.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
             The raw bytes (e.g. MP3).
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
         Docs: https://docs.iovox.com/display/RA/getSoundFileData
-        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getSoundFileData'],
-            {'sound_label': sound_label, 'sound_group': sound_group},
+        return await self._client._invoke(
+            _GET_SOUND_FILE_DATA,
+            {"sound_label": sound_label, "sound_group": sound_group},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def get_sound_file_data_to_file(
@@ -154,10 +203,11 @@ class SoundFilesInterface:
         Returns the number of bytes written.
         """
         return await self._client._invoke_to_file(
-            _METHODS['getSoundFileData'],
-            {'sound_label': sound_label, 'sound_group': sound_group},
+            _GET_SOUND_FILE_DATA,
+            {"sound_label": sound_label, "sound_group": sound_group},
             destination,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def create_sound_files(
@@ -170,10 +220,11 @@ class SoundFilesInterface:
     ) -> dict[str, Any]:
         """Upload one or more sound files, base64-encoded inside the XML.
 
-        ``POST /SoundFiles?v=3&method=createSoundFiles`` (has side effects: not retried once it may have been sent)
+        ``POST /SoundFiles?v=3&method=createSoundFiles`` (has side effects: not retried once it may
+            have been sent)
 
         Args:
-            sound_file: <sound_file> of the request body. Required.
+            sound_file: the <sound_file> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -183,10 +234,7 @@ class SoundFilesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -196,16 +244,17 @@ class SoundFilesInterface:
             - 400 Sound File x of y Empty
             - 400 Sound File x of y Exceeds maximum allowed filesize
             - 400 Duplicate Sound File Received
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createSoundFiles.html
-        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createSoundFiles'],
+        return await self._client._invoke(
+            _CREATE_SOUND_FILES,
             {},
-            {'sound_file': sound_file},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {"sound_file": sound_file},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def update_sound_files(
@@ -220,7 +269,7 @@ class SoundFilesInterface:
         ``PUT /SoundFiles?v=3&method=updateSoundFiles``
 
         Args:
-            sound_file: <sound_file> of the request body. Required.
+            sound_file: the <sound_file> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -228,10 +277,7 @@ class SoundFilesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
@@ -242,16 +288,16 @@ class SoundFilesInterface:
             - 400 Sound File x of y Empty
             - 400 Sound File x of y Exceeds maximum allowed filesize
             - 400 Duplicate Sound File Received
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/updateSoundFiles.html
-        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateSoundFiles'],
+        return await self._client._invoke(
+            _UPDATE_SOUND_FILES,
             {},
-            {'sound_file': sound_file},
-            timeout=timeout, max_retries=max_retries,
+            {"sound_file": sound_file},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_sound_files(
@@ -276,22 +322,19 @@ class SoundFilesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Sound Files Empty
             - 400 Sound Label x of y Empty
             - 400 Sound File x of y Does not exist
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteSoundFiles.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteSoundFiles'],
-            {'sound_files': sound_files},
+        return await self._client._invoke(
+            _DELETE_SOUND_FILES,
+            {"sound_files": sound_files},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def upload_sound_file_data(
@@ -306,12 +349,14 @@ class SoundFilesInterface:
     ) -> dict[str, Any]:
         """Replace the audio of one existing sound file (known only by name from the Ruby peer).
 
-        ``POST /SoundFiles?v=3&method=uploadSoundFileData`` (has side effects: not retried once it may have been sent)
+        ``POST /SoundFiles?v=3&method=uploadSoundFileData`` (has side effects: not retried once it
+            may have been sent)
 
         Args:
             sound_label: the sound file whose audio is replaced. Required.
+            sound_file: the <sound_file> element of the request body: the audio, base64-encoded.
+                Required.
             sound_group: with sound_label, identifies the file.
-            sound_file: <sound_file> of the request body. the audio, base64-encoded Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
@@ -321,25 +366,23 @@ class SoundFilesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 Sound Label Empty
             - 400 Sound File Empty
             - 400 Sound File does not exist
-            - 500 Internal Server Error
 
-        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['uploadSoundFileData'],
-            {'sound_label': sound_label, 'sound_group': sound_group},
-            {'sound_file': sound_file},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+        return await self._client._invoke(
+            _UPLOAD_SOUND_FILE_DATA,
+            {"sound_label": sound_label, "sound_group": sound_group},
+            {"sound_file": sound_file},
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def delete_sound_file(
@@ -356,8 +399,8 @@ class SoundFilesInterface:
 
         Args:
             sound_label: the sound file to delete. Required.
-            sound_group: with sound_label, identifies the file; without it the first file with
-                that label.
+            sound_group: with sound_label, identifies the file; without it the first file with that
+                label.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -365,19 +408,16 @@ class SoundFilesInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Sound Label Empty
             - 400 Sound File does not exist
-            - 500 Internal Server Error
 
-        The public record of this method is partial; see spec/SoundFiles.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteSoundFile'],
-            {'sound_label': sound_label, 'sound_group': sound_group},
+        return await self._client._invoke(
+            _DELETE_SOUND_FILE,
+            {"sound_label": sound_label, "sound_group": sound_group},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

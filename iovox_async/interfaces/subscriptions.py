@@ -5,32 +5,64 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Subscriptions']
+_METHODS = METHODS["Subscriptions"]
+
+
+class AccountCreditDetailsResponse(TypedDict, total=False):
+    """<response> in the getAccountCreditDetails response."""
+
+    check_credit: bool | None
+    credit: int | None
+    last_credit_replenish_date: datetime | None
+    total_available_credit: int | None
 
 
 class UpdateSubscriptionDetailsVoxnumbersToRemove(TypedDict, total=False):
-    """<voxnumbers_to_remove>"""
+    """<voxnumbers_to_remove> in the updateSubscriptionDetails request."""
 
     voxnumber: list[str] | str
 
 
 class UpdateSubscriptionDetailsSubscriberLocation(TypedDict, total=False):
-    """<subscriber_location>; required: subscriber_country, subscriber_city"""
+    """<subscriber_location> in the updateSubscriptionDetails request; required:
+    subscriber_country, subscriber_city.
+    """
 
     subscriber_country: str
     subscriber_city: str
     subscriber_state: str
 
 
+_GET_ACCOUNT_CREDIT_DETAILS: Endpoint[AccountCreditDetailsResponse] = Endpoint(
+    _METHODS["getAccountCreditDetails"]
+)
+_UPDATE_SUBSCRIPTION_DETAILS: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["updateSubscriptionDetails"]
+)
+_CANCEL_SUBSCRIPTION: Endpoint[dict[str, Any]] = Endpoint(_METHODS["cancelSubscription"])
+
+
 class SubscriptionsInterface:
-    """Methods of the ``Subscriptions`` interface."""
+    """Methods of the ``Subscriptions`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be PUT. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -38,11 +70,12 @@ class SubscriptionsInterface:
     async def get_account_credit_details(
         self,
         *,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
-        """Credit balance and credit-check flag of the account (or of a sub-account chosen by a header).
+    ) -> AccountCreditDetailsResponse:
+        """Credit balance and credit-check flag of the account (or of a sub-account chosen by a
+        header).
 
         ``GET /Subscriptions?v=3&method=getAccountCreditDetails``
 
@@ -52,23 +85,21 @@ class SubscriptionsInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as a ``AccountCreditDetailsResponse``, values converted to
+                their documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getAccountCreditDetails.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getAccountCreditDetails'],
-            {'output': output},
+        return await self._client._invoke(
+            _GET_ACCOUNT_CREDIT_DETAILS,
+            {"output": output},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def update_subscription_details(
@@ -77,28 +108,29 @@ class SubscriptionsInterface:
         recurring_credit: int | str,
         voxnumber_quantity: int | str,
         billing_length: int | str,
-        billing_length_unit: Literal['D', 'W', 'M'],
+        billing_length_unit: Literal["D", "W", "M"],
         voxnumbers_to_remove: UpdateSubscriptionDetailsVoxnumbersToRemove | None = None,
         subscriber_location: UpdateSubscriptionDetailsSubscriberLocation | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
-        """Change the account subscription: recurring credit, VoxNumber quota, location and billing period.
+        """Change the account subscription: recurring credit, VoxNumber quota, location and billing
+        period.
 
         ``PUT /Subscriptions?v=3&method=updateSubscriptionDetails``
 
         Args:
-            recurring_credit: <recurring_credit> of the request body. credit included per
-                billing period, e.g. 500 Required.
-            voxnumber_quantity: <voxnumber_quantity> of the request body. number of VoxNumbers
-                allowed, e.g. 5 Required.
-            voxnumbers_to_remove: <voxnumbers_to_remove> of the request body. when the new
-                quantity is below the number of VoxNumbers in use, list exactly (in use - new
-                quantity) numbers to remove; otherwise leave empty
-            subscriber_location: <subscriber_location> of the request body.
-            billing_length: <billing_length> of the request body. e.g. 28 Required.
-            billing_length_unit: <billing_length_unit> of the request body. D = day, W = week, M
-                = month Required.
+            recurring_credit: the <recurring_credit> element of the request body: credit included
+                per billing period, e.g. 500. Required.
+            voxnumber_quantity: the <voxnumber_quantity> element of the request body: number of
+                VoxNumbers allowed, e.g. 5. Required.
+            billing_length: the <billing_length> element of the request body: e.g. 28. Required.
+            billing_length_unit: the <billing_length_unit> element of the request body: D = day, W =
+                week, M = month. Required.
+            voxnumbers_to_remove: the <voxnumbers_to_remove> element of the request body: when the
+                new quantity is below the number of VoxNumbers in use, list exactly (in use - new
+                quantity) numbers to remove; otherwise leave empty.
+            subscriber_location: the <subscriber_location> element of the request body.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -106,25 +138,29 @@ class SubscriptionsInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 Billing Length must be an integer
             - 400 Billing Length Unit should be one of the following: D/W/M
-            - 500 Internal Server Error
 
         Docs: https://wiki.iovox.com/api/rest/updateSubscriptionDetails.html
-        The public record of this method is partial; see spec/Subscriptions.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['updateSubscriptionDetails'],
+        return await self._client._invoke(
+            _UPDATE_SUBSCRIPTION_DETAILS,
             {},
-            {'recurring_credit': recurring_credit, 'voxnumber_quantity': voxnumber_quantity, 'voxnumbers_to_remove': voxnumbers_to_remove, 'subscriber_location': subscriber_location, 'billing_length': billing_length, 'billing_length_unit': billing_length_unit},
-            timeout=timeout, max_retries=max_retries,
+            {
+                "recurring_credit": recurring_credit,
+                "voxnumber_quantity": voxnumber_quantity,
+                "voxnumbers_to_remove": voxnumbers_to_remove,
+                "subscriber_location": subscriber_location,
+                "billing_length": billing_length,
+                "billing_length_unit": billing_length_unit,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def cancel_subscription(
@@ -139,8 +175,8 @@ class SubscriptionsInterface:
         ``PUT /Subscriptions?v=3&method=cancelSubscription``
 
         Args:
-            sub_account_name: <sub_account_name> of the request body. the sub-account whose
-                subscription is cancelled; empty (the default) = the API account itself
+            sub_account_name: the <sub_account_name> element of the request body: the sub-account
+                whose subscription is cancelled; empty (the default) = the API account itself.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -148,22 +184,19 @@ class SubscriptionsInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Request Empty
             - 400 The provided sub_account_name is not valid
             - 400 There are no active subscriptions in this account
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/cancelSubscription.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['cancelSubscription'],
+        return await self._client._invoke(
+            _CANCEL_SUBSCRIPTION,
             {},
-            {'sub_account_name': sub_account_name},
-            timeout=timeout, max_retries=max_retries,
+            {"sub_account_name": sub_account_name},
+            timeout=timeout,
+            max_retries=max_retries,
         )

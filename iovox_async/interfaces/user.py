@@ -7,16 +7,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['User']
+_METHODS = METHODS["User"]
+
+
+_USER_PORTAL_LOGIN: Endpoint[dict[str, Any]] = Endpoint(_METHODS["userPortalLogin"])
 
 
 class UserInterface:
-    """Methods of the ``User`` interface."""
+    """Methods of the ``User`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -36,20 +49,14 @@ class UserInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as dicts of strings.
 
-        Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
-            - 500 Internal Server Error
-
-        The public record of this method is partial; see spec/User.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['userPortalLogin'],
+        return await self._client._invoke(
+            _USER_PORTAL_LOGIN,
             {},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Users']
+_METHODS = METHODS["Users"]
 
 
 class CreateSubAccountContact(TypedDict, total=False):
-    """<contact>"""
+    """<contact> in the createSubAccount request."""
 
     first_name: str
     last_name: str
@@ -31,10 +32,10 @@ class CreateSubAccountContact(TypedDict, total=False):
     time_zone: str
 
 
-class CreateSubAccountConfigurationNotifications(TypedDict, total=False):
-    """<notifications>"""
+class CreateSubAccountNotifications(TypedDict, total=False):
+    """<notifications> in the createSubAccount request."""
 
-    send_creation_email: Literal['true', 'false']
+    send_creation_email: Literal["true", "false"]
     send_low_credit_email: str
     send_no_credit_email: str
     send_upgraded_email: str
@@ -42,17 +43,31 @@ class CreateSubAccountConfigurationNotifications(TypedDict, total=False):
 
 
 class CreateSubAccountConfiguration(TypedDict, total=False):
-    """<configuration>"""
+    """<configuration> in the createSubAccount request."""
 
     change_subscription_url: str
     reauth_url: str
     login_url: str
     privacy_url: str
-    notifications: CreateSubAccountConfigurationNotifications
+    notifications: CreateSubAccountNotifications
+
+
+_CREATE_SUB_ACCOUNT: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createSubAccount"])
+_SET_ACCOUNT_CHECK_CREDIT: Endpoint[dict[str, Any]] = Endpoint(_METHODS["setAccountCheckCredit"])
 
 
 class UsersInterface:
-    """Methods of the ``Users`` interface."""
+    """Methods of the ``Users`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be POST. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be PUT. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -75,45 +90,54 @@ class UsersInterface:
     ) -> dict[str, Any]:
         """Create an IOVOX Enterprise sub-account for an end user under a parent account.
 
-        ``POST /Users?v=3&method=createSubAccount`` (has side effects: not retried once it may have been sent)
+        ``POST /Users?v=3&method=createSubAccount`` (has side effects: not retried once it may have
+            been sent)
 
         Args:
-            account_name: <account_name> of the request body. the new account's name (a UUID in
-                the docs example) Required.
-            parent_account_name: <parent_account_name> of the request body. the parent account's
-                name (a UUID in the docs example) Required.
-            company_name: <company_name> of the request body.
-            country: <country> of the request body. e.g. UNITED KINGDOM
-            time_zone: <time_zone> of the request body. e.g. Europe/London
-            business_type: <business_type> of the request body. e.g. Plumber
-            type: <type> of the request body. e.g. RESELLER
-            contact: <contact> of the request body.
-            configuration: <configuration> of the request body.
+            account_name: the <account_name> element of the request body: the new account's name (a
+                UUID in the docs example) Required.
+            parent_account_name: the <parent_account_name> element of the request body: the parent
+                account's name (a UUID in the docs example) Required.
+            company_name: the <company_name> element of the request body.
+            country: the <country> element of the request body: e.g. UNITED KINGDOM.
+            time_zone: the <time_zone> element of the request body: e.g. Europe/London.
+            business_type: the <business_type> element of the request body: e.g. Plumber.
+            type: the <type> element of the request body: e.g. RESELLER.
+            contact: the <contact> element of the request body.
+            configuration: the <configuration> element of the request body.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
             idempotent: True to retry this call even after a failure that may have reached the
                 server, as reads are; only when doing it twice is harmless.
 
         Returns:
-            The content of <response> as dicts; no repeated elements.
+            The content of <response> as dicts of strings.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be POST. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/createSubAccount.html
-        The public record of this method is partial; see spec/Users.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['createSubAccount'],
+        return await self._client._invoke(
+            _CREATE_SUB_ACCOUNT,
             {},
-            {'account_name': account_name, 'parent_account_name': parent_account_name, 'company_name': company_name, 'country': country, 'time_zone': time_zone, 'business_type': business_type, 'type': type, 'contact': contact, 'configuration': configuration},
-            timeout=timeout, max_retries=max_retries, idempotent=idempotent,
+            {
+                "account_name": account_name,
+                "parent_account_name": parent_account_name,
+                "company_name": company_name,
+                "country": country,
+                "time_zone": time_zone,
+                "business_type": business_type,
+                "type": type,
+                "contact": contact,
+                "configuration": configuration,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
         )
 
     async def set_account_check_credit(
@@ -129,9 +153,9 @@ class UsersInterface:
         ``PUT /Users?v=3&method=setAccountCheckCredit``
 
         Args:
-            sub_account_name: <sub_account_name> of the request body. must be beneath the API
-                account Required.
-            check_credit: <check_credit> of the request body. TRUE or FALSE Required.
+            sub_account_name: the <sub_account_name> element of the request body: must be beneath
+                the API account. Required.
+            check_credit: the <check_credit> element of the request body: TRUE or FALSE. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -139,23 +163,21 @@ class UsersInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be PUT. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML parse error. x at line y, column z
             - 400 Sub Account Name must be set
             - 400 Check Credit must be set to TRUE or FALSE
             - 400 The provided subAccountName is not valid
-            - 400 The account must have active subscriptions to set credit check. Create a subscription for this account first.
-            - 500 Internal Server Error
+            - 400 The account must have active subscriptions to set credit check. Create a
+                subscription for this account first.
 
         Docs: https://www.iovox.com/api/rest/setAccountCheckCredit.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['setAccountCheckCredit'],
+        return await self._client._invoke(
+            _SET_ACCOUNT_CHECK_CREDIT,
             {},
-            {'sub_account_name': sub_account_name, 'check_credit': check_credit},
-            timeout=timeout, max_retries=max_retries,
+            {"sub_account_name": sub_account_name, "check_credit": check_credit},
+            timeout=timeout,
+            max_retries=max_retries,
         )

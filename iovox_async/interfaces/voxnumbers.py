@@ -6,29 +6,86 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from ._catalog import METHODS
+from .._catalog import METHODS
+from .._spec import Endpoint
 
 if TYPE_CHECKING:
     from .._client import AsyncIovox
 
-_METHODS = METHODS['Voxnumbers']
+_METHODS = METHODS["Voxnumbers"]
 
-GetVoxnumbersReqFieldsValue = Literal['nid', 'nname', 'lid', 'lname', 'as', 'cs', 'vn', 'vnt', 'vnco', 'vnci', 'vnpd', 'cc']
+VoxnumbersReqField = Literal[
+    "nid", "nname", "lid", "lname", "as", "cs", "vn", "vnt", "vnco", "vnci", "vnpd", "cc"
+]
+
+
+class VoxnumbersResult(TypedDict, total=False):
+    """<result> in the getVoxnumbers response."""
+
+    node_id: str | None
+    node_name: str | None
+    link_id: str | None
+    link_name: str | None
+    assigned_status: Literal["ASSIGNED", "UNASSIGNED"] | None
+    call_status: str | None
+    country_code: str | None
+    voxnumber: str | None
+    voxnumber_type: str | None
+    voxnumber_country: str | None
+    voxnumber_city: str | None
+    purchase_date: datetime | None
+
+
+class VoxnumbersResults(TypedDict, total=False):
+    """<results> in the getVoxnumbers response."""
+
+    result: list[VoxnumbersResult]
+
+
+class VoxnumbersResponse(TypedDict, total=False):
+    """<response> in the getVoxnumbers response."""
+
+    current_page: int | None
+    total_pages: int | None
+    total_results: int | None
+    results: VoxnumbersResults
 
 
 class SetCallStatusVoxnumbers(TypedDict, total=False):
-    """<voxnumbers>; required: voxnumber"""
+    """<voxnumbers> in the setCallStatus request; required: voxnumber."""
 
     voxnumber: list[int | str] | int | str
 
 
-TransferVoxnumbersVoxnumbers = SetCallStatusVoxnumbers
+class TransferVoxnumbersVoxnumbers(TypedDict, total=False):
+    """<voxnumbers> in the transferVoxnumbers request; required: voxnumber."""
+
+    voxnumber: list[int | str] | int | str
+
+
+_GET_VOXNUMBERS: Endpoint[VoxnumbersResponse] = Endpoint(_METHODS["getVoxnumbers"])
+_SET_CALL_STATUS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["setCallStatus"])
+_DELETE_VOXNUMBERS_FROM_ACCOUNT: Endpoint[dict[str, Any]] = Endpoint(
+    _METHODS["deleteVoxnumbersFromAccount"]
+)
+_TRANSFER_VOXNUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["transferVoxnumbers"])
 
 
 class VoxnumbersInterface:
-    """Methods of the ``Voxnumbers`` interface."""
+    """Methods of the ``Voxnumbers`` interface.
+
+    Besides each method's own errors, any of them may answer with these
+    protocol errors (raised as APIError subclasses):
+
+    - 400 API Version Empty
+    - 400 API Version Invalid
+    - 400 Request Method must be GET. x attempted
+    - 500 Internal Server Error
+    - 400 Request Method must be DELETE. x attempted
+    """
 
     def __init__(self, client: AsyncIovox) -> None:
         self._client = client
@@ -38,20 +95,20 @@ class VoxnumbersInterface:
         *,
         page: int | None = None,
         limit: int | None = None,
-        req_fields: Sequence[GetVoxnumbersReqFieldsValue | str] | GetVoxnumbersReqFieldsValue | str | None = None,
+        req_fields: Sequence[VoxnumbersReqField | str] | VoxnumbersReqField | str | None = None,
         order: str | None = None,
         voxnumber: int | None = None,
-        voxnumber_type: Literal['LOCAL', 'NATIONAL'] | None = None,
+        voxnumber_type: Literal["LOCAL", "NATIONAL"] | None = None,
         voxnumber_country: str | None = None,
         voxnumber_city: str | None = None,
-        assigned_status: Literal['ASSIGNED', 'UNASSIGNED'] | None = None,
-        call_status: Literal['ON', 'NO RULES', 'ACTIVE', 'OFF'] | None = None,
+        assigned_status: Literal["ASSIGNED", "UNASSIGNED"] | None = None,
+        call_status: Literal["ON", "NO RULES", "ACTIVE", "OFF"] | None = None,
         node_id: str | None = None,
         link_id: str | None = None,
-        output: Literal['XML', 'JSON'] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> VoxnumbersResponse:
         """List the account's VoxNumbers with assignment and call status, link and location.
 
         ``GET /Voxnumbers?v=3&method=getVoxnumbers``
@@ -62,18 +119,18 @@ class VoxnumbersInterface:
             req_fields: fields to return: nid=node id, nname=node name, lid=link id, lname=link
                 name, as=assigned status, cs=call status, vn=VoxNumber, vnt=type, vnco=country,
                 vnci=city, vnpd=purchase date, cc=country code (Ruby peer only). A list: items
-                joined with ','. Documented: nid, nname, lid, lname, as, cs, vn, vnt, vnco,
-                vnci, vnpd, cc; other values are sent with an UndocumentedValueWarning (the
-                server decides). Server default: lid,lname,as,cs,vn,vnt,vnco,vnci,vnpd.
+                joined with ','. Documented: nid, nname, lid, lname, as, cs, vn, vnt, vnco, vnci,
+                vnpd, cc; other values are sent with an UndocumentedValueWarning (the server
+                decides). Server default: lid,lname,as,cs,vn,vnt,vnco,vnci,vnpd.
             order: <req_fields abbreviation>_ASC or _DESC, e.g. vnpd_DESC.
             voxnumber: international format, e.g. 442012344321.
-            voxnumber_type:
+            voxnumber_type: the ``voxnumber_type`` filter.
             voxnumber_country: e.g. FRANCE.
-            voxnumber_city:
+            voxnumber_city: the ``voxnumber_city`` filter.
             assigned_status: attached to a link or not.
             call_status: ON = ON (Active) + ON (No Rules); NO RULES switches to ACTIVE by itself
-                when a template is attached and back when it is removed; OFF (On Hold) stays
-                until set ON.
+                when a template is attached and back when it is removed; OFF (On Hold) stays until
+                set ON.
             node_id: numbers of this node's links (PHP peer only).
             link_id: the number attached to this link.
             output: response format. Server default: XML.
@@ -81,45 +138,58 @@ class VoxnumbersInterface:
             max_retries: retries for this call instead of the client's default (0: none).
 
         Returns:
-            The content of <response> as dicts; these elements are always lists: result.
+            The content of <response> as a ``VoxnumbersResponse``, values converted to their
+                documented types.
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be GET. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 Page Number not an integer
             - 400 Limit not an integer
             - 400 Limit must be between 1 and 20000
             - 400 Output Type Invalid
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/getVoxnumbers.html
-        The public record of this method is partial; see spec/Voxnumbers.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['getVoxnumbers'],
-            {'page': page, 'limit': limit, 'req_fields': req_fields, 'order': order, 'voxnumber': voxnumber, 'voxnumber_type': voxnumber_type, 'voxnumber_country': voxnumber_country, 'voxnumber_city': voxnumber_city, 'assigned_status': assigned_status, 'call_status': call_status, 'node_id': node_id, 'link_id': link_id, 'output': output},
+        return await self._client._invoke(
+            _GET_VOXNUMBERS,
+            {
+                "page": page,
+                "limit": limit,
+                "req_fields": req_fields,
+                "order": order,
+                "voxnumber": voxnumber,
+                "voxnumber_type": voxnumber_type,
+                "voxnumber_country": voxnumber_country,
+                "voxnumber_city": voxnumber_city,
+                "assigned_status": assigned_status,
+                "call_status": call_status,
+                "node_id": node_id,
+                "link_id": link_id,
+                "output": output,
+            },
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def set_call_status(
         self,
         *,
-        call_status: Literal['ON', 'OFF'],
+        call_status: Literal["ON", "OFF"],
         voxnumbers: SetCallStatusVoxnumbers,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
-        """Switch VoxNumbers ON or OFF (suspend/unsuspend); OFF drops incoming calls and the number stays on its link.
+        """Switch VoxNumbers ON or OFF (suspend/unsuspend); OFF drops incoming calls and the number
+        stays on its link.
 
         ``PUT /Voxnumbers?v=3&method=setCallStatus``
 
         Args:
-            call_status: <call_status> of the request body. OFF drops incoming calls; ON re-
-                enables the attached call flow Required.
-            voxnumbers: <voxnumbers> of the request body. Required.
+            call_status: the <call_status> element of the request body: OFF drops incoming calls; ON
+                re-enables the attached call flow. Required.
+            voxnumbers: the <voxnumbers> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -127,9 +197,7 @@ class VoxnumbersInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML Parse Error
             - 400 VoxNumber x of y does not exist
@@ -139,11 +207,12 @@ class VoxnumbersInterface:
 
         Docs: https://www.iovox.com/api/rest/setCallStatus.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['setCallStatus'],
+        return await self._client._invoke(
+            _SET_CALL_STATUS,
             {},
-            {'call_status': call_status, 'voxnumbers': voxnumbers},
-            timeout=timeout, max_retries=max_retries,
+            {"call_status": call_status, "voxnumbers": voxnumbers},
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def delete_voxnumbers_from_account(
@@ -159,11 +228,11 @@ class VoxnumbersInterface:
         ``DELETE /Voxnumbers?v=3&method=deleteVoxnumbersFromAccount``
 
         Args:
-            full_voxnumbers: comma list of at most 100 numbers, international format without +
-                or leading zeros, e.g. 44207100234,33470178899. A list: items joined with ','.
+            full_voxnumbers: comma list of at most 100 numbers, international format without + or
+                leading zeros, e.g. 44207100234,33470178899. A list: items joined with ','.
                 Required.
-            rm_if_in_use: TRUE detaches the numbers from their links first; FALSE fails for
-                numbers attached to a link. Server default: FALSE.
+            rm_if_in_use: TRUE detaches the numbers from their links first; FALSE fails for numbers
+                attached to a link. Server default: FALSE.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -171,10 +240,7 @@ class VoxnumbersInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
-            - 400 Request Method must be DELETE. x attempted
+            APIError subclasses for the documented errors (and the interface's):
             - 400 rm_if_in_use Invalid
             - 400 VoxNumbers Empty
             - 400 VoxNumber x of y does not exists
@@ -182,15 +248,15 @@ class VoxnumbersInterface:
             - 400 VoxNumber x of y not an integer
             - 400 VoxNumber x of y is attached to a Link
             - 400 You can only remove a maximum of 100 VoxNumbers in a single request
-            - 500 Internal Server Error
 
         Docs: https://www.iovox.com/api/rest/deleteVoxnumbersFromAccount.html
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['deleteVoxnumbersFromAccount'],
-            {'full_voxnumbers': full_voxnumbers, 'rm_if_in_use': rm_if_in_use},
+        return await self._client._invoke(
+            _DELETE_VOXNUMBERS_FROM_ACCOUNT,
+            {"full_voxnumbers": full_voxnumbers, "rm_if_in_use": rm_if_in_use},
             None,
-            timeout=timeout, max_retries=max_retries,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     async def transfer_voxnumbers(
@@ -198,7 +264,7 @@ class VoxnumbersInterface:
         *,
         origin_partner_name: str,
         destination_partner_name: str,
-        voxnumbers: SetCallStatusVoxnumbers,
+        voxnumbers: TransferVoxnumbersVoxnumbers,
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
@@ -207,11 +273,11 @@ class VoxnumbersInterface:
         ``PUT /Voxnumbers?v=3&method=transferVoxnumbers``
 
         Args:
-            origin_partner_name: <origin_partner_name> of the request body. the account holding
-                the numbers now Required.
-            destination_partner_name: <destination_partner_name> of the request body. the
-                account receiving them Required.
-            voxnumbers: <voxnumbers> of the request body. Required.
+            origin_partner_name: the <origin_partner_name> element of the request body: the account
+                holding the numbers now. Required.
+            destination_partner_name: the <destination_partner_name> element of the request body:
+                the account receiving them. Required.
+            voxnumbers: the <voxnumbers> element of the request body. Required.
             timeout: seconds for this call instead of the client's default.
             max_retries: retries for this call instead of the client's default (0: none).
 
@@ -219,9 +285,7 @@ class VoxnumbersInterface:
             ``{}`` on success (the API answers with no body).
 
         Raises:
-            APIError subclasses for the documented errors:
-            - 400 API Version Empty
-            - 400 API Version Invalid
+            APIError subclasses for the documented errors (and the interface's):
             - 400 XML Empty
             - 400 XML Parse Error
             - 400 Origin Partner Name is empty
@@ -235,11 +299,16 @@ class VoxnumbersInterface:
             - 400 voxnumber x of y is not available
 
         Docs: https://wiki.iovox.com/api/rest/transferVoxNumbers.html
-        The public record of this method is partial; see spec/Voxnumbers.yaml for what was inferred.
+        The public record of this method is partial: some details are inferred from peer clients.
         """
-        return await self._client._invoke(  # type: ignore[no-any-return]
-            _METHODS['transferVoxnumbers'],
+        return await self._client._invoke(
+            _TRANSFER_VOXNUMBERS,
             {},
-            {'origin_partner_name': origin_partner_name, 'destination_partner_name': destination_partner_name, 'voxnumbers': voxnumbers},
-            timeout=timeout, max_retries=max_retries,
+            {
+                "origin_partner_name": origin_partner_name,
+                "destination_partner_name": destination_partner_name,
+                "voxnumbers": voxnumbers,
+            },
+            timeout=timeout,
+            max_retries=max_retries,
         )

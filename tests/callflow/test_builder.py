@@ -7,6 +7,8 @@ import asyncio
 import pytest
 
 from iovox_async import ValidationError
+from iovox_async._catalog import METHODS
+from iovox_async._convert import shape_for
 from iovox_async._decode import decode_body
 from iovox_async.callflow import (
     RULES,
@@ -21,7 +23,6 @@ from iovox_async.callflow import (
     send_sms,
     sound,
 )
-from iovox_async.interfaces._catalog import METHODS
 
 
 def test_unknown_rule_is_refused() -> None:
@@ -139,9 +140,7 @@ def on_keys_rule() -> Node:
 
 def decoded(body: str) -> dict[str, object]:
     method = METHODS["CallFlow"]["getCallFlow"]
-    result = asyncio.run(
-        decode_body(body.encode(), "text/xml", force_list=method.repeated, elements=method.response)
-    )
+    result = asyncio.run(decode_body(body.encode(), "text/xml", shape=shape_for(method)))
     assert isinstance(result, dict)
     return result
 

@@ -108,21 +108,21 @@ def order(flow: CallFlow) -> list[str]:
 async def test_read_write_back_read_again_is_identical(emulator: RunningEmulator) -> None:
     built = mixed_flow()
     async with emulator.client() as iovox:
-        await iovox.call_flow.create_call_flow(callFlow=built.to_xml())
+        await iovox.call_flow.create_call_flow(call_flow=built.to_xml())
         first = await iovox.call_flow.get_call_flow(call_flow=built.name)
         verbatim = first["callFlow_xml"]
         assert isinstance(verbatim, RawXML)
         assert order(CallFlow.from_xml(verbatim)) == order(built)
         assert CallFlow.from_xml(verbatim) == built, "every attribute and part survives"
 
-        await iovox.call_flow.update_call_flow(callFlow=verbatim)  # unchanged
+        await iovox.call_flow.update_call_flow(call_flow=verbatim)  # unchanged
         second = await iovox.call_flow.get_call_flow(call_flow=built.name)
         assert second["callFlow_xml"] == verbatim
         assert second == first
 
         via_flow = await iovox.flow.get_flow(flow_name=built.name, flow_type="Call")
         assert via_flow["callFlow_xml"] == verbatim
-        await iovox.flow.update_flow(callFlow=via_flow["callFlow_xml"])
+        await iovox.flow.update_flow(call_flow=via_flow["callFlow_xml"])
         third = await iovox.flow.get_flow(flow_name=built.name, flow_type="Call")
         assert third["callFlow_xml"] == verbatim
 
@@ -130,7 +130,7 @@ async def test_read_write_back_read_again_is_identical(emulator: RunningEmulator
 async def test_dicts_group_rules_but_the_xml_keeps_order(emulator: RunningEmulator) -> None:
     built = mixed_flow("Grouped")
     async with emulator.client() as iovox:
-        await iovox.call_flow.create_call_flow(callFlow=built.to_xml())
+        await iovox.call_flow.create_call_flow(call_flow=built.to_xml())
         read = await iovox.call_flow.get_call_flow(call_flow="Grouped")
     grouped = [rule["@id"] for rule in read["callFlow"]["play"]]
     assert grouped == ["p1", "p2", "p6"], "dicts: plays grouped together"
@@ -144,12 +144,12 @@ async def test_dicts_group_rules_but_the_xml_keeps_order(emulator: RunningEmulat
 async def test_a_modified_flow_is_written_in_the_new_order(emulator: RunningEmulator) -> None:
     built = mixed_flow("Reordered")
     async with emulator.client() as iovox:
-        await iovox.call_flow.create_call_flow(callFlow=built.to_xml())
+        await iovox.call_flow.create_call_flow(call_flow=built.to_xml())
         read = CallFlow.from_xml(
             (await iovox.call_flow.get_call_flow(call_flow="Reordered"))["callFlow_xml"]
         )
         reversed_flow = CallFlow(read.name, rules=read.rules[::-1], notes=read.notes)
-        await iovox.call_flow.update_call_flow(callFlow=reversed_flow.to_xml())
+        await iovox.call_flow.update_call_flow(call_flow=reversed_flow.to_xml())
         again = await iovox.call_flow.get_call_flow(call_flow="Reordered")
     assert order(CallFlow.from_xml(again["callFlow_xml"])) == order(built)[::-1]
 
@@ -157,6 +157,6 @@ async def test_a_modified_flow_is_written_in_the_new_order(emulator: RunningEmul
 async def test_plain_text_xml_is_sent_as_xml(emulator: RunningEmulator) -> None:
     text = str(mixed_flow("As text").to_xml())
     async with emulator.client() as iovox:
-        await iovox.call_flow.create_call_flow(callFlow=text)
+        await iovox.call_flow.create_call_flow(call_flow=text)
         read = await iovox.call_flow.get_call_flow(call_flow="As text")
     assert CallFlow.from_xml(read["callFlow_xml"]) == mixed_flow("As text")

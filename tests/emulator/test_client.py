@@ -61,7 +61,7 @@ async def test_recording_download_through_the_client(
         page = await iovox.calls.get_call_data(
             sdt="2026-07-01", limit=100, req_fields=["id", "has_rec"]
         )
-        recorded = [row["id"] for row in page["results"]["result"] if row["has_recording"] == "1"]
+        recorded = [row["id"] for row in page["results"]["result"] if row["has_recording"] is True]
         data = await iovox.calls.get_call_recording(id=recorded[0])
         assert isinstance(data, bytes) and data[:3] == b"ID3"
         target = tmp_path / "call.mp3"

@@ -256,7 +256,7 @@ async def test_transfer_and_delete_voxnumbers(emulator: RunningEmulator) -> None
         assert await count() == total - 2
         for number in (first, second):
             page = await iovox.voxnumbers.get_voxnumbers(voxnumber=int(number))
-            assert (page["total_results"], rows(page)) == ("0", [])
+            assert (page["total_results"], rows(page)) == (0, [])
         assert emulator.state.transferred == {first: destination, second: destination}
 
         attached = iovox.voxnumbers.delete_voxnumbers_from_account(full_voxnumbers=[third, in_use])
@@ -368,7 +368,7 @@ async def test_contacts_create_get_update_delete(emulator: RunningEmulator) -> N
 async def test_call_flow_create_get_update_delete(emulator: RunningEmulator) -> None:
     async with emulator.client() as iovox:
         await iovox.call_flow.create_call_flow(
-            callFlow={
+            call_flow={
                 "@name": "Night Line",
                 "@notes": "after hours",
                 "play": {
@@ -391,7 +391,7 @@ async def test_call_flow_create_get_update_delete(emulator: RunningEmulator) -> 
         assert flow["call"] == [{"@id": "c1", "@label": "On call", "@destinationPhoneNumber": "?"}]
         assert flow["voicemail"] == []
         exists = iovox.call_flow.create_call_flow(
-            callFlow={"@name": "Night Line", "call": {"@id": "c9", "@label": "x"}}
+            call_flow={"@name": "Night Line", "call": {"@id": "c9", "@label": "x"}}
         )
         assert await error_messages(exists) == ["CallFlow Name already exists"]
         custom = await iovox.call_flow.get_call_flows(
@@ -410,7 +410,7 @@ async def test_call_flow_create_get_update_delete(emulator: RunningEmulator) -> 
         ], "only rules with '?' values are variable"
 
         await iovox.call_flow.update_call_flow(
-            callFlow={
+            call_flow={
                 "@name": "Night Line",
                 "@newName": "Late Line",
                 "@notes": "late",
@@ -435,7 +435,7 @@ async def test_call_flow_create_get_update_delete(emulator: RunningEmulator) -> 
         await iovox.call_flow.delete_call_flows(call_flows="Late Line")
         deleted = iovox.call_flow.get_call_flow(call_flow="Late Line")
         assert await error_messages(deleted) == ["Call Flow Doesn't exist"]
-        empty = iovox.call_flow.create_call_flow(callFlow={"@name": "Empty"})
+        empty = iovox.call_flow.create_call_flow(call_flow={"@name": "Empty"})
         assert await error_messages(empty) == ["There are no Rules in this Template"]
     assert emulator.effects("CallFlow.createCallFlow") == 1
     assert emulator.effects("CallFlow.updateCallFlow") == 1
@@ -445,7 +445,7 @@ async def test_call_flow_create_get_update_delete(emulator: RunningEmulator) -> 
 async def test_flow_interface_create_get_update_delete(emulator: RunningEmulator) -> None:
     async with emulator.client() as iovox:
         await iovox.flow.create_flow(
-            callFlow={
+            call_flow={
                 "@name": "Welcome",
                 "@notes": "first",
                 "play": {
@@ -464,7 +464,7 @@ async def test_flow_interface_create_get_update_delete(emulator: RunningEmulator
         assert (rule["rule_id"], rule["sound_files"]["sound_file"]) == ("p1", ["?|?"])
 
         await iovox.flow.update_flow(
-            callFlow={
+            call_flow={
                 "@name": "Welcome",
                 "@notes": "second",
                 "play": {
@@ -492,7 +492,7 @@ async def test_flow_interface_create_get_update_delete(emulator: RunningEmulator
 async def test_sms_and_email_flows_keep_their_type(emulator: RunningEmulator) -> None:
     async with emulator.client() as iovox:
         await iovox.flow.create_flow(
-            smsFlow={
+            sms_flow={
                 "@name": "SMS Agent",
                 "@notes": "fwd",
                 "sendSms": {
@@ -504,7 +504,7 @@ async def test_sms_and_email_flows_keep_their_type(emulator: RunningEmulator) ->
             }
         )
         await iovox.flow.create_flow(
-            emailFlow={
+            email_flow={
                 "@name": "Mail Agent",
                 "sendEmail": {"@id": "1", "@label": "Mail", "@destinationEmailAddress": "?"},
             }
@@ -529,7 +529,7 @@ async def test_link_values_follow_the_flow(emulator: RunningEmulator) -> None:
     contact = {"contact_id": "C0003", "phone_number": "442073334444"}
     async with emulator.client() as iovox:
         await iovox.call_flow.create_call_flow(
-            callFlow={
+            call_flow={
                 "@name": "Two Calls",
                 "call": [
                     {"@id": "c1", "@label": "First", "@destinationPhoneNumber": "?"},
@@ -561,7 +561,7 @@ async def test_link_values_follow_the_flow(emulator: RunningEmulator) -> None:
         }
         # A rule removed from the flow drops its value on every link using it.
         await iovox.call_flow.update_call_flow(
-            callFlow={
+            call_flow={
                 "@name": "Two Calls",
                 "call": {"@id": "c2", "@label": "Second", "@destinationPhoneNumber": "?"},
             }
@@ -574,7 +574,7 @@ async def test_link_values_follow_the_flow(emulator: RunningEmulator) -> None:
 async def test_rule_template_attach_and_remove_on_links(emulator: RunningEmulator) -> None:
     async with emulator.client() as iovox:
         await iovox.call_flow.create_call_flow(
-            callFlow={
+            call_flow={
                 "@name": "Night Line",
                 "call": {"@id": "c1", "@label": "On call", "@destinationPhoneNumber": "?"},
             }
@@ -668,7 +668,7 @@ async def test_sound_file_upload_get_update_delete(
         (listed,) = rows(await iovox.sound_files.get_sound_files(sound_group="shop"))
         assert (listed["sound_label"], listed["content_length"], listed["notes"]) == (
             "greeting",
-            str(len(audio)),
+            len(audio),
             "hello",
         )
         data = await iovox.sound_files.get_sound_file_data(
@@ -775,9 +775,9 @@ async def test_call_data_json_pages(emulator: RunningEmulator) -> None:
         expected_pages = math.ceil(total / limit)
         for number, page in enumerate(pages, start=1):
             assert (page["current_page"], page["total_pages"], page["total_results"]) == (
-                str(number),
-                str(expected_pages),
-                str(total),
+                number,
+                expected_pages,
+                total,
             )
             assert len(rows(page)) == limit
             for row in rows(page):
@@ -805,8 +805,8 @@ async def test_call_data_json_pages(emulator: RunningEmulator) -> None:
             sdt=SDT, edt=EDT, page=expected_pages + 1, limit=limit, output="JSON"
         )
         assert (beyond["current_page"], beyond["total_results"], rows(beyond)) == (
-            str(expected_pages + 1),
-            str(total),
+            expected_pages + 1,
+            total,
             [],
         )
 

@@ -23,10 +23,10 @@ import pytest
 import pytest_asyncio
 
 from iovox_async import APIError, AsyncIovox, IovoxError
+from iovox_async._catalog import METHODS
 from iovox_async._spec import ErrorDoc, Method
 from iovox_async.emulator.seed import CLIS, IDLE_SUB_ACCOUNT, SUB_ACCOUNT
 from iovox_async.emulator.state import State
-from iovox_async.interfaces._catalog import METHODS
 from iovox_async.testing import RunningEmulator
 
 from .helpers import call, errors

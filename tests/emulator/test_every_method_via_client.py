@@ -23,14 +23,14 @@ import pytest
 import pytest_asyncio
 
 from iovox_async import AsyncIovox, BadRequestError
+from iovox_async._catalog import METHODS
 from iovox_async._spec import ElementSpec, Method
 from iovox_async._verbatim import SUFFIX as VERBATIM_SUFFIX
 from iovox_async.emulator.calldata import INDEX
 from iovox_async.emulator.handlers.calls import VOICEMAIL_RULE
 from iovox_async.emulator.seed import CLIS, SUB_ACCOUNT
 from iovox_async.emulator.state import State
-from iovox_async.interfaces._catalog import METHODS
-from iovox_async.interfaces.purchase import PurchaseVoxNumbersItemsItem
+from iovox_async.interfaces.purchase import PurchaseVoxNumbersItem
 from iovox_async.testing import RunningEmulator
 
 from ..interfaces.test_generated import _arg, coroutine, kwargs_for
@@ -217,9 +217,9 @@ Recipe = Callable[[dict[str, Any], Seed], dict[str, Any]]
 
 def flow_update(name: str) -> Recipe:
     def recipe(kw: dict[str, Any], seed: Seed) -> dict[str, Any]:
-        flow = copy.deepcopy(kw["callFlow"])
+        flow = copy.deepcopy(kw["call_flow"])
         flow["@name"] = name
-        return {"callFlow": flow}
+        return {"call_flow": flow}
 
     return recipe
 
@@ -495,7 +495,7 @@ RECIPES: dict[str, dict[str, Any] | Recipe] = {
 
 async def buy_order(client: AsyncIovox) -> dict[str, Any]:
     """An order to look up (the seed has none): buy one London number first."""
-    item: PurchaseVoxNumbersItemsItem = {
+    item: PurchaseVoxNumbersItem = {
         "country_code": 44,
         "area_code": 20,
         "number_type": "GEOGRAPHIC",

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
+from iovox_async._catalog import METHODS
 from iovox_async.emulator import handlers
 from iovox_async.emulator.app import EmulatorApp
 from iovox_async.emulator.handlers import HANDLERS, missing_handlers
-from iovox_async.interfaces._catalog import METHODS
 
 
 def test_every_catalog_method_has_a_handler() -> None:

@@ -15,7 +15,7 @@ sys.path[:0] = [str(ROOT / "scripts")]
 from codegen import snake_case  # noqa: E402
 from spec_loader import SpecError, load_spec  # noqa: E402
 
-from iovox_async.interfaces._catalog import METHODS  # noqa: E402
+from iovox_async._catalog import METHODS  # noqa: E402
 
 SPEC = load_spec()
 

@@ -7,8 +7,8 @@ import warnings
 import pytest
 
 from iovox_async import UndocumentedValueWarning, ValidationError
+from iovox_async._catalog import METHODS
 from iovox_async._params import build_query
-from iovox_async.interfaces._catalog import METHODS
 
 VARIABLE_RULES = METHODS["Rules"]["getVariableRulesOfTemplate"]
 CALL_DATA = METHODS["Calls"]["getCallData"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 import xmltodict
 
 from iovox_async import RawXML, ResponseDecodeError
+from iovox_async._convert import Shape
 from iovox_async._spec import ElementSpec
-from iovox_async._xml import decode_document, encode_payload, fill_missing_lists, parse_error_items
+from iovox_async._xml import decode_document, encode_payload, parse_error_items
 
 
 def test_payload_encoding_rules() -> None:
@@ -96,6 +98,10 @@ def test_lone_repeated_element_is_a_list() -> None:
     assert data["results"]["result"] == [{"id": "1"}]
 
 
+def fill_missing_lists(data: dict[str, Any], spec: tuple[ElementSpec, ...]) -> dict[str, Any]:
+    return Shape("Calls.getCallData", spec, frozenset({"result", "category"})).finish(data, False)
+
+
 def test_fill_missing_lists_only_where_it_should() -> None:
     category = ElementSpec("category", repeated=True, children=(ElementSpec("label"),))
     result = ElementSpec(
@@ -144,7 +150,7 @@ async def test_json_is_recognised_whatever_the_content_type() -> None:
 
     body = b'{"response": {"results": {"result": {"id": "1"}}}}'
     for content_type in ("application/json", "text/xml", "text/html; charset=utf-8", None):
-        decoded = await decode_body(body, content_type, force_list=frozenset({"result"}))
+        decoded = await decode_body(body, content_type, shape=Shape("", (), frozenset({"result"})))
         assert decoded == {"results": {"result": [{"id": "1"}]}}
 
 
@@ -160,8 +166,8 @@ async def test_json_decodes_like_the_same_xml() -> None:
         b"<response><results><result><id>1</id><detail/><phones><phone/><phone>44</phone>"
         b"</phones><tags><tag>a</tag><tag></tag></tags></result></results></response>"
     )
-    decoded_json = await decode_body(as_json, "application/json", force_list=names)
-    decoded_xml = await decode_body(as_xml, "text/xml", force_list=names)
+    decoded_json = await decode_body(as_json, "application/json", shape=Shape("", (), names))
+    decoded_xml = await decode_body(as_xml, "text/xml", shape=Shape("", (), names))
     assert (
         decoded_json
         == decoded_xml

@@ -1,0 +1,48 @@
+"""Checked by mypy --strict in test_types.py (never run): what the IDE and mypy know."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import assert_type
+
+from iovox_async import AsyncIovox, RawXML
+from iovox_async.interfaces.calls import CallDataResponse, CallDataResult
+from iovox_async.interfaces.nodes import NodesResponse, NodesResult
+
+
+async def cdr_page(iovox: AsyncIovox) -> None:
+    page = await iovox.calls.get_call_data(sdt=dt.datetime(2026, 10, 1), output="JSON")
+    assert_type(page, CallDataResponse)
+    assert_type(page["total_results"], int | None)
+    row = page["results"]["result"][0]
+    assert_type(row, CallDataResult)
+    assert_type(row["call_start"], dt.datetime | None)
+    assert_type(row["call_time_sec"], int | None)
+    assert_type(row["has_recording"], bool | None)
+    assert_type(row["id"], str | None)
+    assert_type(row["voxnumber"], str | None)
+    assert_type(row["categories"]["category"][0]["label"], str | None)
+
+
+async def node_list(iovox: AsyncIovox) -> None:
+    nodes = await iovox.nodes.get_nodes()
+    assert_type(nodes, NodesResponse)
+    assert_type(nodes["results"]["result"], list[NodesResult])
+
+
+async def payload_with_raw_xml(iovox: AsyncIovox) -> None:
+    # The README's example, verbatim in shape.
+    await iovox.call_flow.create_call_flow(
+        call_flow=RawXML('<callFlow name="Night Line"><call id="c1" label="Shop"/></callFlow>')
+    )
+    await iovox.call_flow.create_call_flow(call_flow={"@name": "Night Line"})
+
+
+async def bulk_rows(iovox: AsyncIovox) -> None:
+    async for row in iovox.bulk.iter_call_data(sdt=dt.date(2026, 10, 1)):
+        assert_type(row, CallDataResult)
+        assert_type(row["call_end"], dt.datetime | None)
+
+
+async def recording(iovox: AsyncIovox) -> None:
+    assert_type(await iovox.calls.get_call_recording(id="1"), bytes)

@@ -1,0 +1,183 @@
+"""Spec-typed values: conversions, empty and odd values, and unconvertible ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from iovox_async import ResponseDecodeError, ResponseValueError, ValidationError
+from iovox_async._catalog import METHODS
+from iovox_async._convert import shape_for
+from iovox_async._decode import decode_sync
+from iovox_async._xml import to_api_text
+
+CALL_DATA = shape_for(METHODS["Calls"]["getCallData"])
+
+
+def xml_page(row: str) -> bytes:
+    return (
+        "<response><current_page>1</current_page><total_pages>1</total_pages>"
+        f"<total_results>1</total_results><results>{row}</results></response>"
+    ).encode()
+
+
+def json_page(row: object) -> bytes:
+    envelope = {"current_page": "1", "total_pages": "1", "total_results": "1"}
+    return json.dumps({"response": {**envelope, "results": {"result": row}}}).encode()
+
+
+def both(xml_row: str, json_row: object) -> Any:
+    from_xml = decode_sync(xml_page(xml_row), False, CALL_DATA)
+    from_json = decode_sync(json_page(json_row), True, CALL_DATA)
+    assert from_xml == from_json
+    return from_xml
+
+
+def test_documented_types_convert_alike_from_xml_and_json() -> None:
+    page = both(
+        "<result><id>0042</id><call_start>2026-10-01 08:30:05</call_start>"
+        "<call_time_sec>180</call_time_sec><has_recording>1</has_recording>"
+        "<email_sent>0</email_sent><voxnumber>442030000000</voxnumber><detail/></result>",
+        {
+            "id": "0042",
+            "call_start": "2026-10-01 08:30:05",
+            "call_time_sec": "180",
+            "has_recording": "1",
+            "email_sent": "0",
+            "voxnumber": "442030000000",
+            "detail": "",
+        },
+    )
+    assert (page["current_page"], page["total_pages"], page["total_results"]) == (1, 1, 1)
+    [row] = page["results"]["result"]
+    assert row == {
+        "id": "0042",  # identifiers and phone numbers stay text, leading zeros kept
+        "call_start": dt.datetime(2026, 10, 1, 8, 30, 5),
+        "call_time_sec": 180,
+        "has_recording": True,
+        "email_sent": False,
+        "voxnumber": "442030000000",
+        "detail": None,
+    }
+    assert "categories" not in row  # a container the body lacks is not invented
+
+
+def test_json_native_scalars_give_the_xml_result() -> None:
+    row = both(
+        "<result><id>7</id><call_time_sec>5</call_time_sec><has_recording>TRUE</has_recording>"
+        "<email_sent>false</email_sent></result>",
+        {"id": 7, "call_time_sec": 5, "has_recording": True, "email_sent": False},
+    )["results"]["result"][0]
+    assert row == {"id": "7", "call_time_sec": 5, "has_recording": True, "email_sent": False}
+
+
+def test_empty_rows_and_containers_are_dicts_from_both_formats() -> None:
+    page = both(
+        "<result/><result><id>1</id><categories/></result>", [{}, {"id": "1", "categories": ""}]
+    )
+    assert page["results"]["result"] == [{}, {"id": "1", "categories": {"category": []}}]
+    empty = decode_sync(b"<response><total_results>0</total_results></response>", False, CALL_DATA)
+    assert empty == {"total_results": 0, "results": {"result": []}}
+    assert (
+        decode_sync(b'{"response": {"total_results": "0", "results": ""}}', True, CALL_DATA)
+        == empty
+    )
+
+
+def test_fields_outside_the_spec_are_kept_as_text_from_both_formats() -> None:
+    row = both(
+        "<result><id>1</id><extra>9</extra><blank/><nested><a>1</a></nested></result>",
+        {"id": "1", "extra": 9, "blank": "", "nested": {"a": 1}},
+    )["results"]["result"][0]
+    assert row == {"id": "1", "extra": "9", "blank": None, "nested": {"a": "1"}}
+
+
+def test_zero_dates_are_none() -> None:
+    row = both(
+        "<result><call_start>0000-00-00 00:00:00</call_start></result>",
+        {"call_start": "0000-00-00 00:00:00"},
+    )["results"]["result"][0]
+    assert row == {"call_start": None}
+
+
+@pytest.mark.parametrize(
+    "element,value",
+    [
+        ("call_time_sec", "1.5"),
+        ("call_time_sec", "12a"),
+        ("call_time_sec", "١٢"),  # Arabic-Indic digits: int() would take them
+        ("has_recording", "2"),
+        ("has_recording", "yes"),
+        ("call_start", "01/10/2026"),
+        ("call_start", "2026-13-01 00:00:00"),
+    ],
+)
+def test_a_value_that_will_not_convert_is_an_error_naming_it(element: str, value: str) -> None:
+    for body, as_json in (
+        (xml_page(f"<result><id>1</id><{element}>{value}</{element}></result>"), False),
+        (json_page({"id": "1", element: value}), True),
+    ):
+        with pytest.raises(ResponseValueError) as caught:
+            decode_sync(body, as_json, CALL_DATA)
+        error = caught.value
+        assert isinstance(error, ResponseDecodeError)
+        assert (error.method, error.element, error.value) == (
+            "Calls.getCallData",
+            f"results/result/{element}",
+            value,
+        )
+        assert "Calls.getCallData" in str(error) and repr(value) in str(error)
+
+
+def test_an_unconvertible_envelope_value_is_named_too() -> None:
+    with pytest.raises(ResponseValueError, match="<total_results> should be an integer"):
+        decode_sync(b"<response><total_results>many</total_results></response>", False, CALL_DATA)
+
+
+async def test_raw_request_keeps_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from iovox_async import AsyncIovox
+
+    body = xml_page("<result><call_time_sec>1.5</call_time_sec></result>")
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    async with AsyncIovox(
+        "u", "k", base_url="https://x.test", http_client=httpx.AsyncClient(transport=transport)
+    ) as iovox:
+        raw = await iovox.request("Calls", "getCallData")
+        assert isinstance(raw, dict)
+        assert raw["results"]["result"] == [{"call_time_sec": "1.5"}]
+        assert raw["total_results"] == "1"
+        with pytest.raises(ResponseValueError):
+            await iovox.calls.get_call_data()
+
+
+def test_aware_datetimes_are_refused_as_arguments() -> None:
+    aware = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    with pytest.raises(ValidationError, match="UTC offset"):
+        to_api_text(aware)
+    assert to_api_text(aware.replace(tzinfo=None)) == "2026-10-01 08:00:00"
+
+
+async def test_aware_datetimes_are_refused_before_sending() -> None:
+    import httpx
+
+    from iovox_async import AsyncIovox
+
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=b"<response/>")
+
+    aware = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with AsyncIovox("u", "k", base_url="https://x.test", http_client=client) as iovox:
+        with pytest.raises(ValidationError, match="UTC offset"):
+            await iovox.calls.get_call_data(sdt=aware)
+        with pytest.raises(ValidationError, match="UTC offset"):
+            await iovox.request("Calls", "getCallData", params={"sdt": aware})
+    assert sent == []
