@@ -10,7 +10,8 @@
     POST   /_emulator/reset      rebuild seed data, zero counters, replay faults
                                  (body {"state": false} etc. to keep some)
     GET    /_emulator/config     credentials, seed and sizes
-    GET    /_emulator/state      how many records of each kind exist
+    GET    /_emulator/state      how many records of each kind exist (also those no
+                                 API method reads: CLIs, portal logins, transcriptions)
 
 The leading underscore keeps these paths apart from every interface name.
 """
@@ -82,6 +83,14 @@ def state_summary(app: EmulatorApp) -> dict[str, Any]:
         "sound_files": len(state.sound_files),
         "sms": len(state.sms),
         "orders": len(state.orders),
+        "clis": len(state.clis),
+        "time_templates": len(state.time_templates),
+        "blocked_numbers": len(state.blocked_numbers),
+        "sub_accounts": len(state.sub_accounts),
+        "transferred_voxnumbers": len(state.transferred),
+        "action_keys": len(state.action_keys),
+        "portal_logins": len(state.portal_logins),
+        "transcriptions": len(state.transcriptions),
     }
 
 

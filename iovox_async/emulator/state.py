@@ -278,6 +278,8 @@ class State:
     """JavaScript-API action keys, oldest first."""
     portal_logins: list[str] = field(default_factory=list)
     """Tokens handed out by userPortalLogin, oldest first."""
+    transcriptions: list[str] = field(default_factory=list)
+    """Call ids whose transcription transcribeCallRecording accepted, oldest first."""
     ticks: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     calls: CallStore | None = None

@@ -2,8 +2,9 @@
 
 One test per family of the methods that used to answer from a stateless placeholder
 (CLIs, time templates, blocked numbers, subscriptions, sub-accounts, action keys),
-the Ruby peer's two SoundFiles methods, and sendSms' UUID ids. The other writes have
-their read-back tests in ``test_client.py`` and ``test_flows.py``.
+the Ruby peer's two SoundFiles methods, and sendSms' UUID ids, in depth. Every write
+of the catalog has its read-back case in ``test_readback_all.py``, which checks that
+none is missing.
 """
 
 from __future__ import annotations

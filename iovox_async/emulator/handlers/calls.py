@@ -180,5 +180,9 @@ def transcribe_call_recording(ctx: Context) -> Reply:
             errors.append(_NO_RECORDING)
     if errors:
         raise fail(*errors)
+    # No API method reads transcriptions back; the admin state counts them.
+    ctx.state.transcriptions.extend(
+        text_of(call.get("id")) if isinstance(call, dict) else text_of(call) for call in calls
+    )
     # The docs say the request is acknowledged at once with 204 No Content.
     return Reply(204)

@@ -184,6 +184,11 @@ def delete_contacts(ctx: Context) -> Reply:
         raise fail(*errors)
     for contact_id in ids:
         ctx.state.contacts.pop(contact_id, None)
+    # rm_rules=TRUE: "detaches templates whose variable rule uses it" (the docs).
+    for link in ctx.state.links.values():
+        if any(rule_contact_id(rule) in ids for rule in link.rules_variable):
+            link.rule_template = None
+            link.rules_variable = []
     return ctx.done()
 
 
