@@ -77,8 +77,8 @@ class Bulk:
     ) -> int:
         """Write every CDR matching ``filters`` to ``path``; return the number of rows.
 
-        ``format`` is ``"csv"`` or ``"jsonl"`` (by default from the suffix: ``.jsonl``
-        or ``.ndjson`` mean JSON lines, anything else CSV). Nested values (categories)
+        ``format`` is ``"csv"`` or ``"jsonl"`` (by default from the suffix: ``.csv``,
+        ``.jsonl`` or ``.ndjson``; any other suffix is refused). Nested values (categories)
         are JSON in CSV cells. The rows go to a temporary file that is renamed to
         ``path`` only when the whole range was written; on failure nothing is left.
         """

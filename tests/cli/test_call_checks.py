@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,24 @@ def test_payload_elements_are_checked_too() -> None:
         parse_arguments(spec, [], json.dumps({"node": {"node_name": "x", "node_type": "Shop"}}))
     typed = parse_arguments(METHODS["Calls"]["getCallData"], ["limit=2", "cat_ids=1,2"], None)
     assert typed.params == {"limit": 2, "cat_ids": ["1", "2"]}
+
+
+def test_an_export_suffix_that_names_no_format_is_refused(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    before = emulator.stats()["total_requests"]
+    done = run(
+        "calls", "export", str(tmp_path / "calls.xlsx"), "--sdt", "2026-10-01", emulator=emulator
+    )
+    assert_one_line_error(done, "cannot tell the export format of 'calls.xlsx'", ".csv")
+    assert emulator.stats()["total_requests"] == before and not list(tmp_path.iterdir())
+    done = run(
+        "calls", "export", str(tmp_path / "calls.xlsx"), "--format", "csv", "--sdt", "2000-01-01",
+        emulator=emulator,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_missing_key_names_the_option_and_the_variable(emulator: RunningEmulator) -> None:
+    done = run("call", "Calls", "getCallData", emulator=emulator, IOVOX_SECURE_KEY="")
+    assert_one_line_error(done, "secure key is required: give --secure-key or set IOVOX_SECURE_KEY")
