@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+    --config-settings editable_mode=compat  # a path entry mypy can follow, not an import hook
 .venv/bin/python scripts/generate.py --check
 .venv/bin/ruff check iovox_async scripts tests benchmarks
 .venv/bin/mypy --strict iovox_async
