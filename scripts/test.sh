@@ -7,6 +7,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
     --config-settings editable_mode=compat  # a path entry mypy can follow, not an import hook
 .venv/bin/python scripts/generate.py --check
-.venv/bin/ruff check iovox_async scripts tests benchmarks
-.venv/bin/mypy --strict iovox_async
+.venv/bin/ruff check iovox_async scripts tests benchmarks docs/recipes
+.venv/bin/mypy --strict iovox_async docs/recipes
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
