@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from . import _redact
+from . import _logging, _redact
 from ._client import AsyncIovox
 from ._convert import ResponseValueError
 from ._errors import (
@@ -31,6 +31,7 @@ from ._xml import RawXML
 __version__ = "0.1.0"
 
 _redact.install()
+_logging.configure_from_environment()
 
 __all__ = [
     "APIError",

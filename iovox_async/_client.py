@@ -235,6 +235,27 @@ class AsyncIovox(Interfaces):
     ) -> None:
         await self.aclose()
 
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        max_concurrency: int | None = None,
+    ) -> AsyncIovox:
+        """This client with other settings, sharing its connection pool.
+
+        ``iovox.with_options(timeout=5, max_retries=0).calls.get_call_data(...)``: each
+        setting left out keeps this client's value. ``max_concurrency`` can only narrow
+        (at most this client's): the view's requests also count against this client's
+        limit. Closing the view leaves this client and its pool open; closing this
+        client ends its views too. Views are cheap; make one wherever it reads well.
+        """
+        from ._options import client_view
+
+        return client_view(
+            self, timeout=timeout, max_retries=max_retries, max_concurrency=max_concurrency
+        )
+
     # -- every call is built here ----------------------------------------------------
 
     def _new_call(

@@ -8,6 +8,8 @@ one debug log line per attempt. It knows nothing about any one method: a
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import os
 import random
@@ -113,6 +115,26 @@ class Transport:
         self.policy = policy
         self.retries_taken = 0
         """Retries made by this transport since it was created (for reports)."""
+
+    def derive(
+        self,
+        *,
+        get_wire: Callable[[], Wire],
+        limiter: anyio.CapacityLimiter,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Transport:
+        """A transport with these credentials and URL but its own wire getter, limiter,
+        settings and retry counter (for ``AsyncIovox.with_options``)."""
+        derived = copy.copy(self)
+        derived._get_wire = get_wire
+        derived.limiter = limiter
+        if timeout is not None:
+            derived._timeouts = _timeouts(timeout)
+        if max_retries is not None:
+            derived.policy = dataclasses.replace(self.policy, max_retries=max_retries)
+        derived.retries_taken = 0
+        return derived
 
     # -- public entry points ----------------------------------------------------------
 
@@ -303,8 +325,20 @@ class Transport:
         policy = self.policy
         retries = policy.max_retries if call.max_retries is None else call.max_retries
 
-        def count_retry(_: RetryCallState) -> None:
+        def count_retry(state: RetryCallState) -> None:
             self.retries_taken += 1
+            if logger.isEnabledFor(logging.INFO):
+                failed = state.outcome.exception() if state.outcome is not None else None
+                why = f"HTTP {failed.status}" if isinstance(failed, APIError) else "network failure"
+                logger.info(
+                    "%s.%s: retry %d of %d in %.2fs after %s",
+                    call.interface,
+                    call.method,
+                    state.attempt_number,
+                    retries,
+                    state.upcoming_sleep or 0.0,
+                    why,
+                )
 
         def out_of_budget(state: RetryCallState) -> bool:
             # Stop when the next back-off would end past the call's total deadline.

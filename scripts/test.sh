@@ -9,8 +9,9 @@ if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+    --config-settings editable_mode=compat  # a path entry mypy can follow, not an import hook
 .venv/bin/python scripts/generate.py --check
-.venv/bin/ruff check iovox_async scripts tests benchmarks
-.venv/bin/mypy --strict iovox_async
+.venv/bin/ruff check iovox_async scripts tests benchmarks docs/recipes
+.venv/bin/mypy --strict iovox_async docs/recipes
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -121,13 +121,13 @@ class Bulk:
     ) -> int:
         """Write every CDR matching ``filters`` to ``path``, exactly once; return the rows.
 
-        ``format`` is ``"csv"`` or ``"jsonl"`` (by default from the suffix: ``.jsonl``
-        or ``.ndjson`` mean JSON lines, anything else CSV). Nested values (categories)
-        are JSON in CSV cells. ``concurrency`` windows are read at once, each into its
-        own part file in ``<path>.parts/``; ``path`` appears only when every window is
-        there. An interrupted export (even killed) keeps its finished windows:
-        ``resume=True`` removes its temporary files and reads only the others. The
-        result is the same bytes as an uninterrupted run.
+        ``format`` is ``"csv"`` or ``"jsonl"`` (by default from the suffix: ``.csv``,
+        ``.jsonl`` or ``.ndjson``; any other suffix is refused). Nested values
+        (categories) are JSON in CSV cells. ``concurrency`` windows are read at once,
+        each into its own part file in ``<path>.parts/``; ``path`` appears only when
+        every window is there. An interrupted export (even killed) keeps its finished
+        windows: ``resume=True`` removes its temporary files and reads only the others.
+        The result is the same bytes as an uninterrupted run.
         """
         return await export_call_data(
             self._client,

@@ -208,12 +208,26 @@ def header_text(format: ExportFormat, columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
+_SUFFIX_FORMATS: dict[str, ExportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
 def export_format(path: Path, format: str | None) -> ExportFormat:
-    """The export format: as given, or from the file's suffix (CSV by default)."""
-    chosen = format or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv")
-    if chosen not in ("csv", "jsonl"):
+    """The export format: as given, or from the file's suffix.
+
+    A suffix that names neither format (``.xlsx``, none at all) is refused rather than
+    written as CSV under a name that promises something else.
+    """
+    if format is None:
+        chosen = _SUFFIX_FORMATS.get(path.suffix.lower())
+        if chosen is None:
+            raise ValidationError(
+                f"cannot tell the export format of {path.name!r} from its suffix: use .csv,"
+                " .jsonl or .ndjson, or give the format ('csv' or 'jsonl')"
+            )
+        return chosen
+    if format not in ("csv", "jsonl"):
         raise ValidationError(f"format must be 'csv' or 'jsonl', got {format!r}")
-    return chosen  # type: ignore[return-value]
+    return format  # type: ignore[return-value]
 
 
 async def write_rows(

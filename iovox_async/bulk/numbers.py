@@ -141,9 +141,11 @@ async def purchase_numbers(
     """Buy each basket item with its own ``purchaseVoxNumbers`` call, at most once.
 
     Every item is validated first; invalid items fail without being sent. With
-    ``dry_run`` nothing is sent and valid items are reported ``skipped`` with what
-    they would buy. Otherwise the account's numbers are listed, the purchases are
-    sent (``concurrency`` at a time, one by one by default), and any item whose
+    ``dry_run`` no purchase is sent: each valid item's region is looked up with
+    ``getVoxnumberRegions``, an item the real run would fail on (region not offered,
+    purchase details missing) is reported ``failed`` with the reason, and the others
+    ``skipped`` with what they would buy. Otherwise the account's numbers are listed,
+    the purchases are sent (``concurrency`` at a time, one by one by default), and any item whose
     answer was lost is reconciled against the account (see the module docs).
     """
     check_concurrency(concurrency)
@@ -164,6 +166,7 @@ async def purchase_numbers(
         if invalid is not None or clean is None:
             raise invalid or ValidationError("invalid purchase item")
         if dry_run:
+            await _check_available(client, clean)
             raise SkipItem(f"dry run: would buy {describe_item(clean)}")
         answer = await client.purchase.purchase_vox_numbers(
             items={"item": [clean]},  # type: ignore[list-item]
@@ -185,6 +188,31 @@ async def purchase_numbers(
     if not dry_run and reconcile_unknown:
         await reconcile(client, report, before)
     return report
+
+
+async def _check_available(client: AsyncIovox, item: dict[str, Any]) -> None:
+    """For a dry run: raise what the real purchase would fail on, as far as
+    ``getVoxnumberRegions`` tells (a region not offered, purchase details missing).
+
+    Stock is not listed by the API, so a shortfall shows only in the real run.
+    """
+    area = str(item.get("area_code") or "").lstrip("0") or None
+    page = await client.purchase.get_voxnumber_regions(
+        number_type=item["number_type"], country_code=str(item["country_code"]), area_code=area
+    )
+    regions = (page.get("results") or {}).get("result") or []
+    where = f"+{item['country_code']}" + (f" {area}" if area else "")
+    if not regions:
+        raise ValidationError(
+            f"dry run: the real run would fail: getVoxnumberRegions offers no"
+            f" {item['number_type']} numbers in {where}"
+        )
+    if not item.get("additional_information") and all(
+        str(region.get("require_purchase_info")) == "1" for region in regions
+    ):
+        raise ValidationError(
+            f"dry run: the real run would fail: numbers in {where} need additional_information"
+        )
 
 
 def _text(value: Any) -> str | None:

@@ -96,8 +96,15 @@ def connection_options() -> argparse.ArgumentParser:
 
 def make_client(args: argparse.Namespace) -> AsyncIovox:
     """An ``AsyncIovox`` from the connection options (falling back to the environment)."""
+    from .. import _constants as C
     from .._client import AsyncIovox
 
+    for option, variable, what in (
+        ("--username", C.ENV_USERNAME, "username"),
+        ("--secure-key", C.ENV_SECURE_KEY, "secure key"),
+    ):
+        if not (getattr(args, option[2:].replace("-", "_")) or os.environ.get(variable)):
+            raise ValidationError(f"the {what} is required: give {option} or set {variable}")
     return AsyncIovox(
         args.username,
         args.secure_key,

@@ -178,7 +178,8 @@ async def _demo_in(args: argparse.Namespace, dest: Path) -> int:
         f" ({rate(rows, export_seconds):,.0f} rows/s) -> calls.csv",
         f"  recordings          {recordings.summary()}; {size / 1e6:.1f} MB"
         f" ({rate(size / 1e6, recordings.elapsed):,.1f} MB/s)",
-        f"  numbers purchased   {purchases.summary()}; bought {', '.join(numbers) or 'none'}"
+        f"  numbers purchased   {purchases.summary()}; {_count(len(numbers), 'number')} bought"
+        f"{': ' + ', '.join(numbers) if numbers else ''}"
         f" ({summary['purchases']['reconciled']} reconciled after a lost answer)",
         f"  node and call       node {node['node_id']}: {node['node']};"
         f" click-to-call on {node['link_id']}: {node['call']}",
@@ -188,6 +189,10 @@ async def _demo_in(args: argparse.Namespace, dest: Path) -> int:
     ]
     emit(args, summary, lines + report_problems(recordings) + report_problems(purchases))
     return 0 if recordings.all_ok and not purchases.unknown else EXIT_FAILED
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def add_demo_command(subparsers: Subparsers) -> None:

@@ -198,4 +198,5 @@ async def test_dry_run_sends_no_purchase() -> None:
             )
         assert report.counts["skipped"] == 1
         assert emulator.requests("Purchase.purchaseVoxNumbers") == 0
-        assert emulator.stats()["total_requests"] == 0
+        assert emulator.stats()["total_requests"] == 1  # getVoxnumberRegions, read only
+        assert emulator.requests("Purchase.getVoxnumberRegions") == 1

@@ -41,6 +41,9 @@ class FakeAccount:
                 f"<total_results>{len(self.numbers)}</total_results><results>{rows}</results>"
                 "</response>"
             )
+        if method == "getVoxnumberRegions":
+            region = "<result><area_code>151</area_code><require_purchase_info>0</require_purchase_info></result>"
+            return xml(f"<response><results>{region}</results></response>")
         if method == "getOrderDetails":
             if self.orders is None:
                 return error(400, "Order Reference Empty")

@@ -72,6 +72,7 @@ def test_demo_runs_well_under_a_minute() -> None:
     out = done.stdout
     assert "CDRs exported       2000 rows" in out
     assert "numbers purchased" in out and "1 reconciled after a lost answer" in out
+    assert re.search(r"numbers purchased   3 items: 3 ok .*; 4 numbers bought: 44", out), out
     assert "click-to-call" in out and "retries taken" in out
     assert "Traceback" not in done.stderr
 
@@ -231,7 +232,7 @@ def test_connection_and_credential_failures(tmp_path: Path) -> None:
     assert_one_line_error(refused, "getCallData")
     assert not list(tmp_path.iterdir())
     missing = run("call", "Calls", "getCallData", "--base-url", "http://127.0.0.1:9")
-    assert_one_line_error(missing, "username is required")
+    assert_one_line_error(missing, "username is required: give --username or set IOVOX_USERNAME")
 
 
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])

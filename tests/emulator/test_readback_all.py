@@ -35,7 +35,7 @@ from iovox_async.testing import RunningEmulator
 
 def catalog() -> dict[str, dict[str, Method]]:
     """The runtime catalog, ``{interface: {method: Method}}`` (its one import in this file)."""
-    from iovox_async.interfaces._catalog import METHODS
+    from iovox_async._catalog import METHODS
 
     return METHODS
 

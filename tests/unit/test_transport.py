@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -424,7 +425,13 @@ async def test_one_debug_line_per_attempt(
     client, _ = make_client(handler)
     with caplog.at_level(logging.DEBUG, logger="iovox_async"):
         await client.request("Test", "echo")
-    lines = [r.getMessage() for r in caplog.records if r.name == "iovox_async"]
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "iovox_async" and r.levelno == logging.DEBUG
+    ]
+    (retry,) = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert re.fullmatch(r"Test\.echo: retry 1 of 4 in \d+\.\d\ds after HTTP 503", retry)
     assert len(lines) == 2
     assert "GET Test.echo attempt 1: HTTP 503 in" in lines[0]
     assert "GET Test.echo attempt 2: HTTP 200 in" in lines[1]
