@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio
@@ -11,6 +12,29 @@ from ._constants import OFFLOAD_DECODE_BYTES
 from ._errors import ResponseDecodeError
 from ._spec import ElementSpec
 from ._xml import decode_document, excerpt, fill_missing_lists, is_xml
+
+
+class ErrorDocument(Exception):
+    """A 2xx body that is an API error document; the transport raises ``APIError``."""
+
+
+_ERROR_HEAD = re.compile(rb'^\s*(<\?xml[^>]*\?>\s*)?(<errors?[\s/>]|\{\s*"(response|errors?)")')
+
+
+def _is_error_document(body: bytes) -> bool:
+    """Whether a binary method's body is really an error (or any API) document."""
+    return _ERROR_HEAD.match(body[:256]) is not None
+
+
+def _api_answer(root: str, content: Any) -> dict[str, Any]:
+    """The content of an API answer; anything but a ``<response>`` root is refused."""
+    if root in ("errors", "error"):
+        raise ErrorDocument(root)
+    if root != "response":
+        raise ResponseDecodeError(
+            f"expected an API answer (a <response> document), got a <{root}> document"
+        )
+    return content if isinstance(content, dict) else {}
 
 
 def normalise_json(value: Any, names: frozenset[str]) -> Any:
@@ -44,16 +68,27 @@ def _decode_json(body: bytes, force_list: frozenset[str]) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise ResponseDecodeError(f"malformed JSON: {exc}; body starts {excerpt(body)!r}") from None
     if isinstance(data, dict) and set(data) == {"response"}:
-        data = data["response"]
+        data = data["response"] or {}
+    elif isinstance(data, dict) and ("errors" in data or "error" in data):
+        raise ErrorDocument("errors")
+    else:
+        data = None
     if not isinstance(data, dict):
-        raise ResponseDecodeError(f"expected a JSON object, body starts {excerpt(body)!r}")
+        raise ResponseDecodeError(
+            f'expected an API answer (a JSON {{"response": ...}} object), body starts'
+            f" {excerpt(body)!r}"
+        )
     return normalise_json(data, force_list)  # type: ignore[no-any-return]
 
 
 def _decode_sync(
     body: bytes, as_json: bool, force_list: frozenset[str], elements: tuple[ElementSpec, ...]
 ) -> dict[str, Any]:
-    data = _decode_json(body, force_list) if as_json else decode_document(body, force_list)
+    if as_json:
+        data = _decode_json(body, force_list)
+    else:
+        ((root, content),) = decode_document(body, force_list, strip_root=False).items()
+        data = _api_answer(root, content)
     return fill_missing_lists(data, elements)
 
 
@@ -64,21 +99,30 @@ async def decode_body(
     force_list: frozenset[str],
     elements: tuple[ElementSpec, ...] = (),
     expect_binary: bool = False,
+    expect_document: bool = False,
 ) -> dict[str, Any] | bytes:
     """Decode a 2xx body: ``{}`` when empty, ``bytes`` when binary, else a dict.
 
-    Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed in a worker thread so a
-    20,000-row page does not stall the event loop.
+    A document must be an API answer (a ``<response>`` root or ``{"response": ...}``);
+    an error document raises :class:`ErrorDocument`, on a binary method too. With
+    ``expect_document`` (a method documented to answer XML) a body in neither form
+    is an error, never ``bytes``. Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed in
+    a worker thread so a 20,000-row page does not stall the event loop.
     """
     if not body.strip():
         return {}
+    if expect_binary:
+        if _is_error_document(body):
+            raise ErrorDocument("errors")
+        return body
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     # The API's JSON content type is undocumented: a body that opens like JSON is JSON.
     as_json = not expect_binary and (kind.endswith("/json") or body.lstrip()[:1] in (b"{", b"["))
-    if not as_json and (expect_binary or not is_xml(body, content_type)):
-        if expect_binary or kind not in ("text/html", "text/plain"):
+    if not as_json and not is_xml(body, content_type):
+        if not expect_document and kind not in ("text/html", "text/plain"):
             return body
-        raise ResponseDecodeError(f"expected XML, got {kind}: {excerpt(body)!r}")
+        got = kind or "an unlabelled body"
+        raise ResponseDecodeError(f"expected an XML or JSON document, got {got}: {excerpt(body)!r}")
     if len(body) > OFFLOAD_DECODE_BYTES:
         return await anyio.to_thread.run_sync(_decode_sync, body, as_json, force_list, elements)
     return _decode_sync(body, as_json, force_list, elements)

@@ -18,13 +18,14 @@ import asyncio
 import http.cookiejar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import httpx
 
-from ._constants import KEEPALIVE_EXPIRY, STREAM_CHUNK_SIZE, USER_AGENT
+from ._constants import ERROR_BODY_BYTES, KEEPALIVE_EXPIRY, STREAM_CHUNK_SIZE, USER_AGENT
 from ._errors import ClientClosedError
-from ._retry import never_sent
+from ._redact import redact
+from ._retry import is_deterministic, never_sent
 
 if TYPE_CHECKING:
     import aiohttp
@@ -34,7 +35,11 @@ TransportChoice = Literal["auto", "aiohttp", "httpx"]
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds for a whole read/write step and for connecting (pool waits use ``read``)."""
+    """The longest gap between bytes, and the seconds for connecting.
+
+    The whole request's bound (``timeout``) is a cancel scope in the transport; these
+    only make a silent socket fail sooner and name the phase.
+    """
 
     read: float
     connect: float
@@ -58,19 +63,93 @@ class Answer:
 
 
 class NetworkFailure(Exception):
-    """An attempt that failed below HTTP.
+    """An attempt that failed below HTTP, described without the library's exception.
 
-    ``never_sent`` says whether the request provably never reached the server (and so
-    may be repeated even when it has side effects); ``timed_out`` picks the message.
+    The cause is read once, here, and dropped: aiohttp's and httpx's exceptions carry
+    the request (headers included), so keeping one in a chain, a traceback or a log
+    would expose the secure key. What is kept is a redacted one-line account and the
+    facts the retry policy needs: ``never_sent`` (the request provably never reached
+    the server, so even a call with side effects may be repeated), ``deterministic``
+    (a certificate error or an unknown host: repeating cannot help) and ``timed_out``.
     """
 
-    def __init__(self, cause: BaseException, *, timed_out: bool | None = None) -> None:
-        text = str(cause)
-        super().__init__(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)
-        self.cause = cause
-        self.never_sent = never_sent(cause)
-        self.timed_out = isinstance(cause, asyncio.TimeoutError) if timed_out is None else timed_out
+    def __init__(
+        self,
+        description: str,
+        *,
+        kind: str,
+        never_sent: bool = False,
+        timed_out: bool = False,
+        deterministic: bool = False,
+    ) -> None:
+        super().__init__(redact(description))
+        self.kind = kind
+        self.never_sent = never_sent
+        self.timed_out = timed_out
+        self.deterministic = deterministic
         self.attempts = 1
+
+    @classmethod
+    def from_cause(cls, cause: BaseException, *, timed_out: bool | None = None) -> NetworkFailure:
+        """The failure for a library exception (which must not be chained to it)."""
+        text = str(cause)
+        name = type(cause).__name__
+        return cls(
+            f"{name}: {text}" if text else name,
+            kind=name,
+            never_sent=never_sent(cause),
+            timed_out=isinstance(cause, asyncio.TimeoutError) if timed_out is None else timed_out,
+            deterministic=is_deterministic(cause),
+        )
+
+
+class BodyTooLarge(Exception):
+    """A body passed its size limit (counted after decompression)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the response body exceeded {limit} bytes")
+        self.limit = limit
+
+
+class _Collector:
+    """Gathers a body's chunks up to ``limit`` bytes, or writes them to a sink."""
+
+    __slots__ = ("chunks", "limit", "sink", "truncate", "written")
+
+    def __init__(self, limit: int, sink: Sink | None, *, truncate: bool = False) -> None:
+        self.limit = limit
+        self.sink = sink
+        self.truncate = truncate
+        self.written = 0
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> bool:
+        """Take one chunk; False once a truncating collector is full (stop reading)."""
+        self.written += len(chunk)
+        if self.written > self.limit:
+            if not self.truncate:
+                raise BodyTooLarge(self.limit)
+            self.chunks.append(chunk[: len(chunk) - (self.written - self.limit)])
+            return False
+        if self.sink is not None:
+            self.sink.write(chunk)
+        else:
+            self.chunks.append(chunk)
+        return True
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _announced_too_large(headers: Mapping[str, str], limit: int) -> bool:
+    value = headers.get("content-length")
+    return value is not None and value.isdigit() and int(value) > limit
+
+
+class Sink(Protocol):
+    """Where a download's body goes (a binary file, or a wrapper around one)."""
+
+    def write(self, chunk: bytes, /) -> object: ...
 
 
 class Wire(Protocol):
@@ -83,9 +162,15 @@ class Wire(Protocol):
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
-        """One request. With a ``sink`` a successful body is streamed into it."""
+        """One request, never following a redirect.
+
+        With a ``sink`` a 200 body is streamed into it; any other answer's body is
+        kept in memory, truncated to ``ERROR_BODY_BYTES``. ``limit`` bounds the body
+        (decoded bytes): past it :class:`BodyTooLarge` is raised.
+        """
         ...
 
     async def aclose(self) -> None: ...
@@ -100,6 +185,21 @@ def _expected_length(headers: Mapping[str, str]) -> int | None:
 
 
 # -- aiohttp ------------------------------------------------------------------------------
+
+
+def disable_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Stop aiohttp re-sending GET/PUT/DELETE by itself after a dropped keep-alive.
+
+    aiohttp (3.9 and later) repeats an idempotent request once, inside
+    ``ClientSession._request``, when a pooled connection turns out to be closed. That
+    repeat is invisible to the retry policy (a PUT declared ``idempotent=False``
+    would reach the server twice, and ``max_retries=0`` would still send twice). It
+    has no public switch; the session's ``_retry_connection`` flag is what aiohttp's
+    own loop reads, so it is set off, and the test suite checks that the flag exists
+    so an aiohttp upgrade that renames it fails loudly.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
 
 
 class AiohttpWire:
@@ -131,12 +231,14 @@ class AiohttpWire:
                 keepalive_timeout=KEEPALIVE_EXPIRY,
                 ssl=httpx.create_ssl_context(),
             )
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the API's session cookie is not kept
                 headers={"User-Agent": USER_AGENT},
                 skip_auto_headers=("Content-Type",),
             )
+            disable_silent_resend(session)
+            self._session = session
         return self._session
 
     def _timeout(self, t: Timeouts) -> aiohttp.ClientTimeout:
@@ -152,7 +254,8 @@ class AiohttpWire:
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
         session = self._get_session()
         try:
@@ -165,16 +268,27 @@ class AiohttpWire:
                 timeout=self._timeout(t),
                 proxy=self._proxy,
             ) as response:
-                if sink is None or response.status >= 400:
-                    return Answer(response.status, response.headers, await response.read())
-                written = 0
+                streaming = sink is not None and response.status == 200
+                if streaming and _announced_too_large(response.headers, limit):
+                    raise BodyTooLarge(limit)
+                collector = _Collector(
+                    limit if sink is None or streaming else ERROR_BODY_BYTES,
+                    sink if streaming else None,
+                    truncate=sink is not None and not streaming,
+                )
                 async for chunk in response.content.iter_chunked(STREAM_CHUNK_SIZE):
-                    sink.write(chunk)
-                    written += len(chunk)
-                expected = _expected_length(response.headers)
-                return Answer(response.status, response.headers, b"", written, expected)
+                    if not collector.add(chunk):
+                        break
+                if streaming:
+                    expected = _expected_length(response.headers)
+                    return Answer(
+                        response.status, response.headers, b"", collector.written, expected
+                    )
+                return Answer(response.status, response.headers, collector.body())
         except self._failures as exc:
-            raise NetworkFailure(exc) from exc
+            failure = NetworkFailure.from_cause(exc)
+        # Raised outside the handler, so the library's exception is not its context.
+        raise failure
 
     async def aclose(self) -> None:
         self._closed = True
@@ -230,7 +344,8 @@ class HttpxWire:
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
         request = self.client.build_request(
             method, url, headers=headers, content=body, extensions={"timeout": self._timeout(t)}
@@ -238,22 +353,33 @@ class HttpxWire:
         if self.client.is_closed:
             raise ClientClosedError("the httpx.AsyncClient this client uses is closed")
         try:
-            response = await self.client.send(request, stream=sink is not None)
-            if sink is None:
-                return Answer(response.status_code, response.headers, response.content)
+            # Per request: an injected client built with follow_redirects=True would
+            # otherwise send the secure key (and replay a POST) to another host.
+            response = await self.client.send(request, stream=True, follow_redirects=False)
             try:
-                if response.status_code >= 400:
-                    return Answer(response.status_code, response.headers, await response.aread())
-                written = 0
+                status = response.status_code
+                streaming = sink is not None and status == 200
+                if streaming and _announced_too_large(response.headers, limit):
+                    raise BodyTooLarge(limit)
+                collector = _Collector(
+                    limit if sink is None or streaming else ERROR_BODY_BYTES,
+                    sink if streaming else None,
+                    truncate=sink is not None and not streaming,
+                )
                 async for chunk in response.aiter_bytes(STREAM_CHUNK_SIZE):
-                    sink.write(chunk)
-                    written += len(chunk)
-                expected = _expected_length(response.headers)
-                return Answer(response.status_code, response.headers, b"", written, expected)
+                    if not collector.add(chunk):
+                        break
             finally:
                 await response.aclose()
+            if streaming:
+                expected = _expected_length(response.headers)
+                return Answer(status, response.headers, b"", collector.written, expected)
+            return Answer(status, response.headers, collector.body())
         except httpx.RequestError as exc:  # transport failures, and bodies that fail to decode
-            raise NetworkFailure(exc, timed_out=isinstance(exc, httpx.TimeoutException)) from exc
+            failure = NetworkFailure.from_cause(
+                exc, timed_out=isinstance(exc, httpx.TimeoutException)
+            )
+        raise failure
 
     async def aclose(self) -> None:
         if self._owned:
