@@ -47,7 +47,7 @@ from ._errors import (
 from ._files import create_for_writing, discard, temporary_path
 from ._retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, backoff_delay, parse_retry_after
 from ._spec import ElementSpec
-from ._wire import Answer, BodyTooLarge, NetworkFailure, Timeouts, Wire
+from ._wire import Answer, BodyTooLarge, NetworkFailure, Timeouts, UnsupportedEncoding, Wire
 from ._xml import excerpt, parse_error_items
 
 logger = logging.getLogger("iovox_async")
@@ -262,6 +262,11 @@ class Transport:
         except NetworkFailure as failure:
             self._log(call, attempt, None, started, failure.kind)
             raise
+        except UnsupportedEncoding as encoding:
+            raise ResponseDecodeError(
+                f"{call.interface}.{call.method}: the response came in a content-encoding"
+                f" that was not asked for or is corrupt: {encoding}"
+            ) from None
         except BodyTooLarge as too_large:
             binary = limit == self.max_recording_bytes
             setting = "max_recording_bytes" if binary else "max_response_bytes"

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -184,6 +185,47 @@ def _expected_length(headers: Mapping[str, str]) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings asked for, on both wires; each is inflated within the size limit."""
+
+
+class UnsupportedEncoding(Exception):
+    """A body in a content-encoding the client did not ask for."""
+
+
+async def _inflate(raw: AsyncIterator[bytes], encoding: str) -> AsyncIterator[bytes]:
+    """Decode a gzip/deflate stream a bounded piece at a time.
+
+    httpx inflates each network read in one call (a 64 KiB read of a gzip bomb can
+    become 64 MiB at once); here every piece is at most ``STREAM_CHUNK_SIZE``, so
+    the size limit stops a bomb before it takes memory.
+    """
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        async for chunk in raw:
+            yield chunk
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise UnsupportedEncoding(encoding)
+    decoder: zlib._Decompress | None = None
+    async for chunk in raw:
+        if decoder is None:
+            if encoding == "deflate":  # zlib-wrapped as specified, or raw as some servers send
+                wbits = zlib.MAX_WBITS if chunk[:1] and chunk[0] & 0x0F == 8 else -zlib.MAX_WBITS
+            else:
+                wbits = 16 + zlib.MAX_WBITS
+            decoder = zlib.decompressobj(wbits)
+        data = chunk
+        while data and not decoder.eof:
+            try:
+                piece = decoder.decompress(data, STREAM_CHUNK_SIZE)
+            except zlib.error as exc:
+                raise UnsupportedEncoding(f"a corrupt {encoding} body ({exc})") from None
+            if piece:
+                yield piece
+            data = decoder.unconsumed_tail
+
+
 # -- aiohttp ------------------------------------------------------------------------------
 
 
@@ -234,7 +276,7 @@ class AiohttpWire:
             session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the API's session cookie is not kept
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
                 skip_auto_headers=("Content-Type",),
             )
             disable_silent_resend(session)
@@ -320,10 +362,25 @@ def build_httpx_client(max_connections: int, proxy: str | None = None) -> httpx.
     return httpx.AsyncClient(
         transport=httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, retries=0),
         cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=False,
         trust_env=False,
     )
+
+
+async def _loaded(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), STREAM_CHUNK_SIZE):
+        yield body[start : start + STREAM_CHUNK_SIZE]
+
+
+def _body_pieces(response: httpx.Response) -> AsyncIterator[bytes]:
+    """A response's decoded body in bounded pieces."""
+    try:
+        body = response.content  # already in memory: a mock transport's response
+    except httpx.ResponseNotRead:
+        encoding = response.headers.get("content-encoding", "")
+        return _inflate(response.aiter_raw(STREAM_CHUNK_SIZE), encoding)
+    return _loaded(body)
 
 
 class HttpxWire:
@@ -347,6 +404,8 @@ class HttpxWire:
         sink: Sink | None,
         limit: int,
     ) -> Answer:
+        # Set per request: an injected client's own default may ask for br or zstd.
+        headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         request = self.client.build_request(
             method, url, headers=headers, content=body, extensions={"timeout": self._timeout(t)}
         )
@@ -366,7 +425,7 @@ class HttpxWire:
                     sink if streaming else None,
                     truncate=sink is not None and not streaming,
                 )
-                async for chunk in response.aiter_bytes(STREAM_CHUNK_SIZE):
+                async for chunk in _body_pieces(response):
                     if not collector.add(chunk):
                         break
             finally:

@@ -38,8 +38,9 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         for linked in (current.__cause__, current.__context__):
             if linked is not None:
                 pending.append(linked)
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
+        grouped = getattr(current, "exceptions", None)  # an exception group's members
+        if isinstance(grouped, (list, tuple)):
+            pending.extend(e for e in grouped if isinstance(e, BaseException))
 
 
 def _texts(error: BaseException) -> Iterator[tuple[str, str]]:
