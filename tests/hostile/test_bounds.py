@@ -43,7 +43,7 @@ async def test_a_trickling_document_is_cut_off_by_timeout(transport: str, client
             await asyncio.wait_for(client.request("Test", "echo"), 10)
         elapsed = time.monotonic() - started
         assert client._transport.limiter.borrowed_tokens == 0
-    assert elapsed < 2.0  # one timeout (+ a quarter-second grace), not 100000 bytes' worth
+    assert elapsed < 4.0  # about one timeout (+ grace, + a loaded machine), not 5000 s
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -61,7 +61,7 @@ async def test_a_trickling_download_is_cut_off_by_the_minimum_rate(
                 client.download("Calls", "getCallRecording", tmp_path / "a.mp3"), 10
             )
         elapsed = time.monotonic() - started
-    assert elapsed < 2.0
+    assert elapsed < 4.0
     assert list(tmp_path.iterdir()) == []
 
 
@@ -72,15 +72,15 @@ async def test_retry_deadline_is_a_hard_total(transport: str, client_for: Any) -
             await asyncio.Event().wait()  # never answers
 
     async with serving(silent) as api:
-        client = client_for(api.url, transport, timeout=1.0, retry_deadline=1.2, max_retries=5)
+        client = client_for(api.url, transport, timeout=1.5, retry_deadline=1.6, max_retries=5)
         async with client:
             started = time.monotonic()
             with pytest.raises(TransportError) as caught:
                 await asyncio.wait_for(client.request("Test", "echo"), 10)
             elapsed = time.monotonic() - started
-    # Without the rule, the second attempt gets a whole timeout: about 2 s.
-    assert caught.value.attempts == 2
-    assert elapsed < 1.7
+    # Without the rule, the second attempt gets a whole timeout: about 3 s in all.
+    assert caught.value.attempts <= 2
+    assert elapsed < 2.5
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
