@@ -13,6 +13,7 @@ hold a call or a limiter slot for longer. A download's body may run past that at
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -64,6 +65,11 @@ def _timeouts(seconds: float) -> Timeouts:
 _SCOPE_GRACE = 0.25
 """Seconds past ``timeout`` before the whole-request scope cancels, so that a connect
 time-out of the same length is reported by the wire as one (never sent)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _with_total(timeouts: Timeouts, total: float) -> Timeouts:
+    return Timeouts(timeouts.read, timeouts.connect, total)
 
 
 def error_items(body: bytes) -> list[ErrorItem] | None:
@@ -249,16 +255,22 @@ class Transport:
         try:
             wire = self._get_wire()  # after the wait: the client may have closed meanwhile
             # The wire's own connect time-out fires first (it can prove "never sent").
-            deadline = anyio.current_time() + budget + _SCOPE_GRACE
-            with anyio.CancelScope(deadline=deadline) as scope:
-                paced = None if sink is None else _PacedSink(sink, scope)
+            total = budget + _SCOPE_GRACE
+            if sink is None and wire.bounds_total:
+                timeouts = _with_total(timeouts, total)
                 answer = await wire.exchange(
-                    call.http_method, url, headers, call.content, timeouts, paced, limit
+                    call.http_method, url, headers, call.content, timeouts, None, limit
                 )
-            if scope.cancelled_caught:
-                raise NetworkFailure(
-                    f"no complete answer within {budget:g} s", kind="deadline", timed_out=True
-                )
+            else:
+                with anyio.CancelScope(deadline=anyio.current_time() + total) as scope:
+                    paced = None if sink is None else _PacedSink(sink, scope)
+                    answer = await wire.exchange(
+                        call.http_method, url, headers, call.content, timeouts, paced, limit
+                    )
+                if scope.cancelled_caught:
+                    raise NetworkFailure(
+                        f"no complete answer within {budget:g} s", kind="deadline", timed_out=True
+                    )
         except NetworkFailure as failure:
             self._log(call, attempt, None, started, failure.kind)
             raise

@@ -36,14 +36,16 @@ TransportChoice = Literal["auto", "aiohttp", "httpx"]
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """The longest gap between bytes, and the seconds for connecting.
+    """The longest gap between bytes, the seconds for connecting, and for it all.
 
-    The whole request's bound (``timeout``) is a cancel scope in the transport; these
-    only make a silent socket fail sooner and name the phase.
+    ``total`` bounds a whole exchange on a wire that can (``bounds_total``); the
+    transport otherwise bounds it with a cancel scope, and always for downloads,
+    whose deadline moves with the bytes received.
     """
 
     read: float
     connect: float
+    total: float | None = None
 
 
 @dataclass(slots=True)
@@ -142,6 +144,14 @@ class _Collector:
         return b"".join(self.chunks)
 
 
+def _fits(headers: Mapping[str, str], limit: int) -> bool:
+    """Whether a body is unencoded with a Content-Length within ``limit``."""
+    if headers.get("content-encoding", "identity").lower() != "identity":
+        return False
+    value = headers.get("content-length")
+    return value is not None and value.isdigit() and int(value) <= limit
+
+
 def _announced_too_large(headers: Mapping[str, str], limit: int) -> bool:
     value = headers.get("content-length")
     return value is not None and value.isdigit() and int(value) > limit
@@ -175,6 +185,11 @@ class Wire(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+    @property
+    def bounds_total(self) -> bool:
+        """Whether :attr:`Timeouts.total` bounds a non-streamed exchange on this wire."""
+        ...
 
 
 def _expected_length(headers: Mapping[str, str]) -> int | None:
@@ -257,6 +272,7 @@ class AiohttpWire:
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
         # aiohttp's timeout errors derive from asyncio.TimeoutError (not the builtin on 3.10).
         self._failures: tuple[type[BaseException], ...] = (
             aiohttp.ClientError,
@@ -283,11 +299,19 @@ class AiohttpWire:
             self._session = session
         return self._session
 
+    bounds_total = True
+    """aiohttp's own ``total`` timer is cheaper than a cancel scope per request."""
+
     def _timeout(self, t: Timeouts) -> aiohttp.ClientTimeout:
-        # ``connect`` covers waiting for a pooled connection plus connecting.
-        return self._aiohttp.ClientTimeout(
-            total=None, connect=t.read, sock_connect=t.connect, sock_read=t.read
-        )
+        cached = self._timeouts.get(t)
+        if cached is None:
+            # ``connect`` covers waiting for a pooled connection plus connecting.
+            cached = self._aiohttp.ClientTimeout(
+                total=t.total, connect=t.read, sock_connect=t.connect, sock_read=t.read
+            )
+            if len(self._timeouts) < 64:  # first attempts share a few; retries vary
+                self._timeouts[t] = cached
+        return cached
 
     async def exchange(
         self,
@@ -313,6 +337,9 @@ class AiohttpWire:
                 streaming = sink is not None and response.status == 200
                 if streaming and _announced_too_large(response.headers, limit):
                     raise BodyTooLarge(limit)
+                if sink is None and _fits(response.headers, limit):
+                    # A plain body of announced size: aiohttp reads exactly that many bytes.
+                    return Answer(response.status, response.headers, await response.read())
                 collector = _Collector(
                     limit if sink is None or streaming else ERROR_BODY_BYTES,
                     sink if streaming else None,
@@ -385,6 +412,9 @@ def _body_pieces(response: httpx.Response) -> AsyncIterator[bytes]:
 
 class HttpxWire:
     """Requests through an ``httpx.AsyncClient``; closes it only when it owns it."""
+
+    bounds_total = False
+    """httpx has no whole-request timeout: the transport's cancel scope is it."""
 
     def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
         self.client = client
