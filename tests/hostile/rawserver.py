@@ -65,6 +65,7 @@ class RawServer:
     requests: list[bytes] = field(default_factory=list)
     connections: int = 0
     port: int = 0
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -72,9 +73,12 @@ class RawServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)  # cancelled at the end: a handler may wait forever
         try:
             await self.handler(Connection(reader, writer, self))
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
@@ -91,6 +95,9 @@ async def serving(handler: Handler, **ssl: object) -> AsyncIterator[RawServer]:
     try:
         yield raw
     finally:
+        for task in raw.tasks:
+            task.cancel()
+        await asyncio.gather(*raw.tasks, return_exceptions=True)
         server.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 1)
