@@ -41,9 +41,26 @@ _RECONCILE = {
 
 R = TypeVar("R")
 
-_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_V1_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+"""Checked with ``fullmatch``: ``$`` would let a final newline through."""
+_V1_PATH = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 _RESERVED_PARAMS = frozenset({"v", "method"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_header_value(name: str, value: str) -> None:
+    """Refuse a credential that would break (or smuggle into) the HTTP headers."""
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        raise ValidationError(
+            f"{name} contains a control character (U+{ord(bad.group()):04X} at position"
+            f" {bad.start()}); credentials must be plain text without CR, LF or NUL"
+        )
+
+
+def _check_size(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValidationError(f"{name} must be a positive number of bytes, got {value!r}")
 
 
 def _check_max_retries(value: object) -> None:
@@ -66,6 +83,8 @@ def _resolve_base_url(environment: str | None, base_url: str | None) -> str:
     if base_url is None and environment is None:
         base_url = os.environ.get(C.ENV_BASE_URL) or None
         environment = os.environ.get(C.ENV_ENVIRONMENT) or None
+    if base_url is not None and _CONTROL.search(base_url):
+        raise ValidationError(f"base_url must not contain control characters, got {base_url!r}")
     if base_url is None:
         name = (environment or C.DEFAULT_ENVIRONMENT).lower()
         if name not in C.ENVIRONMENTS:
@@ -106,13 +125,22 @@ class AsyncIovox(Interfaces):
 
     Args:
         username: the API username.
-        secure_key: the secure key (never shown in reprs, logs or errors).
+        secure_key: the secure key (never shown in reprs, logs or errors). Whitespace
+            around it (a trailing newline from a key file) is stripped; a key or
+            username with a control character inside is refused.
         environment: ``"sandbox"`` (default) or ``"production"``.
         base_url: any other server, e.g. the local emulator; plain http only on loopback.
         max_concurrency: requests in flight at once; the connection pool matches it.
         max_retries: retries after the first attempt for calls that are safe to repeat.
-        timeout: seconds for each request (connect is capped at 10 s).
-        retry_deadline: total seconds one call may spend across attempts and back-off.
+        timeout: seconds one request may take, start to last byte (connect is capped
+            at 10 s). A download's body may run longer while it averages at least
+            16 KiB/s, with no gap between bytes longer than ``timeout``.
+        retry_deadline: a hard total of seconds one call may spend across attempts
+            and back-off; the last attempt gets only what is left of it.
+        max_response_bytes: the largest document body read (after decompression);
+            a larger one raises ``ResponseDecodeError``. Default 64 MiB.
+        max_recording_bytes: the same for recordings and other binary bodies.
+            Default 1 GiB.
         http_client: an ``httpx.AsyncClient`` to use as given; it is never closed by us.
         transport: ``"auto"`` (aiohttp-backed on asyncio, httpx's own under trio),
             ``"aiohttp"`` or ``"httpx"``.
@@ -133,13 +161,20 @@ class AsyncIovox(Interfaces):
         http_client: httpx.AsyncClient | None = None,
         transport: TransportChoice = "auto",
         proxy: str | None = None,
+        max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
+        max_recording_bytes: int = C.DEFAULT_MAX_RECORDING_BYTES,
     ) -> None:
         username = username or os.environ.get(C.ENV_USERNAME)
-        secure_key = secure_key or os.environ.get(C.ENV_SECURE_KEY)
+        secure_key = (secure_key or os.environ.get(C.ENV_SECURE_KEY) or "").strip()
         if not username:
             raise ValidationError(f"username is required (argument or {C.ENV_USERNAME})")
         if not secure_key:
             raise ValidationError(f"secure_key is required (argument or {C.ENV_SECURE_KEY})")
+        register_secret(secure_key)  # before any message could quote it
+        _check_header_value("username", username)
+        _check_header_value("secure_key", secure_key)
+        _check_size("max_response_bytes", max_response_bytes)
+        _check_size("max_recording_bytes", max_recording_bytes)
         if max_concurrency < 1:
             raise ValidationError("max_concurrency must be at least 1")
         _check_max_retries(max_retries)
@@ -148,7 +183,6 @@ class AsyncIovox(Interfaces):
                 raise ValidationError(f"{name} must be positive, got {seconds!r}")
         if transport not in ("auto", "aiohttp", "httpx"):
             raise ValidationError("transport must be 'auto', 'aiohttp' or 'httpx'")
-        register_secret(secure_key)
         self.username = username
         self.base_url = _resolve_base_url(environment, base_url)
         self.rest_v1_url = _rest_v1_url(self.base_url)
@@ -169,6 +203,8 @@ class AsyncIovox(Interfaces):
             limiter=anyio.CapacityLimiter(max_concurrency),
             timeout=timeout,
             policy=RetryPolicy(max_retries=max_retries, deadline=retry_deadline),
+            max_response_bytes=max_response_bytes,
+            max_recording_bytes=max_recording_bytes,
         )
 
     def __repr__(self) -> str:
@@ -318,7 +354,7 @@ class AsyncIovox(Interfaces):
             else (("interface", interface), ("method", method))
         )
         for label, name in names:
-            if not isinstance(name, str) or not _API_NAME.match(name):
+            if not isinstance(name, str) or not _API_NAME.fullmatch(name):
                 raise ValidationError(f"{label} must be an API name like 'Calls', got {name!r}")
         reserved = [] if endpoint else sorted(_RESERVED_PARAMS.intersection(params or {}))
         if reserved:
@@ -395,7 +431,7 @@ class AsyncIovox(Interfaces):
         the decoded body (a JSON object as dicts). The v1 parameters are not checked:
         see docs/design.md for those ``calls/insights`` documents.
         """
-        if not isinstance(path, str) or not _V1_PATH.match(path.strip("/")):
+        if not isinstance(path, str) or not _V1_PATH.fullmatch(path.strip("/")):
             raise ValidationError(f"path must be a v1 path like 'calls/insights', got {path!r}")
         path = path.strip("/")
         call = self._raw_call(

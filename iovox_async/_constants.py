@@ -29,8 +29,24 @@ DEFAULT_MAX_CONCURRENCY = 64
 """Requests in flight at once per client; the connection pool is sized from it."""
 
 DEFAULT_TIMEOUT = 30.0
-"""Seconds for read/write; connect and pool waits use the shorter values below."""
+"""Seconds one request may take from start to its last byte (connect capped below).
+
+A download's body is the one exception: see ``DOWNLOAD_MIN_RATE``."""
 DEFAULT_CONNECT_TIMEOUT = 10.0
+DOWNLOAD_MIN_RATE = 16 * 1024
+"""Bytes per second a streamed download must average beyond its first ``timeout``.
+
+A download's deadline is ``start + timeout + received / DOWNLOAD_MIN_RATE``, and no
+gap between bytes may exceed ``timeout``: a large recording at a healthy rate
+finishes, a server trickling bytes is cut off after about ``timeout`` seconds."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The largest document body read into memory (decoded bytes): a 20,000-row CDR page
+is about 20 MB of XML."""
+DEFAULT_MAX_RECORDING_BYTES = 1024 * 1024 * 1024
+"""The largest binary body (a recording or sound file) streamed to disk or returned."""
+ERROR_BODY_BYTES = 64 * 1024
+"""How much of a non-200 answer to a download is kept for the error message."""
 
 DEFAULT_MAX_RETRIES = 4
 """Retries after the first attempt (so at most five attempts)."""

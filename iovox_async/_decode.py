@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio
@@ -16,12 +17,38 @@ from ._xml import decode_document, excerpt, is_xml
 _json_decode = json.loads
 
 
-def _decode_json(body: bytes) -> dict[str, Any]:
+class ErrorDocument(Exception):
+    """A 2xx body that is an API error document; the transport raises ``APIError``."""
+
+
+_ERROR_HEAD = re.compile(rb'^\s*(<\?xml[^>]*\?>\s*)?(<errors?[\s/>]|\{\s*"(response|errors?)")')
+
+
+def _is_error_document(body: bytes) -> bool:
+    """Whether a binary method's body is really an error (or any API) document."""
+    return _ERROR_HEAD.match(body[:256]) is not None
+
+
+def _api_answer(root: str, content: Any) -> dict[str, Any]:
+    """The content of an API answer; anything but a ``<response>`` root is refused."""
+    if root in ("errors", "error"):
+        raise ErrorDocument(root)
+    if root != "response":
+        raise ResponseDecodeError(
+            f"expected an API answer (a <response> document), got a <{root}> document"
+        )
+    return content if isinstance(content, dict) else {}
+
+
+def _decode_json(body: bytes, native: bool = False) -> dict[str, Any]:
+    """A JSON answer's content; ``native``: any JSON object, as the server typed it
+    (REST v1), otherwise only ``{"response": ...}`` with ``""`` read as ``None``."""
     # An empty element is JSON's ``"key": ""``; it decodes to None like XML's ``<key/>``.
     # Rewriting it in the bytes costs a C-speed scan instead of a Python pass per row,
     # and it is exact: inside a JSON string every quote is escaped, so an unescaped
     # ``":""`` (closing quote, colon, two quotes) is always a key and an empty string.
-    body = body.replace(b'":""', b'":null').replace(b'": ""', b'": null')
+    if not native:
+        body = body.replace(b'":""', b'":null').replace(b'": ""', b'": null')
     try:
         data = _json_decode(body)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -30,16 +57,24 @@ def _decode_json(body: bytes) -> dict[str, Any]:
         data = data["response"]
         if data == "" or data is None:  # an empty <response/>
             data = {}
+    elif isinstance(data, dict) and ("errors" in data or "error" in data):
+        raise ErrorDocument("errors")
+    elif not (native and isinstance(data, dict)):
+        data = None
     if not isinstance(data, dict):
-        raise ResponseDecodeError(f"expected a JSON object, body starts {excerpt(body)!r}")
+        raise ResponseDecodeError(
+            f'expected an API answer (a JSON {{"response": ...}} object), body starts'
+            f" {excerpt(body)!r}"
+        )
     return data
 
 
 def decode_sync(body: bytes, as_json: bool, shape: Shape) -> dict[str, Any]:
     """Parse and finish a body on the calling thread."""
     if as_json:
-        return shape.finish(_decode_json(body), True)
-    data = decode_document(body, shape.force_list)
+        return shape.finish(_decode_json(body, shape.native), True)
+    ((root, content),) = decode_document(body, shape.force_list, strip_root=False).items()
+    data = _api_answer(root, content)
     attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
     return shape.finish(data, False)
 
@@ -50,21 +85,30 @@ async def decode_body(
     *,
     shape: Shape = PLAIN,
     expect_binary: bool = False,
+    expect_document: bool = False,
 ) -> dict[str, Any] | bytes:
     """Decode a 2xx body: ``{}`` when empty, ``bytes`` when binary, else a dict.
 
-    Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed and converted in a worker
-    thread so a 20,000-row page does not stall the event loop.
+    A document must be an API answer (a ``<response>`` root or ``{"response": ...}``);
+    an error document raises :class:`ErrorDocument`, on a binary method too. With
+    ``expect_document`` (a method documented to answer XML) a body in neither form
+    is an error, never ``bytes``. Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed and
+    converted in a worker thread so a 20,000-row page does not stall the event loop.
     """
     if not body.strip():
         return {}
+    if expect_binary:
+        if _is_error_document(body):
+            raise ErrorDocument("errors")
+        return body
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     # The API's JSON content type is undocumented: a body that opens like JSON is JSON.
     as_json = not expect_binary and (kind.endswith("/json") or body.lstrip()[:1] in (b"{", b"["))
-    if not as_json and (expect_binary or not is_xml(body, content_type)):
-        if expect_binary or kind not in ("text/html", "text/plain"):
+    if not as_json and not is_xml(body, content_type):
+        if not expect_document and kind not in ("text/html", "text/plain"):
             return body
-        raise ResponseDecodeError(f"expected XML, got {kind}: {excerpt(body)!r}")
+        got = kind or "an unlabelled body"
+        raise ResponseDecodeError(f"expected an XML or JSON document, got {got}: {excerpt(body)!r}")
     if len(body) > OFFLOAD_DECODE_BYTES:
         return await anyio.to_thread.run_sync(decode_sync, body, as_json, shape)
     return decode_sync(body, as_json, shape)

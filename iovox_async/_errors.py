@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from ._redact import redact
 
@@ -169,3 +171,50 @@ def error_class_for(status: int) -> type[APIError]:
     if status == 400:
         return BadRequestError
     return APIError
+
+
+_MESSAGE_KEYS = ("#text", "message", "text", "$", "value", "0")
+_STATUS_KEYS = ("@status", "status", "code")
+
+
+def _json_item(value: Any) -> ErrorItem | None:
+    if isinstance(value, str):
+        return ErrorItem(None, redact(value.strip()))
+    if not isinstance(value, dict):
+        return None
+    attributes = value.get("@attributes")
+    fields = {**value, **attributes} if isinstance(attributes, dict) else value
+    raw_status = next((fields[key] for key in _STATUS_KEYS if key in fields), None)
+    message = next((fields[key] for key in _MESSAGE_KEYS if isinstance(fields.get(key), str)), None)
+    if message is None:
+        return None
+    text = str(raw_status).strip() if raw_status is not None else ""
+    return ErrorItem(int(text) if text.isdigit() else None, redact(message.strip()))
+
+
+def json_error_items(body: bytes) -> list[ErrorItem] | None:
+    """The error items of a JSON error body, or None when it is not one.
+
+    With ``output=JSON`` an error follows the requested format: the XML tree
+    ``<errors><error status="400">text</error></errors>`` mirrored as
+    ``{"errors": {"error": [{"status": "400", "#text": "text"}]}}``. The exact JSON
+    spelling is undocumented, so the forms a converter produces are accepted (the
+    status as ``status``, ``@status`` or ``@attributes``; the text as ``#text``,
+    ``message``, ...; one error as an object or a plain string; a ``response``
+    wrapper). Anything else is None, and the caller keeps the body's text.
+    """
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and set(data) == {"response"}:
+        data = data["response"]
+    if not isinstance(data, dict):
+        return None
+    container = data.get("errors", data)
+    if not isinstance(container, dict) or "error" not in container:
+        return None
+    entries = container["error"]
+    items = [_json_item(entry) for entry in (entries if isinstance(entries, list) else [entries])]
+    found = [item for item in items if item is not None]
+    return found or None

@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import IO
 
 import anyio
 
 from ._client import AsyncIovox, _check_max_retries
 from ._errors import ClientClosedError, ValidationError
-from ._wire import Answer, Timeouts, Wire
+from ._wire import Answer, Sink, Timeouts, Wire
 
 
 class _LimitedWire:
@@ -38,13 +37,18 @@ class _LimitedWire:
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
         async with self._limiter:
-            return await self._get_wire().exchange(method, url, headers, body, t, sink)
+            return await self._get_wire().exchange(method, url, headers, body, t, sink, limit)
 
     async def aclose(self) -> None:
         return None  # the pool is the parent's
+
+    @property
+    def bounds_total(self) -> bool:
+        return self._get_wire().bounds_total
 
 
 class ClientView(AsyncIovox):

@@ -1,14 +1,19 @@
 """Keep secure keys out of log output.
 
 Every key a client is created with is registered here; a filter on the
-``iovox_async`` logger replaces any occurrence in a record with ``***``. The
-transport never logs headers, so this is a second line of defence (for example
-against a message that formats a URL or an exception carrying request data).
+``iovox_async`` logger, and on the loggers of the HTTP libraries underneath
+(httpx, httpcore, aiohttp, asyncio), replaces any occurrence in a record, its
+arguments or its exception text with ``***``. The transport never logs headers;
+the libraries can (httpcore's DEBUG records quote a malformed answer, which a
+proxy may have filled with the request's headers), so their records are cleaned
+before any handler sees them. A filter sits on the logger that creates a record,
+hence one per library logger rather than on their parents.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 
 _SECRETS: set[str] = set()
 REDACTED = "***"
@@ -30,20 +35,50 @@ def redact(text: str) -> str:
     return text
 
 
+FILTERED_LOGGERS = (
+    "iovox_async",
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "aiohttp.client",
+    "aiohttp.internal",
+    "aiohttp.access",
+    "aiohttp.server",
+    "aiohttp.web",
+    "aiohttp.websocket",
+    "asyncio",
+)
+"""Every logger whose records pass through :class:`RedactingFilter` before handlers."""
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites records of the ``iovox_async`` logger so no secret survives."""
+    """Rewrites a record so no registered secret survives in its text or exception."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _SECRETS:
+        if not _SECRETS:
+            return True
+        try:
             message = record.getMessage()
-            cleaned = redact(message)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
+        except Exception:  # a broken record is left for logging's own error report
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = "".join(traceback.format_exception(*record.exc_info))
+            cleaned_text = redact(text)
+            if cleaned_text != text:
+                # Formatters print exc_text when exc_info is gone: the cleaned copy.
+                record.exc_info, record.exc_text = None, cleaned_text.rstrip("\n")
         return True
 
 
 def install() -> None:
-    """Attach the filter to the package logger once."""
-    logger = logging.getLogger("iovox_async")
-    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
+    """Attach the filter once to the package's and the HTTP libraries' loggers."""
+    for name in FILTERED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

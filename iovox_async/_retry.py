@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import email.utils
 import random
+import socket
+import ssl
 import time
 from collections.abc import Iterator
 
 import httpx
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOT_APPLIED_STATUSES = frozenset({429})
+"""Statuses that mean the server refused before acting: retried even for writes."""
 
 try:  # aiohttp is a dependency, but keep the rules usable without it
     import aiohttp
@@ -27,8 +31,16 @@ try:  # aiohttp is a dependency, but keep the rules usable without it
         aiohttp.ConnectionTimeoutError,
     )
     _AIOHTTP_BASE: tuple[type[BaseException], ...] = (aiohttp.ClientError,)
+    _AIOHTTP_CERTIFICATE: tuple[type[BaseException], ...] = (
+        aiohttp.ClientConnectorCertificateError,
+    )
 except ImportError:  # pragma: no cover
-    _AIOHTTP_NOT_SENT = _AIOHTTP_BASE = ()
+    _AIOHTTP_NOT_SENT = _AIOHTTP_BASE = _AIOHTTP_CERTIFICATE = ()
+
+# getaddrinfo's "no such host" answers; EAI_AGAIN (a resolver hiccup) is worth a retry.
+_NO_SUCH_HOST = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
 
 # httpx's native transport (httpcore) raises these only before a byte was written.
 _HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -40,7 +52,21 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
+        wrapped = getattr(current, "os_error", None)  # aiohttp's connector errors
+        if isinstance(wrapped, BaseException) and id(wrapped) not in seen:
+            seen.add(id(wrapped))
+            yield wrapped
         current = current.__cause__ or current.__context__
+
+
+def is_deterministic(exc: BaseException) -> bool:
+    """Whether a failure will recur on every attempt: a bad certificate, no such host."""
+    for cause in _causes(exc):
+        if isinstance(cause, (ssl.SSLCertVerificationError, *_AIOHTTP_CERTIFICATE)):
+            return True
+        if isinstance(cause, socket.gaierror) and cause.errno in _NO_SUCH_HOST:
+            return True
+    return False
 
 
 def never_sent(exc: BaseException) -> bool:

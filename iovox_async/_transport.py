@@ -1,15 +1,21 @@
 """The one place that sends requests.
 
 Auth headers, ``?v=3&method=X``, the concurrency limiter (held only while a request
-is in flight, never while backing off), the retry loop, streaming to files, and
-one debug log line per attempt. It knows nothing about any one method: a
-:class:`Call` carries everything method-specific.
+is in flight, never while backing off), the retry loop, the time and size bounds,
+streaming to files, and one debug log line per attempt. It knows nothing about any
+one method: a :class:`Call` carries everything method-specific.
+
+Time: each attempt runs in a cancel scope of ``timeout`` seconds (or what is left
+of ``retry_deadline``, whichever is shorter), so a server trickling bytes cannot
+hold a call or a limiter slot for longer. A download's body may run past that at
+``DOWNLOAD_MIN_RATE`` (see ``_constants``).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import os
 import random
@@ -21,7 +27,6 @@ from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 import anyio
-import httpx
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -29,20 +34,23 @@ from tenacity import (
 )
 
 from . import _constants as C
-from ._convert import PLAIN, Shape
-from ._decode import decode_body
+from ._convert import PLAIN, ResponseValueError, Shape
+from ._decode import ErrorDocument, decode_body
 from ._errors import (
     APIError,
+    ErrorItem,
     OutcomeUnknownError,
     RateLimitError,
     ResponseDecodeError,
     ServerError,
     TransportError,
+    ValidationError,
     error_class_for,
+    json_error_items,
 )
 from ._files import create_for_writing, discard, temporary_path
-from ._retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after
-from ._wire import Answer, NetworkFailure, Timeouts, Wire
+from ._retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, backoff_delay, parse_retry_after
+from ._wire import Answer, BodyTooLarge, NetworkFailure, Timeouts, UnsupportedEncoding, Wire
 from ._xml import excerpt, parse_error_items
 
 logger = logging.getLogger("iovox_async")
@@ -54,6 +62,45 @@ DEFAULT_RECONCILE = "Check the account's current state before sending it again."
 
 def _timeouts(seconds: float) -> Timeouts:
     return Timeouts(read=seconds, connect=min(seconds, C.DEFAULT_CONNECT_TIMEOUT))
+
+
+_SCOPE_GRACE = 0.25
+"""Seconds past ``timeout`` before the whole-request scope cancels, so that a connect
+time-out of the same length is reported by the wire as one (never sent)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _with_total(timeouts: Timeouts, total: float) -> Timeouts:
+    return Timeouts(timeouts.read, timeouts.connect, total)
+
+
+def error_items(body: bytes) -> list[ErrorItem] | None:
+    """The error items of an XML or JSON error body; None when it has neither form."""
+    start = body.lstrip()[:1]
+    if start in (b"{", b"["):
+        return json_error_items(body)
+    return parse_error_items(body)
+
+
+class _PacedSink:
+    """A download's file, moving the attempt's deadline on as bytes arrive.
+
+    The deadline is ``start + timeout + written / DOWNLOAD_MIN_RATE``: a healthy
+    transfer of any size finishes, a trickle is cut off after about ``timeout``.
+    """
+
+    __slots__ = ("_base", "_file", "_scope", "_written")
+
+    def __init__(self, file: IO[bytes], scope: anyio.CancelScope) -> None:
+        self._file = file
+        self._scope = scope
+        self._base = scope.deadline
+        self._written = 0
+
+    def write(self, chunk: bytes) -> int:
+        self._written += len(chunk)
+        self._scope.deadline = self._base + self._written / C.DOWNLOAD_MIN_RATE
+        return self._file.write(chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +152,12 @@ class Transport:
         limiter: anyio.CapacityLimiter,
         timeout: float,
         policy: RetryPolicy,
+        max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
+        max_recording_bytes: int = C.DEFAULT_MAX_RECORDING_BYTES,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self.max_response_bytes = max_response_bytes
+        self.max_recording_bytes = max_recording_bytes
         self._headers = {"username": username, "secureKey": secure_key}
         self._xml_headers = {**self._headers, "Content-Type": "application/xml; charset=utf-8"}
         self._get_wire = get_wire
@@ -141,17 +192,30 @@ class Transport:
     async def send(self, call: Call) -> dict[str, Any] | bytes:
         """Send a call and return its decoded body."""
         url = self._url(call)
-        answer = await self._with_retries(call, lambda n: self._send_once(call, url, n))
-        if call.expect_body and answer.status == 200 and not answer.body.strip():
+        answer = await self._with_retries(call, lambda n, s: self._send_once(call, url, n, s))
+        where = f"{call.interface}.{call.method}"
+        if not answer.body.strip() and (
+            call.expect_binary or (call.expect_body and answer.status == 200)
+        ):
+            kind = "a recording or file" if call.expect_binary else "a document"
             raise ResponseDecodeError(
-                f"{call.interface}.{call.method} answered HTTP 200 with an empty body"
+                f"{where} answered HTTP {answer.status} with an empty body where {kind} was due"
             )
-        return await decode_body(
-            answer.body,
-            answer.headers.get("content-type"),
-            shape=call.shape,
-            expect_binary=call.expect_binary,
-        )
+        try:
+            return await decode_body(
+                answer.body,
+                answer.headers.get("content-type"),
+                shape=call.shape,
+                expect_binary=call.expect_binary,
+                expect_document=call.expect_body,
+            )
+        except ErrorDocument:
+            failure = self._status_error(call, answer, 1)
+        except ResponseValueError:
+            raise  # it names the method, element and value already
+        except ResponseDecodeError as error:
+            raise ResponseDecodeError(f"{where}: {error}") from None
+        raise failure
 
     async def download(self, call: Call, destination: Path) -> int:
         """Stream a binary response into ``destination``; return the bytes written.
@@ -161,12 +225,16 @@ class Transport:
         or cancellation the temporary file is removed and nothing is left behind.
         """
         destination = Path(destination)
+        if destination.is_dir():
+            raise ValidationError(
+                f"the destination {str(destination)!r} is a directory: pass a file path"
+            )
         temporary = temporary_path(destination)
         url = self._url(call)
         placed = False
         try:
             size = await self._with_retries(
-                call, lambda n: self._stream_once(call, url, temporary, n)
+                call, lambda n, s: self._stream_once(call, url, temporary, n, s)
             )
             os.replace(temporary, destination)
             placed = True
@@ -191,9 +259,20 @@ class Transport:
         return self._timeouts if call.timeout is None else _timeouts(call.timeout)
 
     async def _send_once(
-        self, call: Call, url: str, attempt: int, sink: IO[bytes] | None = None
+        self,
+        call: Call,
+        url: str,
+        attempt: int,
+        seconds: float | None,
+        sink: IO[bytes] | None = None,
     ) -> Answer:
+        """One attempt, bounded to ``seconds`` (the call's timeout when None)."""
         headers = self._headers if call.content is None else self._xml_headers
+        timeouts = self._call_timeouts(call)
+        budget = timeouts.read if seconds is None else min(seconds, timeouts.read)
+        if budget < timeouts.read:
+            timeouts = _timeouts(budget)
+        limit = self.max_recording_bytes if sink or call.expect_binary else self.max_response_bytes
         started = time.perf_counter()
         limiter = self.limiter
         try:
@@ -203,44 +282,83 @@ class Transport:
             await limiter.acquire()
         try:
             wire = self._get_wire()  # after the wait: the client may have closed meanwhile
-            answer = await wire.exchange(
-                call.http_method, url, headers, call.content, self._call_timeouts(call), sink
-            )
+            # The wire's own connect time-out fires first (it can prove "never sent").
+            total = budget + _SCOPE_GRACE
+            if sink is None and wire.bounds_total:
+                timeouts = _with_total(timeouts, total)
+                answer = await wire.exchange(
+                    call.http_method, url, headers, call.content, timeouts, None, limit
+                )
+            else:
+                with anyio.CancelScope(deadline=anyio.current_time() + total) as scope:
+                    paced = None if sink is None else _PacedSink(sink, scope)
+                    answer = await wire.exchange(
+                        call.http_method, url, headers, call.content, timeouts, paced, limit
+                    )
+                if scope.cancelled_caught:
+                    raise NetworkFailure(
+                        f"no complete answer within {budget:g} s", kind="deadline", timed_out=True
+                    )
         except NetworkFailure as failure:
-            self._log(call, attempt, None, started, failure.cause)
+            self._log(call, attempt, None, started, failure.kind)
             raise
+        except UnsupportedEncoding as encoding:
+            raise ResponseDecodeError(
+                f"{call.interface}.{call.method}: the response came in a content-encoding"
+                f" that was not asked for or is corrupt: {encoding}"
+            ) from None
+        except BodyTooLarge as too_large:
+            binary = limit == self.max_recording_bytes
+            setting = "max_recording_bytes" if binary else "max_response_bytes"
+            raise ResponseDecodeError(
+                f"{call.interface}.{call.method}: the response body exceeded {too_large.limit}"
+                f" bytes ({setting}); it was not read further"
+            ) from None
         finally:
             limiter.release()
         self._log(call, attempt, answer.status, started)
         if not 200 <= answer.status < 300:
-            # 3xx too: a redirect (a proxy, a moved endpoint) never ran the method.
-            self._raise_for_status(call, answer)
+            # 3xx too: a redirect (a proxy, a moved endpoint) never ran the method, and
+            # following one would send the secure key wherever it points.
+            raise self._status_error(call, answer, attempt)
+        if sink is not None and answer.status != 200:
+            # Only a complete 200 is a file; an unsolicited 206 is a fragment.
+            raise ResponseDecodeError(
+                f"{call.interface}.{call.method} answered a download with HTTP {answer.status}"
+                " instead of 200 with the whole file; nothing was saved"
+            )
         return answer
 
-    async def _stream_once(self, call: Call, url: str, temporary: Path, attempt: int) -> int:
+    async def _stream_once(
+        self, call: Call, url: str, temporary: Path, attempt: int, seconds: float | None
+    ) -> int:
         # Creating a file can block for a millisecond on a busy disk: not on the loop.
         # If a cancellation lands meanwhile, ``download`` still removes the file.
         sink = await anyio.to_thread.run_sync(create_for_writing, temporary)
         with sink:
-            answer = await self._send_once(call, url, attempt, sink)
+            answer = await self._send_once(call, url, attempt, seconds, sink)
         if answer.expected is not None and answer.expected != answer.written:
             # A short body is a dropped transfer: safe to fetch again.
-            short = f"body ended after {answer.written} of {answer.expected} bytes"
-            raise NetworkFailure(httpx.ReadError(short))
+            raise NetworkFailure(
+                f"body ended after {answer.written} of {answer.expected} bytes", kind="ShortBody"
+            )
         return answer.written
 
-    def _raise_for_status(self, call: Call, answer: Answer) -> None:
+    def _status_error(self, call: Call, answer: Answer, attempt: int) -> APIError:
+        """The error for an error status, or for an error document sent with a 2xx."""
         status, body = answer.status, answer.body
-        items = parse_error_items(body)
-        error_class = error_class_for(status)
+        items = error_items(body)
+        item_status = next((item.status for item in items or () if item.status), None)
+        error_class = error_class_for(status if status >= 300 else (item_status or status))
         retry_after = None
         if status == 429:
             retry_after = parse_retry_after(answer.headers.get("retry-after"))
-        raise error_class(
+        return error_class(
             status,
             items or [],
             interface=call.interface,
             method=call.method,
+            attempts=attempt,
             excerpt=None if items else (excerpt(body, C.ERROR_EXCERPT_CHARS) or None),
             retry_after=retry_after,
         )
@@ -251,12 +369,12 @@ class Transport:
         attempt: int,
         status: int | None,
         started: float,
-        exc: BaseException | None = None,
+        failure_kind: str | None = None,
     ) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         elapsed = time.perf_counter() - started
-        outcome = f"HTTP {status}" if exc is None else f"failed ({type(exc).__name__})"
+        outcome = f"HTTP {status}" if failure_kind is None else f"failed ({failure_kind})"
         logger.debug(
             "%s %s.%s attempt %d: %s in %.3fs",
             call.http_method,
@@ -271,9 +389,13 @@ class Transport:
 
     def _may_retry(self, call: Call, exc: BaseException) -> bool:
         if isinstance(exc, NetworkFailure):
+            if exc.deterministic:  # a bad certificate or an unknown host stays so
+                return False
             return call.idempotent or exc.never_sent
-        if isinstance(exc, APIError) and exc.status in RETRYABLE_STATUSES:
-            return call.idempotent
+        if isinstance(exc, APIError):
+            if exc.status in NOT_APPLIED_STATUSES:  # 429: refused before it was applied
+                return True
+            return exc.status in RETRYABLE_STATUSES and call.idempotent
         return False
 
     def _wait(self, retry_state: RetryCallState) -> float:
@@ -292,36 +414,45 @@ class Transport:
             rng=policy.rng,
         )
 
-    async def _with_retries(self, call: Call, attempt: Callable[[int], Awaitable[T]]) -> T:
+    async def _with_retries(
+        self, call: Call, attempt: Callable[[int, float | None], Awaitable[T]]
+    ) -> T:
         started = self.policy.clock()
         try:
-            return await attempt(1)
+            return await attempt(1, self.policy.deadline)
         except (NetworkFailure, APIError) as failure:
             first_failure: NetworkFailure | APIError = failure
         # Only a failed first attempt pays for building tenacity's retry machinery.
         try:
             return await self._retry_after(call, attempt, first_failure, started)
         except NetworkFailure as failure:
-            raise self._final_network_error(call, failure, failure.attempts) from failure.cause
-        except APIError as error:
-            error.args = (error._describe(),)
-            if isinstance(error, ServerError) and not call.idempotent:
-                raise OutcomeUnknownError(
-                    call.interface,
-                    call.method,
-                    f"the server answered HTTP {error.status}",
-                    call.reconcile,
-                ) from error
-            raise
+            final: Exception = self._final_network_error(call, failure, failure.attempts)
+            cause: Exception | None = None
+        except ServerError as error:
+            if call.idempotent:
+                raise
+            cause = error  # our own, redacted: safe to chain
+            final = OutcomeUnknownError(
+                call.interface,
+                call.method,
+                f"the server answered HTTP {error.status}",
+                call.reconcile,
+            )
+        # Outside the handler: the final error's context is not the internal failure.
+        raise final from cause
 
     async def _retry_after(
         self,
         call: Call,
-        attempt: Callable[[int], Awaitable[T]],
+        attempt: Callable[[int, float | None], Awaitable[T]],
         first_failure: NetworkFailure | APIError,
         started: float,
     ) -> T:
-        """Tenacity's loop, whose first attempt replays the failure already seen."""
+        """Tenacity's loop, whose first attempt replays the failure already seen.
+
+        ``retry_deadline`` is a hard total: no back-off may end past it, and each
+        attempt gets at most what is left of it.
+        """
         policy = self.policy
         retries = policy.max_retries if call.max_retries is None else call.max_retries
 
@@ -341,10 +472,9 @@ class Transport:
                 )
 
         def out_of_budget(state: RetryCallState) -> bool:
-            # Stop when the next back-off would end past the call's total deadline.
             if state.attempt_number > retries:
                 return True
-            return policy.clock() - started + (state.upcoming_sleep or 0.0) > policy.deadline
+            return policy.clock() - started + (state.upcoming_sleep or 0.0) >= policy.deadline
 
         retrying = AsyncRetrying(
             stop=out_of_budget,
@@ -361,8 +491,9 @@ class Transport:
                 with state:
                     if number == 1:
                         raise first_failure
-                    return await attempt(number)
-        except (NetworkFailure, APIError) as failure:
+                    left = policy.deadline - (policy.clock() - started)
+                    return await attempt(number, max(left, 0.001))
+        except NetworkFailure as failure:
             failure.attempts = number
             raise
         raise AssertionError("unreachable: tenacity neither returned nor raised")
@@ -376,6 +507,8 @@ class Transport:
                 call.reconcile,
             )
         kind = "timed out" if failure.timed_out else "failed"
+        if failure.deterministic:
+            kind += " (not retried: it would fail the same way again)"
         return TransportError(
             f"request {kind}: {failure}",
             interface=call.interface,

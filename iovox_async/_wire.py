@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import httpx
 
-from ._constants import KEEPALIVE_EXPIRY, STREAM_CHUNK_SIZE, USER_AGENT
+from ._constants import ERROR_BODY_BYTES, KEEPALIVE_EXPIRY, STREAM_CHUNK_SIZE, USER_AGENT
 from ._errors import ClientClosedError
-from ._retry import never_sent
+from ._redact import redact
+from ._retry import is_deterministic, never_sent
 
 if TYPE_CHECKING:
     import aiohttp
@@ -34,10 +36,16 @@ TransportChoice = Literal["auto", "aiohttp", "httpx"]
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds for a whole read/write step and for connecting (pool waits use ``read``)."""
+    """The longest gap between bytes, the seconds for connecting, and for it all.
+
+    ``total`` bounds a whole exchange on a wire that can (``bounds_total``); the
+    transport otherwise bounds it with a cancel scope, and always for downloads,
+    whose deadline moves with the bytes received.
+    """
 
     read: float
     connect: float
+    total: float | None = None
 
 
 @dataclass(slots=True)
@@ -58,19 +66,101 @@ class Answer:
 
 
 class NetworkFailure(Exception):
-    """An attempt that failed below HTTP.
+    """An attempt that failed below HTTP, described without the library's exception.
 
-    ``never_sent`` says whether the request provably never reached the server (and so
-    may be repeated even when it has side effects); ``timed_out`` picks the message.
+    The cause is read once, here, and dropped: aiohttp's and httpx's exceptions carry
+    the request (headers included), so keeping one in a chain, a traceback or a log
+    would expose the secure key. What is kept is a redacted one-line account and the
+    facts the retry policy needs: ``never_sent`` (the request provably never reached
+    the server, so even a call with side effects may be repeated), ``deterministic``
+    (a certificate error or an unknown host: repeating cannot help) and ``timed_out``.
     """
 
-    def __init__(self, cause: BaseException, *, timed_out: bool | None = None) -> None:
-        text = str(cause)
-        super().__init__(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)
-        self.cause = cause
-        self.never_sent = never_sent(cause)
-        self.timed_out = isinstance(cause, asyncio.TimeoutError) if timed_out is None else timed_out
+    def __init__(
+        self,
+        description: str,
+        *,
+        kind: str,
+        never_sent: bool = False,
+        timed_out: bool = False,
+        deterministic: bool = False,
+    ) -> None:
+        super().__init__(redact(description))
+        self.kind = kind
+        self.never_sent = never_sent
+        self.timed_out = timed_out
+        self.deterministic = deterministic
         self.attempts = 1
+
+    @classmethod
+    def from_cause(cls, cause: BaseException, *, timed_out: bool | None = None) -> NetworkFailure:
+        """The failure for a library exception (which must not be chained to it)."""
+        text = str(cause)
+        name = type(cause).__name__
+        return cls(
+            f"{name}: {text}" if text else name,
+            kind=name,
+            never_sent=never_sent(cause),
+            timed_out=isinstance(cause, asyncio.TimeoutError) if timed_out is None else timed_out,
+            deterministic=is_deterministic(cause),
+        )
+
+
+class BodyTooLarge(Exception):
+    """A body passed its size limit (counted after decompression)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the response body exceeded {limit} bytes")
+        self.limit = limit
+
+
+class _Collector:
+    """Gathers a body's chunks up to ``limit`` bytes, or writes them to a sink."""
+
+    __slots__ = ("chunks", "limit", "sink", "truncate", "written")
+
+    def __init__(self, limit: int, sink: Sink | None, *, truncate: bool = False) -> None:
+        self.limit = limit
+        self.sink = sink
+        self.truncate = truncate
+        self.written = 0
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> bool:
+        """Take one chunk; False once a truncating collector is full (stop reading)."""
+        self.written += len(chunk)
+        if self.written > self.limit:
+            if not self.truncate:
+                raise BodyTooLarge(self.limit)
+            self.chunks.append(chunk[: len(chunk) - (self.written - self.limit)])
+            return False
+        if self.sink is not None:
+            self.sink.write(chunk)
+        else:
+            self.chunks.append(chunk)
+        return True
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _fits(headers: Mapping[str, str], limit: int) -> bool:
+    """Whether a body is unencoded with a Content-Length within ``limit``."""
+    if headers.get("content-encoding", "identity").lower() != "identity":
+        return False
+    value = headers.get("content-length")
+    return value is not None and value.isdigit() and int(value) <= limit
+
+
+def _announced_too_large(headers: Mapping[str, str], limit: int) -> bool:
+    value = headers.get("content-length")
+    return value is not None and value.isdigit() and int(value) > limit
+
+
+class Sink(Protocol):
+    """Where a download's body goes (a binary file, or a wrapper around one)."""
+
+    def write(self, chunk: bytes, /) -> object: ...
 
 
 class Wire(Protocol):
@@ -83,12 +173,23 @@ class Wire(Protocol):
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
-        """One request. With a ``sink`` a successful body is streamed into it."""
+        """One request, never following a redirect.
+
+        With a ``sink`` a 200 body is streamed into it; any other answer's body is
+        kept in memory, truncated to ``ERROR_BODY_BYTES``. ``limit`` bounds the body
+        (decoded bytes): past it :class:`BodyTooLarge` is raised.
+        """
         ...
 
     async def aclose(self) -> None: ...
+
+    @property
+    def bounds_total(self) -> bool:
+        """Whether :attr:`Timeouts.total` bounds a non-streamed exchange on this wire."""
+        ...
 
 
 def _expected_length(headers: Mapping[str, str]) -> int | None:
@@ -99,7 +200,63 @@ def _expected_length(headers: Mapping[str, str]) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings asked for, on both wires; each is inflated within the size limit."""
+
+
+class UnsupportedEncoding(Exception):
+    """A body in a content-encoding the client did not ask for."""
+
+
+async def _inflate(raw: AsyncIterator[bytes], encoding: str) -> AsyncIterator[bytes]:
+    """Decode a gzip/deflate stream a bounded piece at a time.
+
+    httpx inflates each network read in one call (a 64 KiB read of a gzip bomb can
+    become 64 MiB at once); here every piece is at most ``STREAM_CHUNK_SIZE``, so
+    the size limit stops a bomb before it takes memory.
+    """
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        async for chunk in raw:
+            yield chunk
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise UnsupportedEncoding(encoding)
+    decoder: zlib._Decompress | None = None
+    async for chunk in raw:
+        if decoder is None:
+            if encoding == "deflate":  # zlib-wrapped as specified, or raw as some servers send
+                wbits = zlib.MAX_WBITS if chunk[:1] and chunk[0] & 0x0F == 8 else -zlib.MAX_WBITS
+            else:
+                wbits = 16 + zlib.MAX_WBITS
+            decoder = zlib.decompressobj(wbits)
+        data = chunk
+        while data and not decoder.eof:
+            try:
+                piece = decoder.decompress(data, STREAM_CHUNK_SIZE)
+            except zlib.error as exc:
+                raise UnsupportedEncoding(f"a corrupt {encoding} body ({exc})") from None
+            if piece:
+                yield piece
+            data = decoder.unconsumed_tail
+
+
 # -- aiohttp ------------------------------------------------------------------------------
+
+
+def disable_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Stop aiohttp re-sending GET/PUT/DELETE by itself after a dropped keep-alive.
+
+    aiohttp (3.9 and later) repeats an idempotent request once, inside
+    ``ClientSession._request``, when a pooled connection turns out to be closed. That
+    repeat is invisible to the retry policy (a PUT declared ``idempotent=False``
+    would reach the server twice, and ``max_retries=0`` would still send twice). It
+    has no public switch; the session's ``_retry_connection`` flag is what aiohttp's
+    own loop reads, so it is set off, and the test suite checks that the flag exists
+    so an aiohttp upgrade that renames it fails loudly.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
 
 
 class AiohttpWire:
@@ -115,6 +272,7 @@ class AiohttpWire:
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
         # aiohttp's timeout errors derive from asyncio.TimeoutError (not the builtin on 3.10).
         self._failures: tuple[type[BaseException], ...] = (
             aiohttp.ClientError,
@@ -131,19 +289,29 @@ class AiohttpWire:
                 keepalive_timeout=KEEPALIVE_EXPIRY,
                 ssl=httpx.create_ssl_context(),
             )
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the API's session cookie is not kept
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
                 skip_auto_headers=("Content-Type",),
             )
+            disable_silent_resend(session)
+            self._session = session
         return self._session
 
+    bounds_total = True
+    """aiohttp's own ``total`` timer is cheaper than a cancel scope per request."""
+
     def _timeout(self, t: Timeouts) -> aiohttp.ClientTimeout:
-        # ``connect`` covers waiting for a pooled connection plus connecting.
-        return self._aiohttp.ClientTimeout(
-            total=None, connect=t.read, sock_connect=t.connect, sock_read=t.read
-        )
+        cached = self._timeouts.get(t)
+        if cached is None:
+            # ``connect`` covers waiting for a pooled connection plus connecting.
+            cached = self._aiohttp.ClientTimeout(
+                total=t.total, connect=t.read, sock_connect=t.connect, sock_read=t.read
+            )
+            if len(self._timeouts) < 64:  # first attempts share a few; retries vary
+                self._timeouts[t] = cached
+        return cached
 
     async def exchange(
         self,
@@ -152,7 +320,8 @@ class AiohttpWire:
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
         session = self._get_session()
         try:
@@ -165,16 +334,30 @@ class AiohttpWire:
                 timeout=self._timeout(t),
                 proxy=self._proxy,
             ) as response:
-                if sink is None or response.status >= 400:
+                streaming = sink is not None and response.status == 200
+                if streaming and _announced_too_large(response.headers, limit):
+                    raise BodyTooLarge(limit)
+                if sink is None and _fits(response.headers, limit):
+                    # A plain body of announced size: aiohttp reads exactly that many bytes.
                     return Answer(response.status, response.headers, await response.read())
-                written = 0
+                collector = _Collector(
+                    limit if sink is None or streaming else ERROR_BODY_BYTES,
+                    sink if streaming else None,
+                    truncate=sink is not None and not streaming,
+                )
                 async for chunk in response.content.iter_chunked(STREAM_CHUNK_SIZE):
-                    sink.write(chunk)
-                    written += len(chunk)
-                expected = _expected_length(response.headers)
-                return Answer(response.status, response.headers, b"", written, expected)
+                    if not collector.add(chunk):
+                        break
+                if streaming:
+                    expected = _expected_length(response.headers)
+                    return Answer(
+                        response.status, response.headers, b"", collector.written, expected
+                    )
+                return Answer(response.status, response.headers, collector.body())
         except self._failures as exc:
-            raise NetworkFailure(exc) from exc
+            failure = NetworkFailure.from_cause(exc)
+        # Raised outside the handler, so the library's exception is not its context.
+        raise failure
 
     async def aclose(self) -> None:
         self._closed = True
@@ -206,14 +389,32 @@ def build_httpx_client(max_connections: int, proxy: str | None = None) -> httpx.
     return httpx.AsyncClient(
         transport=httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, retries=0),
         cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=False,
         trust_env=False,
     )
 
 
+async def _loaded(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), STREAM_CHUNK_SIZE):
+        yield body[start : start + STREAM_CHUNK_SIZE]
+
+
+def _body_pieces(response: httpx.Response) -> AsyncIterator[bytes]:
+    """A response's decoded body in bounded pieces."""
+    try:
+        body = response.content  # already in memory: a mock transport's response
+    except httpx.ResponseNotRead:
+        encoding = response.headers.get("content-encoding", "")
+        return _inflate(response.aiter_raw(STREAM_CHUNK_SIZE), encoding)
+    return _loaded(body)
+
+
 class HttpxWire:
     """Requests through an ``httpx.AsyncClient``; closes it only when it owns it."""
+
+    bounds_total = False
+    """httpx has no whole-request timeout: the transport's cancel scope is it."""
 
     def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
         self.client = client
@@ -230,30 +431,44 @@ class HttpxWire:
         headers: Mapping[str, str],
         body: bytes | None,
         t: Timeouts,
-        sink: IO[bytes] | None,
+        sink: Sink | None,
+        limit: int,
     ) -> Answer:
+        # Set per request: an injected client's own default may ask for br or zstd.
+        headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         request = self.client.build_request(
             method, url, headers=headers, content=body, extensions={"timeout": self._timeout(t)}
         )
         if self.client.is_closed:
             raise ClientClosedError("the httpx.AsyncClient this client uses is closed")
         try:
-            response = await self.client.send(request, stream=sink is not None)
-            if sink is None:
-                return Answer(response.status_code, response.headers, response.content)
+            # Per request: an injected client built with follow_redirects=True would
+            # otherwise send the secure key (and replay a POST) to another host.
+            response = await self.client.send(request, stream=True, follow_redirects=False)
             try:
-                if response.status_code >= 400:
-                    return Answer(response.status_code, response.headers, await response.aread())
-                written = 0
-                async for chunk in response.aiter_bytes(STREAM_CHUNK_SIZE):
-                    sink.write(chunk)
-                    written += len(chunk)
-                expected = _expected_length(response.headers)
-                return Answer(response.status_code, response.headers, b"", written, expected)
+                status = response.status_code
+                streaming = sink is not None and status == 200
+                if streaming and _announced_too_large(response.headers, limit):
+                    raise BodyTooLarge(limit)
+                collector = _Collector(
+                    limit if sink is None or streaming else ERROR_BODY_BYTES,
+                    sink if streaming else None,
+                    truncate=sink is not None and not streaming,
+                )
+                async for chunk in _body_pieces(response):
+                    if not collector.add(chunk):
+                        break
             finally:
                 await response.aclose()
+            if streaming:
+                expected = _expected_length(response.headers)
+                return Answer(status, response.headers, b"", collector.written, expected)
+            return Answer(status, response.headers, collector.body())
         except httpx.RequestError as exc:  # transport failures, and bodies that fail to decode
-            raise NetworkFailure(exc, timed_out=isinstance(exc, httpx.TimeoutException)) from exc
+            failure = NetworkFailure.from_cause(
+                exc, timed_out=isinstance(exc, httpx.TimeoutException)
+            )
+        raise failure
 
     async def aclose(self) -> None:
         if self._owned:

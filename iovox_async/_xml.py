@@ -22,6 +22,25 @@ from ._redact import redact
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Characters XML 1.0 cannot carry, even escaped (NUL, ESC, U+FFFE, lone surrogates...).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_REFUSED_DTD = (
+    "refused an XML body with a document type or entity declaration (the IOVOX API never sends one)"
+)
+
+
+class _DoctypeRefused(ValueError):
+    """Raised by the parser itself at a DOCTYPE, before any entity is declared."""
+
+
+def _refuse_doctype(*_: object) -> None:
+    # expat reports the DOCTYPE before reading its internal subset, in any encoding,
+    # and a raising handler stops the parse: no entity is ever declared or expanded.
+    raise _DoctypeRefused(_REFUSED_DTD)
+
+
+class _TreeBuilder(ET.TreeBuilder):
+    doctype = staticmethod(_refuse_doctype)
 
 
 class RawXML(str):
@@ -68,6 +87,26 @@ def _fragment(key: str, value: RawXML) -> str:
     return f"<{key}>{fragment}</{key}>"
 
 
+def _xml_text(key: str, value: object) -> str:
+    """``value`` as escaped text, refused when it holds a character XML cannot carry."""
+    text = to_api_text(value)
+    bad = _NOT_XML_CHAR.search(text)
+    if bad is not None:
+        raise ValidationError(
+            f"payload field {key!r} holds U+{ord(bad.group()):04X} at position {bad.start()},"
+            " which XML cannot carry (control characters other than tab and newline,"
+            " U+FFFE/U+FFFF and lone surrogates are refused)"
+        )
+    return escape(text)
+
+
+def _checked(key: str, value: object) -> str:
+    text = to_api_text(value)
+    if _NOT_XML_CHAR.search(text):
+        _xml_text(key, text)  # raises, naming the character
+    return text
+
+
 def _write(key: str, value: Any, out: list[str]) -> None:
     if value is None:
         return
@@ -78,7 +117,7 @@ def _write(key: str, value: Any, out: list[str]) -> None:
             _write(key, item, out)
     elif isinstance(value, Mapping):
         attributes = "".join(
-            f" {name[1:]}={quoteattr(to_api_text(item))}"
+            f" {name[1:]}={quoteattr(_checked(name, item))}"
             for name, item in value.items()
             if name.startswith("@") and item is not None
         )
@@ -86,12 +125,12 @@ def _write(key: str, value: Any, out: list[str]) -> None:
         for name, item in value.items():
             if name == "#text":
                 if item is not None:
-                    out.append(escape(to_api_text(item)))
+                    out.append(_xml_text(key, item))
             elif not name.startswith("@"):
                 _write(name, item, out)
         out.append(f"</{key}>")
     else:
-        out.append(f"<{key}>{escape(to_api_text(value))}</{key}>")
+        out.append(f"<{key}>{_xml_text(key, value)}</{key}>")
 
 
 def encode_payload(payload: Mapping[str, Any], root: str = "request") -> bytes:
@@ -112,18 +151,17 @@ def encode_payload(payload: Mapping[str, Any], root: str = "request") -> bytes:
 
 def _check_safe(body: bytes) -> None:
     if _DOCTYPE.search(body):
-        raise ResponseDecodeError(
-            "refused an XML body with a document type or entity declaration"
-            " (the IOVOX API never sends one)"
-        )
+        raise ResponseDecodeError(_REFUSED_DTD)
 
 
 def _parse_tree(body: bytes) -> ET.Element:
     _check_safe(body)
-    parser = ET.XMLParser(encoding="utf-8")
+    parser = ET.XMLParser(target=_TreeBuilder(), encoding="utf-8")
     try:
         parser.feed(body)
         return parser.close()
+    except _DoctypeRefused:
+        raise ResponseDecodeError(_REFUSED_DTD) from None
     except ET.ParseError as exc:
         raise ResponseDecodeError(f"malformed XML: {exc}; body starts {excerpt(body)!r}") from None
 
@@ -198,6 +236,8 @@ class _DictBuilder:
     def close(self) -> None:
         """Called by the parser at the end of the document."""
 
+    doctype = staticmethod(_refuse_doctype)
+
     def result(self) -> tuple[str, Any]:
         """The root element's name and its decoded content."""
         return self._root_tag, (self._content or {}).get(self._root_tag)
@@ -218,6 +258,8 @@ def decode_document(
         parser.feed(body)
         parser.close()
         root_tag, content = builder.result()
+    except _DoctypeRefused:
+        raise ResponseDecodeError(_REFUSED_DTD) from None
     except ET.ParseError as exc:
         raise ResponseDecodeError(f"malformed XML: {exc}; body starts {excerpt(body)!r}") from None
     if strip_root:

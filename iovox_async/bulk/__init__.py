@@ -9,6 +9,8 @@
         sync = iovox.bulk.sync_call_data(checkpoint)                    # only what is new
         report = await iovox.bulk.download_recordings(call_ids, "recs/", concurrency=32)
         report = await iovox.bulk.purchase_numbers(items, dry_run=True)
+        report = await iovox.bulk.send_sms([{"origin": ..., "destination": ..., "message": ...}])
+        report = await iovox.bulk.initiate_calls([{"link_id": ..., "call_variables": {...}}])
         report = await iovox.bulk.map(fetch_one, ids, concurrency=16)
 
 Every job bounds its concurrency (and every request still goes through the client's
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .cdrs import DEFAULT_PAGE_SIZE, DEFAULT_PREFETCH, CdrRow, api_text
 from .export import DEFAULT_WINDOW_CONCURRENCY, ExportJob, export_call_data, job_folder
 from .mapping import DEFAULT_CONCURRENCY, bulk_map
+from .messages import DEFAULT_SETTLE, PlacedCall, SentSms, initiate_calls, send_sms
 from .numbers import Purchase, bought, purchase_numbers
 from .recordings import (
     CallOrId,
@@ -252,6 +255,55 @@ class Bulk:
             progress=progress,
         )
 
+    async def send_sms(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 4,
+        reconcile: bool = True,
+        settle: float = DEFAULT_SETTLE,
+        progress: Progress | None = None,
+    ) -> BulkReport[SentSms]:
+        """Send SMS, one ``sendSms`` call per item, never twice.
+
+        Items are dicts of ``sendSms``'s payload (``origin``, ``destination``,
+        ``message``, options), validated before anything is sent. An SMS whose answer
+        is lost is not retried; with ``reconcile`` it is looked up in ``getSmsData``
+        (``getSmsHistory`` as a fallback) ``settle`` seconds after the batch and
+        reported ``ok`` (applied), ``failed`` (not applied) or ``unknown``.
+        """
+        return await send_sms(
+            self._client,
+            messages,
+            concurrency=concurrency,
+            reconcile_unknown=reconcile,
+            settle=settle,
+            progress=progress,
+        )
+
+    async def initiate_calls(
+        self,
+        calls: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 4,
+        reconcile: bool = True,
+        progress: Progress | None = None,
+    ) -> BulkReport[PlacedCall]:
+        """Place click-to-calls, one ``initiateCall`` per item, never twice.
+
+        Items are dicts like ``{"link_id": "...", "call_variables": {"call_destination":
+        "447700900123"}}``. A call whose answer is lost is not retried; with
+        ``reconcile`` it is looked up in ``getCallData`` (``ctype=API``) for its link:
+        ``ok`` when found, otherwise ``unknown`` (a call is recorded once it ended).
+        """
+        return await initiate_calls(
+            self._client,
+            calls,
+            concurrency=concurrency,
+            reconcile_unknown=reconcile,
+            progress=progress,
+        )
+
     async def map(
         self,
         func: Callable[[T], Awaitable[R]],
@@ -277,9 +329,11 @@ __all__ = [
     "CallDataSync",
     "ExportJob",
     "ItemResult",
+    "PlacedCall",
     "Progress",
     "Purchase",
     "Recording",
+    "SentSms",
     "SkipItem",
     "Status",
     "SyncCheckpoint",

@@ -5,6 +5,10 @@ compared with a list taken before the batch) and ``getOrderDetails`` (the recent
 orders, compared with the references seen before and answered during the batch).
 The order list is best effort: its parameters are not publicly documented, so when
 it cannot be read the number comparison decides alone.
+
+Only presence settles an item: a new matching order or new numbers make it ``ok``
+(applied). Absence never makes it ``failed``: an accepted order may only show up
+later, so such an item stays ``unknown``, with a reason that says what was checked.
 """
 
 from __future__ import annotations
@@ -162,19 +166,17 @@ async def reconcile(client: AsyncIovox, report: BulkReport[Purchase], before: Sn
                 f"the outcome was unknown, but getVoxnumbers shows {len(mine)} new matching"
                 " number(s): applied"
             )
-        elif after_numbers is not None and orders is not None:
-            result.status = "failed"
-            result.reason = (
-                "the outcome was unknown, and getVoxnumbers and getOrderDetails show no new"
-                " matching order or number: not applied"
-            )
         elif after_numbers is not None:
-            # An accepted order can wait for stock with no number assigned yet, so
-            # without the order list the absence of numbers proves nothing.
+            # Absence proves nothing: an accepted order can wait for stock, or reach
+            # the order list later, so the item stays unknown rather than "failed".
+            seen = "getVoxnumbers" + (
+                " and getOrderDetails show" if orders is not None else " shows"
+            )
+            unread = "" if orders is not None else " (getOrderDetails could not be read)"
             result.reason = (
-                f"{result.reason}; getVoxnumbers shows no new matching number yet and"
-                " getOrderDetails could not be read: check the account's orders before"
-                " buying again"
+                f"{result.reason}; {seen} no new matching order or number yet{unread}, but an"
+                " accepted order can appear later: still unknown, check the account's orders"
+                " before buying again"
             )
         else:
             result.reason = f"{result.reason}; reconciliation failed: {numbers_problem}"

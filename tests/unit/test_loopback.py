@@ -369,7 +369,9 @@ async def test_a_cancelled_request_frees_its_slot_and_connection(
     server.actions = ["hang"]
     async with client_for(server.port, transport, max_concurrency=1) as client:
         task = asyncio.create_task(client.request("Test", "echo"))
-        await asyncio.sleep(0.1)
+        # Wait for arrival, not a fixed time: on a busy machine 0.1 s may not be enough,
+        # and the next request would then draw the 'hang' instead.
+        await asyncio.wait_for(server.got_request.wait(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -214,6 +214,37 @@ async def test_retry_after_is_honoured(make_client: Callable[..., Any]) -> None:
     assert 7.0 <= sleeps[0] <= 7.0 + client._transport.policy.base_delay
 
 
+async def test_a_429_on_a_post_is_retried_after_retry_after(
+    make_client: Callable[..., Any],
+) -> None:
+    # 429 means the request was refused before it was applied: safe to send again.
+    handler = Counter(errors(429, "Too Many Requests", **{"Retry-After": "3"}), xml(OK))
+    client, sleeps = make_client(handler)
+    answer = await client.request("SMS", "sendSms", http_method="POST", payload={"a": 1})
+    assert answer == {"ok": "1"}
+    assert len(handler.requests) == 2
+    assert sleeps and sleeps[0] >= 3.0
+
+
+async def test_an_error_message_is_built_once_with_its_attempts(
+    make_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[int] = []
+    describe = APIError._describe
+
+    def counting(self: APIError) -> str:
+        built.append(self.attempts)
+        return describe(self)
+
+    monkeypatch.setattr(APIError, "_describe", counting)
+    handler = Counter(errors(503, "Service Unavailable"))
+    client, _ = make_client(handler, max_retries=2)
+    with pytest.raises(ServerError, match="after 3 attempts") as caught:
+        await client.request("Test", "echo")
+    assert caught.value.args == (str(caught.value),)
+    assert built == [1, 2, 3]  # one message per error raised, never rewritten afterwards
+
+
 async def test_rate_limit_error_after_retries_carries_retry_after(
     make_client: Callable[..., Any],
 ) -> None:
@@ -430,7 +461,11 @@ async def test_one_debug_line_per_attempt(
         for r in caplog.records
         if r.name == "iovox_async" and r.levelno == logging.DEBUG
     ]
-    (retry,) = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    (retry,) = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "iovox_async" and r.levelno == logging.INFO
+    ]
     assert re.fullmatch(r"Test\.echo: retry 1 of 4 in \d+\.\d\ds after HTTP 503", retry)
     assert len(lines) == 2
     assert "GET Test.echo attempt 1: HTTP 503 in" in lines[0]
