@@ -68,6 +68,11 @@ BODIES = [
     b"<response><results><result><id>1</id><tags><tag>a</tag></tags></result></results></response>",
     b"<response>  <m>t<b>q</b>u</m>  <n>  </n></response>",
     "<response><name>Zoë</name></response>".encode(),
+    # Text in pieces: entities, CDATA, a comment, and a run longer than expat's buffer.
+    b"<response><a>x &amp; y<![CDATA[ <z> ]]>w<!-- c -->v</a><b>&#233;&lt;</b></response>",
+    b"<response><long>" + b"ab\n" * 5000 + b"</long><c>1</c></response>",
+    # Namespaces are not processed (as xmltodict does by default): names stay as written.
+    b'<response xmlns="urn:a" xmlns:p="urn:p"><p:a p:x="1">t</p:a><b/></response>',
 ]
 
 
