@@ -356,7 +356,7 @@ class AsyncIovox(Interfaces):
         for label, name in names:
             if not isinstance(name, str) or not _API_NAME.fullmatch(name):
                 raise ValidationError(f"{label} must be an API name like 'Calls', got {name!r}")
-        reserved = [] if endpoint else sorted(_RESERVED_PARAMS.intersection(params or {}))
+        reserved = sorted(_RESERVED_PARAMS.intersection(params)) if params and not endpoint else ()
         if reserved:
             # A second ``method=`` would leave the server to pick which method runs.
             raise ValidationError(f"params must not set {', '.join(reserved)}: the client sets it")

@@ -426,16 +426,18 @@ PLAIN = Shape("", (), frozenset())
 NATIVE = Shape("", (), frozenset(), native=True)
 """JSON as the server typed it: the REST v1 endpoints, which answer JSON of their own."""
 
-_SHAPES: dict[int, tuple[Method, Shape]] = {}
+_SHAPES: dict[tuple[int, bool], tuple[Method, Shape]] = {}
 
 
 def shape_for(method: Method, *, typed: bool = True) -> Shape:
     """The shape of ``method``'s responses, built once (``typed=False``: lists only)."""
-    if not typed:
-        return Shape("", (), method.repeated)
-    cached = _SHAPES.get(id(method))
+    key = (id(method), typed)
+    cached = _SHAPES.get(key)
     if cached is not None and cached[0] is method:
         return cached[1]
-    shape = Shape(f"{method.interface}.{method.name}", method.response, method.repeated)
-    _SHAPES[id(method)] = (method, shape)  # the method is kept, so its id stays its own
+    if typed:
+        shape = Shape(f"{method.interface}.{method.name}", method.response, method.repeated)
+    else:
+        shape = Shape("", (), method.repeated)
+    _SHAPES[key] = (method, shape)  # the method is kept, so its id stays its own
     return shape

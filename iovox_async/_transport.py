@@ -64,6 +64,9 @@ def _timeouts(seconds: float) -> Timeouts:
     return Timeouts(read=seconds, connect=min(seconds, C.DEFAULT_CONNECT_TIMEOUT))
 
 
+_URL_HEADS = 1024
+"""How many ``/{Interface}?v=3&method=X`` URL heads a transport keeps built."""
+
 _SCOPE_GRACE = 0.25
 """Seconds past ``timeout`` before the whole-request scope cancels, so that a connect
 time-out of the same length is reported by the wire as one (never sent)."""
@@ -163,6 +166,7 @@ class Transport:
         self._get_wire = get_wire
         self.limiter = limiter
         self._timeouts = _timeouts(timeout)
+        self._url_heads: dict[tuple[str, str], str] = {}
         self.policy = policy
         self.retries_taken = 0
         """Retries made by this transport since it was created (for reports)."""
@@ -193,13 +197,14 @@ class Transport:
         """Send a call and return its decoded body."""
         url = self._url(call)
         answer = await self._with_retries(call, lambda n, s: self._send_once(call, url, n, s))
-        where = f"{call.interface}.{call.method}"
-        if not answer.body.strip() and (
-            call.expect_binary or (call.expect_body and answer.status == 200)
+        body = answer.body
+        if (call.expect_binary or (call.expect_body and answer.status == 200)) and (
+            not body or body.isspace()  # as ``not body.strip()``, without copying a page
         ):
             kind = "a recording or file" if call.expect_binary else "a document"
             raise ResponseDecodeError(
-                f"{where} answered HTTP {answer.status} with an empty body where {kind} was due"
+                f"{call.interface}.{call.method} answered HTTP {answer.status} with an empty"
+                f" body where {kind} was due"
             )
         try:
             return await decode_body(
@@ -214,7 +219,7 @@ class Transport:
         except ResponseValueError:
             raise  # it names the method, element and value already
         except ResponseDecodeError as error:
-            raise ResponseDecodeError(f"{where}: {error}") from None
+            raise ResponseDecodeError(f"{call.interface}.{call.method}: {error}") from None
         raise failure
 
     async def download(self, call: Call, destination: Path) -> int:
@@ -249,8 +254,17 @@ class Transport:
         if call.endpoint is not None:
             query = "&".join(f"{quote(n, safe='')}={quote(v, safe='')}" for n, v in call.params)
             return call.endpoint + ("?" + query if query else "")
-        parts = [self._base_url, "/", call.interface, "?v=", C.API_VERSION]
-        parts += ("&method=", quote(call.method, safe=""))
+        head = self._url_heads.get((call.interface, call.method))
+        if head is None:
+            head = f"{self._base_url}/{call.interface}?v={C.API_VERSION}&method=" + quote(
+                call.method, safe=""
+            )
+            if len(self._url_heads) >= _URL_HEADS:  # raw calls may name anything
+                self._url_heads.clear()
+            self._url_heads[(call.interface, call.method)] = head
+        if not call.params:
+            return head
+        parts = [head]
         for name, value in call.params:
             parts += ("&", quote(name, safe=""), "=", quote(value, safe=""))
         return "".join(parts)
