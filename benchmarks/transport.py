@@ -2,15 +2,16 @@
 
 Run it from the project root, inside the venv::
 
-    python benchmarks/transport.py              # N=2000 at concurrency 1,10,100,200,500,1000
-    python benchmarks/transport.py --quick              # smoke run, about 15 s
-    python benchmarks/transport.py --n 5000 --concurrency 50,100 --json results.json
-    python benchmarks/transport.py --concurrency 100 --repeat 5   # median of 5 runs
+    python benchmarks/transport.py              # concurrency 1..1000, median of 3 rounds
+    python benchmarks/transport.py --quick      # smoke run (one round), about 15 s
+    python benchmarks/transport.py --concurrency 500,1000 --repeat 5 --json results.json
+    python benchmarks/transport.py --clients "iovox,raw aiohttp+ET" --concurrency 1000
 
-A server in a separate process (``benchmarks/_server.py``, 127.0.0.1 only) answers
-every request after 50 ms with a small XML page. At each concurrency C the same
-number of calls goes through four clients, C worker tasks pulling from a shared
-counter:
+A server in a separate process (``benchmarks/_server.py``, 127.0.0.1 only, listen
+backlog 4096, one timer per request so it costs a fraction of any client) answers
+every request after 50 ms with a small XML page (one row). Every client talks to
+that same server. At each concurrency C the same number of calls goes through each
+client, C worker tasks pulling from a shared counter:
 
 * ``iovox``          -- ``AsyncIovox.request("Calls", "getCallData")``, default transport
                         (one aiohttp session driven directly), XML decoded;
@@ -22,12 +23,18 @@ counter:
                         ``max_connections=C``, the body read but not parsed;
 * ``iovox[httpx]``   -- ``AsyncIovox(..., transport="httpx")``.
 
-Each client is warmed up (C calls, so its pool holds C open connections) before
-timing. At concurrency 1 only N/10 calls (at least 50) are made; at high
-concurrency at least 20 x C, so each run lasts about a second. "ideal" is
-``calls x 0.05 / C``; CPU is ``time.process_time()`` of this process only. The
-ratios compare each client with raw aiohttp at the same concurrency. Single runs
-on a small shared machine vary by 20-40 %; ``--repeat R`` reports the median of R.
+Each run has its own event loop and client, warmed up (C calls, so its pool holds C
+open connections) before timing. At concurrency 1 only N/10 calls (at least 50) are
+made; at high concurrency at least 20 x C. "ideal" is ``calls x 0.05 / C``; CPU is
+``time.process_time()`` of this process only; "server us" is the server process's
+CPU per call (from /proc). At high concurrency every client is CPU-bound (C / 50 ms
+is more calls per second than any of them can make on one core), so wall time
+there measures CPU per call too, and shares the machine with whatever else runs.
+
+Rounds: ``--repeat R`` (default 3; 1 with ``--quick``) runs every client R times,
+interleaved, the first client moving on by one each round. A cell shows the median
+of its runs; a ratio is the median, over rounds, of the ratio within the round, so
+a change in the machine's load between rounds does not favour anyone.
 
 The targets: at concurrency 100, iovox's wall time at most 1.10x raw aiohttp's and
 its CPU per call at most 2x; at concurrency 500 and 1000, against the fair baseline
@@ -55,7 +62,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from _server import running_server
+from _server import RunningServer, running_server
 
 from iovox_async import AsyncIovox
 
@@ -192,6 +199,8 @@ class Result:
     cpu_us_per_call: float
     errors: int = 0
     first_error: str | None = None
+    server_cpu_us_per_call: float | None = None
+    """The benchmark server's CPU per call (its own process), where /proc tells."""
     wall_vs_baseline: float | None = None
     cpu_vs_baseline: float | None = None
     wall_vs_fair: float | None = None
@@ -228,12 +237,13 @@ def calls_for(concurrency: int, n: int) -> int:
 
 
 async def measure(
-    name: str, factory: ClientFactory, base_url: str, concurrency: int, calls: int
+    name: str, factory: ClientFactory, server: RunningServer, concurrency: int, calls: int
 ) -> Result:
     ideal = calls * DELAY / concurrency
-    async with factory(base_url, concurrency) as call:
+    async with factory(f"http://127.0.0.1:{server.port}", concurrency) as call:
         await drive(call, concurrency, concurrency)  # warm-up: fill the pool
         gc.collect()
+        server_start = server.cpu_seconds()
         cpu_start, wall_start = time.process_time(), time.perf_counter()
         try:
             errors, first_error = await asyncio.wait_for(
@@ -243,6 +253,12 @@ async def measure(
             errors, first_error = calls, "timed out"
         wall = time.perf_counter() - wall_start
         cpu = time.process_time() - cpu_start
+        server_end = server.cpu_seconds()
+    server_cpu = (
+        None
+        if server_start is None or server_end is None
+        else (server_end - server_start) / calls * 1e6
+    )
     return Result(
         concurrency=concurrency,
         client=name,
@@ -252,22 +268,26 @@ async def measure(
         cpu_us_per_call=cpu / calls * 1e6,
         errors=errors,
         first_error=first_error,
+        server_cpu_us_per_call=server_cpu,
     )
 
 
-def add_ratios(results: list[Result]) -> None:
-    """Fill each result's ratios against both baselines at the same concurrency."""
-    baselines = {r.concurrency: r for r in results if r.client == BASELINE}
-    fair = {r.concurrency: r for r in results if r.client == FAIR_BASELINE}
-    for result in results:
-        base = baselines.get(result.concurrency)
-        if base is not None:
-            result.wall_vs_baseline = result.wall_s / base.wall_s
-            result.cpu_vs_baseline = result.cpu_us_per_call / base.cpu_us_per_call
-        parsed = fair.get(result.concurrency)
-        if parsed is not None:
-            result.wall_vs_fair = result.wall_s / parsed.wall_s
-            result.cpu_vs_fair = result.cpu_us_per_call / parsed.cpu_us_per_call
+def paired_ratios(subject: list[Result], base: list[Result]) -> tuple[float, float]:
+    """Wall and CPU/call of ``subject`` over ``base``: the median of the ratios within
+    each round (runs minutes apart never share a ratio, so slow drifts in the
+    machine's load cancel out)."""
+    walls = [s.wall_s / b.wall_s for s, b in zip(subject, base, strict=True)]
+    cpus = [s.cpu_us_per_call / b.cpu_us_per_call for s, b in zip(subject, base, strict=True)]
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def add_ratios(result: Result, runs: dict[str, list[Result]]) -> None:
+    """Fill ``result``'s ratios against both baselines, where they were run."""
+    subject = runs[result.client]
+    if BASELINE in runs:
+        result.wall_vs_baseline, result.cpu_vs_baseline = paired_ratios(subject, runs[BASELINE])
+    if FAIR_BASELINE in runs:
+        result.wall_vs_fair, result.cpu_vs_fair = paired_ratios(subject, runs[FAIR_BASELINE])
 
 
 def median_of(runs: list[Result]) -> Result:
@@ -282,11 +302,27 @@ def median_of(runs: list[Result]) -> Result:
         cpu_us_per_call=statistics.median(r.cpu_us_per_call for r in runs),
         errors=sum(r.errors for r in runs),
         first_error=next((r.first_error for r in runs if r.first_error), None),
+        server_cpu_us_per_call=_median_or_none([r.server_cpu_us_per_call for r in runs]),
     )
 
 
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def turns(names: Sequence[str], rounds: int) -> list[str]:
+    """The order clients run in: every round each client once, the starting client
+    moving on by one each round, so none always runs first or after the same one."""
+    order: list[str] = []
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        order += [*names[shift:], *names[:shift]]
+    return order
+
+
 def run_all(
-    port: int,
+    server: RunningServer,
     n: int,
     concurrencies: Sequence[int],
     repeat: int = 1,
@@ -295,22 +331,23 @@ def run_all(
     """Every client at every concurrency, each run in a fresh event loop.
 
     With ``repeat`` > 1 the clients take turns (so drift in machine load hits all
-    alike) and each cell reports the median.
+    alike, see :func:`turns`); each cell reports the median of its runs and each
+    ratio the median of the ratios within a round (:func:`paired_ratios`).
     """
-    base_url = f"http://127.0.0.1:{port}"
     chosen = {name: CLIENTS[name] for name in (clients or CLIENTS)}
     results: list[Result] = []
     for concurrency in concurrencies:
         calls = calls_for(concurrency, n)
         runs: dict[str, list[Result]] = {name: [] for name in chosen}
-        for _ in range(repeat):
-            for name, factory in chosen.items():
-                print(f"  C={concurrency:<4} {name:<13} {calls} calls ...", end="", flush=True)
-                result = asyncio.run(measure(name, factory, base_url, concurrency, calls))
-                print(f" {result.wall_s:.2f} s", flush=True)
-                runs[name].append(result)
-        results.extend(median_of(runs[name]) for name in chosen)
-    add_ratios(results)
+        for name in turns(list(chosen), repeat):
+            print(f"  C={concurrency:<4} {name:<15} {calls} calls ...", end="", flush=True)
+            result = asyncio.run(measure(name, chosen[name], server, concurrency, calls))
+            print(f" {result.wall_s:.2f} s, {result.cpu_us_per_call:.0f} us CPU/call", flush=True)
+            runs[name].append(result)
+        for name in chosen:
+            result = median_of(runs[name])
+            add_ratios(result, runs)
+            results.append(result)
     return results
 
 
@@ -321,10 +358,15 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def format_table(results: list[Result]) -> str:
     header = (
         f"{'conc':>5}  {'client':<15} {'calls':>6} {'wall s':>8} {'ideal s':>8} "
-        f"{'wall/ideal':>10} {'CPU/call us':>12} {'wall vs aio':>11} {'CPU vs aio':>10}"
+        f"{'wall/ideal':>10} {'CPU/call us':>12} {'server us':>9}"
+        f" {'wall vs aio':>11} {'CPU vs aio':>10}"
         f" {'wall vs +ET':>11} {'CPU vs +ET':>10}"
     )
     lines = [header, "-" * len(header)]
@@ -332,6 +374,7 @@ def format_table(results: list[Result]) -> str:
         line = (
             f"{r.concurrency:>5}  {r.client:<15} {r.calls:>6} {r.wall_s:>8.2f} "
             f"{r.ideal_s:>8.2f} {r.wall_over_ideal:>10.2f} {r.cpu_us_per_call:>12.0f} "
+            f"{_number(r.server_cpu_us_per_call):>9} "
             f"{_ratio(r.wall_vs_baseline):>11} {_ratio(r.cpu_vs_baseline):>10}"
             f" {_ratio(r.wall_vs_fair):>11} {_ratio(r.cpu_vs_fair):>10}"
         )
@@ -438,7 +481,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="smoke run: --n 200 --concurrency 10,100"
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per cell, median reported (default 1)"
+        "--repeat",
+        type=int,
+        default=None,
+        help="interleaved rounds, medians reported (default 3; 1 with --quick)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results here")
     parser.add_argument(
@@ -452,6 +498,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     full_n, full_c = 2000, [1, 10, 100, 200, 500, 1000]
     args.n = args.n or (quick_n if args.quick else full_n)
     args.concurrency = args.concurrency or (quick_c if args.quick else full_c)
+    args.repeat = args.repeat or (1 if args.quick else 3)
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be at least 1")
     unknown = sorted(set(args.clients or ()) - set(CLIENTS))
@@ -467,8 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"repeat {args.repeat}, "
         f"server delay {DELAY * 1000:.0f} ms, Python {platform.python_version()}"
     )
-    with running_server(DELAY) as port:
-        results = run_all(port, args.n, args.concurrency, args.repeat, args.clients)
+    with running_server(DELAY) as server:
+        results = run_all(server, args.n, args.concurrency, args.repeat, args.clients)
     print()
     print(format_table(results))
     print()
