@@ -68,8 +68,9 @@ _URL_HEADS = 1024
 """How many ``/{Interface}?v=3&method=X`` URL heads a transport keeps built."""
 
 _SCOPE_GRACE = 0.25
-"""Seconds past ``timeout`` before the whole-request scope cancels, so that a connect
-time-out of the same length is reported by the wire as one (never sent)."""
+"""Seconds past ``timeout`` (at most; a tenth of it when shorter) before the
+whole-request bound cancels, so that a connect time-out of the same length is reported
+by the wire as one (never sent)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -297,7 +298,7 @@ class Transport:
         try:
             wire = self._get_wire()  # after the wait: the client may have closed meanwhile
             # The wire's own connect time-out fires first (it can prove "never sent").
-            total = budget + _SCOPE_GRACE
+            total = budget + min(_SCOPE_GRACE, budget / 10)
             if sink is None and wire.bounds_total:
                 timeouts = _with_total(timeouts, total)
                 answer = await wire.exchange(

@@ -501,3 +501,16 @@ async def test_generated_calls_take_per_call_retry_settings(
         with pytest.raises(ValidationError, match="max_retries"):
             await client.request("Calls", "getCallMetrics", max_retries=bad)
     assert len(handler.requests) == 1
+
+
+def test_aiohttp_times_the_gap_between_bytes_only_without_a_total() -> None:
+    # A per-read timer costs two timer handles per response; the total bounds it all.
+    from iovox_async._wire import AiohttpWire, Timeouts
+
+    wire = AiohttpWire(4)
+    bounded = Timeouts(read=2.0, connect=1.0, total=2.2)
+    timeout = wire._timeout(bounded)
+    assert (timeout.total, timeout.connect, timeout.sock_connect) == (2.2, 2.0, 1.0)
+    assert timeout.sock_read is None
+    assert wire._timeout(bounded) is timeout  # built once
+    assert wire._timeout(Timeouts(read=2.0, connect=1.0)).sock_read == 2.0  # a stream
