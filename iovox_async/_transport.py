@@ -198,14 +198,13 @@ class Transport:
         """Send a call and return its decoded body."""
         url = self._url(call)
         answer = await self._with_retries(call, lambda n, s: self._send_once(call, url, n, s))
-        body = answer.body
-        if (call.expect_binary or (call.expect_body and answer.status == 200)) and (
-            not body or body.isspace()  # as ``not body.strip()``, without copying a page
+        where = f"{call.interface}.{call.method}"
+        if not answer.body.strip() and (
+            call.expect_binary or (call.expect_body and answer.status == 200)
         ):
             kind = "a recording or file" if call.expect_binary else "a document"
             raise ResponseDecodeError(
-                f"{call.interface}.{call.method} answered HTTP {answer.status} with an empty"
-                f" body where {kind} was due"
+                f"{where} answered HTTP {answer.status} with an empty body where {kind} was due"
             )
         try:
             return await decode_body(
@@ -220,7 +219,7 @@ class Transport:
         except ResponseValueError:
             raise  # it names the method, element and value already
         except ResponseDecodeError as error:
-            raise ResponseDecodeError(f"{call.interface}.{call.method}: {error}") from None
+            raise ResponseDecodeError(f"{where}: {error}") from None
         raise failure
 
     async def download(self, call: Call, destination: Path) -> int:
