@@ -135,7 +135,7 @@ def iter_rows(
     query: Mapping[str, object],
     rows: Callable[[Page], list[T]],
     *,
-    page_size: int,
+    page_size: int | None,
     prefetch: int,
     timeout: float | None = None,
     max_retries: int | None = None,
@@ -143,12 +143,15 @@ def iter_rows(
     """Every row of a paged method, page after page (what the ``iter_`` twins return).
 
     The arguments are checked here, before anything is sent: ``query`` as the method
-    itself checks it, ``page_size`` against the method's ``limit`` range.
+    itself checks it, ``page_size`` against the method's ``limit`` range. Without a
+    ``page_size``, pages hold :data:`DEFAULT_PAGE_SIZE` rows, or the maximum when lower.
     """
     method = endpoint.method
     limit = method.param("limit")
     low = limit.minimum if limit is not None and limit.minimum is not None else 1
     high = limit.maximum if limit is not None and limit.maximum is not None else None
+    if page_size is None:
+        page_size = DEFAULT_PAGE_SIZE if high is None else min(DEFAULT_PAGE_SIZE, high)
     if (
         isinstance(page_size, bool)
         or not isinstance(page_size, int)
