@@ -11,3 +11,5 @@ async def wrong(iovox: AsyncIovox) -> None:
     page["results"]["result"][0]["call_strat"]  # misspelt key
     total_length = len(total)
     del total_length
+    async for node in iovox.nodes.iter_nodes(page=2):  # the iterator sets the page
+        node["node_nmae"]  # misspelt key of a row

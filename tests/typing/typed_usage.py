@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import assert_type
 
 from iovox_async import AsyncIovox, RawXML
 from iovox_async.interfaces.calls import CallDataResponse, CallDataResult
+from iovox_async.interfaces.contacts import ContactsResult
 from iovox_async.interfaces.nodes import NodesResponse, NodesResult
 
 
@@ -36,6 +38,18 @@ async def payload_with_raw_xml(iovox: AsyncIovox) -> None:
         call_flow=RawXML('<callFlow name="Night Line"><call id="c1" label="Shop"/></callFlow>')
     )
     await iovox.call_flow.create_call_flow(call_flow={"@name": "Night Line"})
+
+
+async def paged_rows(iovox: AsyncIovox) -> None:
+    async for node in iovox.nodes.iter_nodes():
+        assert_type(node, NodesResult)
+        assert_type(node["node_id"], str | None)
+    async with contextlib.aclosing(iovox.contacts.iter_contacts(page_size=500)) as contacts:
+        async for contact in contacts:
+            assert_type(contact, ContactsResult)
+    async for cdr in iovox.calls.iter_call_data(sdt=dt.date(2026, 10, 1), prefetch=4):
+        assert_type(cdr, CallDataResult)
+        assert_type(cdr["call_start"], dt.datetime | None)
 
 
 async def bulk_rows(iovox: AsyncIovox) -> None:
