@@ -173,7 +173,7 @@ class ResponseDecodeError(IovoxError):
     body: bytes = b""
     attempts: int | None = None
 
-    def received(
+    def _attach_answer(
         self, status: int, headers: Mapping[str, str], body: bytes, attempts: int
     ) -> ResponseDecodeError:
         """Attach the answer this error is about; returns the error itself."""

@@ -207,7 +207,7 @@ class Transport:
             kind = "a recording or file" if call.expect_binary else "a document"
             raise ResponseDecodeError(
                 f"{where} answered HTTP {answer.status} with an empty body where {kind} was due"
-            ).received(answer.status, answer.headers, answer.body, attempts)
+            )._attach_answer(answer.status, answer.headers, answer.body, attempts)
         try:
             return await decode_body(
                 answer.body,
@@ -220,10 +220,10 @@ class Transport:
             failure = self._status_error(call, answer, attempts)
         except ResponseValueError as error:
             # It names the method, element and value already.
-            error.received(answer.status, answer.headers, answer.body, attempts)
+            error._attach_answer(answer.status, answer.headers, answer.body, attempts)
             raise
         except ResponseDecodeError as error:
-            raise ResponseDecodeError(f"{where}: {error}").received(
+            raise ResponseDecodeError(f"{where}: {error}")._attach_answer(
                 answer.status, answer.headers, answer.body, attempts
             ) from None
         raise failure
@@ -356,7 +356,7 @@ class Transport:
             raise ResponseDecodeError(
                 f"{call.interface}.{call.method} answered a download with HTTP {answer.status}"
                 " instead of 200 with the whole file; nothing was saved"
-            ).received(answer.status, answer.headers, answer.body, attempt)
+            )._attach_answer(answer.status, answer.headers, answer.body, attempt)
         return answer
 
     async def _stream_once(
