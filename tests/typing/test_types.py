@@ -39,6 +39,12 @@ def test_mypy_accepts_the_typed_usage_and_rejects_the_wrong() -> None:
     assert '"CallDataResult" has no key "call_strat"' in bad.stdout
     assert 'Unexpected keyword argument "page" for "iter_nodes"' in bad.stdout
     assert '"NodesResult" has no key "node_nmae"' in bad.stdout
+    assert 'Unexpected keyword argument "limt"' in bad.stdout
+    # The wrapped result keeps its TypedDict: the misspelt key fails there too.
+    misspelt = [
+        line for line in bad.stdout.splitlines() if "error:" in line and "call_strat" in line
+    ]
+    assert len(misspelt) == 2, bad.stdout
 
 
 def matches(value: Any, annotation: Any) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import assert_type
+from typing import Any, assert_type
 
-from iovox_async import AsyncIovox, RawXML
+from iovox_async import APIError, AsyncIovox, Headers, RawResponse, RawXML
 from iovox_async.interfaces.calls import CallDataResponse, CallDataResult
 from iovox_async.interfaces.contacts import ContactsResult
 from iovox_async.interfaces.nodes import NodesResponse, NodesResult
@@ -60,3 +60,30 @@ async def bulk_rows(iovox: AsyncIovox) -> None:
 
 async def recording(iovox: AsyncIovox) -> None:
     assert_type(await iovox.calls.get_call_recording(id="1"), bytes)
+
+
+async def raw_responses(iovox: AsyncIovox) -> None:
+    raw = await iovox.with_raw_response(iovox.calls.get_call_data, sdt=dt.date(2026, 10, 1))
+    assert_type(raw, RawResponse[CallDataResponse])
+    assert_type(raw.parsed, CallDataResponse)
+    assert_type(raw.parsed["results"]["result"], list[CallDataResult])
+    assert_type(raw.status, int)
+    assert_type(raw.headers, Headers)
+    assert_type(raw.headers.get("content-type"), str | None)
+    assert_type(raw.body, bytes)
+    assert_type(raw.attempts, int)
+    assert_type(raw.elapsed, float)
+    recording = await iovox.with_raw_response(iovox.calls.get_call_recording, id="1")
+    assert_type(recording.parsed, bytes)
+    saved = await iovox.with_raw_response(iovox.calls.get_call_recording_to_file, "a.mp3", id="1")
+    assert_type(saved.parsed, int)
+    any_method = await iovox.with_raw_response(iovox.request, "Calls", "getCallData")
+    assert_type(any_method.parsed, dict[str, Any] | bytes)
+    view = iovox.with_options(timeout=5)
+    assert_type((await view.with_raw_response(view.nodes.get_nodes)).parsed, NodesResponse)
+    try:
+        await iovox.nodes.get_nodes()
+    except APIError as error:
+        assert_type(error.headers, Headers)
+        assert_type(error.body, bytes)
+        assert_type(error.attempts, int)
