@@ -537,7 +537,9 @@ def main() -> None:
         help="passes over all variants, interleaved so drift in the machine's load hits"
         " each variant alike (the best of all runs is kept)",
     )
-    parser.add_argument("--only", default="", help="run only the variants starting with this")
+    parser.add_argument(
+        "--only", default="", help="run only the variants starting with these (comma-separated)"
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args)
@@ -566,7 +568,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         results: dict[str, dict[str, Any]] = {}
         for round_number in range(1, args.rounds + 1):
-            for name in [v for v in VARIANTS if v.startswith(args.only)]:
+            for name in [v for v in VARIANTS if v.startswith(tuple(args.only.split(",")))]:
                 figures = run_child(name, args, base)
                 if not args.json:
                     print(f"{round_number} {name:18} {json.dumps(figures)}", flush=True)
