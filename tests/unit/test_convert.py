@@ -226,7 +226,7 @@ def json_body(row: object, separators: tuple[str, str] = (", ", ": ")) -> bytes:
 
 
 @pytest.mark.parametrize("separators", [(", ", ": "), (",", ":"), (" , ", " :  ")])
-@pytest.mark.parametrize("row", ODD_ROWS + [ODD_ROWS[:3]], ids=repr)
+@pytest.mark.parametrize("row", [*ODD_ROWS, ODD_ROWS[:3]], ids=repr)
 def test_the_fast_path_gives_what_the_generic_path_gives(row: object, separators: Any) -> None:
     body = json_body(row, separators)
     assert decode_json(body, CALL_DATA) == decode_json(body, CALL_DATA, fast=False)
