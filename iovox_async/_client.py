@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -27,8 +27,10 @@ from ._spec import Endpoint, Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
 from ._wire import HttpxWire, TransportChoice, Wire, build_wire
 from ._xml import encode_payload, to_api_text
-from .bulk import Bulk
 from .interfaces import Interfaces
+
+if TYPE_CHECKING:
+    from .bulk import Bulk
 
 _RECONCILE = {
     "purchaseVoxNumbers": (
@@ -235,6 +237,8 @@ class AsyncIovox(Interfaces):
     @cached_property
     def bulk(self) -> Bulk:
         """Bulk jobs: every CDR of a range, recordings to disk, purchases, a bounded map."""
+        from .bulk import Bulk  # imported on first use: most callers never need it
+
         return Bulk(self)
 
     @cached_property
