@@ -25,7 +25,9 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._headers import Headers
 from ._params import UndocumentedValueWarning
+from ._raw import RawResponse
 from ._xml import RawXML
 
 __version__ = "0.1.0"
@@ -40,9 +42,11 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ErrorItem",
+    "Headers",
     "IovoxError",
     "OutcomeUnknownError",
     "RateLimitError",
+    "RawResponse",
     "RawXML",
     "ResponseDecodeError",
     "ResponseValueError",

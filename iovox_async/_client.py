@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -20,14 +20,17 @@ from ._catalog import METHODS
 from ._convert import NATIVE, PLAIN, Shape, shape_for
 from ._errors import ClientClosedError, ValidationError
 from ._params import build_query, check_payload, mark_raw_xml
+from ._raw import RawResponse, with_raw_response
 from ._redact import register_secret
 from ._restv1 import RestV1
 from ._spec import Endpoint, Method
 from ._transport import DEFAULT_RECONCILE, Call, RetryPolicy, Transport
 from ._wire import HttpxWire, TransportChoice, Wire, build_wire
 from ._xml import encode_payload, to_api_text
-from .bulk import Bulk
 from .interfaces import Interfaces
+
+if TYPE_CHECKING:
+    from .bulk import Bulk
 
 _RECONCILE = {
     "purchaseVoxNumbers": (
@@ -40,6 +43,7 @@ _RECONCILE = {
 
 
 R = TypeVar("R")
+P = ParamSpec("P")
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 """Checked with ``fullmatch``: ``$`` would let a final newline through."""
@@ -233,6 +237,8 @@ class AsyncIovox(Interfaces):
     @cached_property
     def bulk(self) -> Bulk:
         """Bulk jobs: every CDR of a range, recordings to disk, purchases, a bounded map."""
+        from .bulk import Bulk  # imported on first use: most callers never need it
+
         return Bulk(self)
 
     @cached_property
@@ -291,6 +297,22 @@ class AsyncIovox(Interfaces):
         return client_view(
             self, timeout=timeout, max_retries=max_retries, max_concurrency=max_concurrency
         )
+
+    async def with_raw_response(
+        self, call: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RawResponse[R]:
+        """Run a call and return the HTTP answer behind it, with its result as ``parsed``.
+
+        ``raw = await iovox.with_raw_response(iovox.calls.get_call_data, sdt=..., limit=10)``
+        gives ``raw.status``, ``raw.headers``, ``raw.body``, ``raw.attempts``,
+        ``raw.elapsed`` and ``raw.parsed``, typed as the method's own result. Any
+        coroutine of this client fits: generated methods, ``request()``,
+        ``request_v1()``, ``download()``, the methods of a ``with_options`` view. A
+        call that makes several requests (a bulk job) gives the last answer to
+        arrive, and ``raw.responses`` says how many there were. An error raises as
+        it would without the wrapper; it carries the same fields (see ``APIError``).
+        """
+        return await with_raw_response(call, *args, **kwargs)
 
     # -- every call is built here ----------------------------------------------------
 

@@ -63,8 +63,10 @@ def _integer(value: Any) -> int:
     kind = type(value)
     if kind is int:
         return value  # type: ignore[no-any-return]
-    if kind is str and value.lstrip("-").isdigit() and value.isascii():
-        return int(value)
+    if kind is str and value.isascii():
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isdigit():
+            return int(value)
     raise _Unconvertible("an integer")
 
 
@@ -307,7 +309,16 @@ def _outside(data: dict[str, Any], known: frozenset[str], force_list: frozenset[
 class Shape:
     """How to finish the decoded body of one method (see the module docs)."""
 
-    __slots__ = ("_compiled", "_root", "_wrappers", "elements", "force_list", "label", "native")
+    __slots__ = (
+        "_compiled",
+        "_root",
+        "_wrappers",
+        "elements",
+        "fast",
+        "force_list",
+        "label",
+        "native",
+    )
 
     def __init__(
         self,
@@ -331,6 +342,18 @@ class Shape:
             for element in elements
             if len(element.children) == 1 and element.children[0].repeated
         )
+        self.fast: object = None
+        """The JSON fast path (:mod:`._fastjson`), built on first use."""
+
+    @property
+    def root(self) -> _Node | None:
+        """The compiled rules of the response's children (``None``: nothing to convert)."""
+        return self._root
+
+    @property
+    def wrappers(self) -> tuple[str, ...]:
+        """Top-level list wrappers that are added when missing."""
+        return self._wrappers
 
     def finish(self, data: dict[str, Any], from_json: bool) -> dict[str, Any]:
         """Convert ``data`` (the content of ``<response>``) in place and return it."""

@@ -18,10 +18,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._redact import redact
+from ._constants import ERROR_BODY_BYTES
+from ._headers import NO_HEADERS, Headers
+from ._redact import redact, redact_bytes
 
 
 class IovoxError(Exception):
@@ -50,7 +53,11 @@ class APIError(IovoxError):
     """The API answered with an error status.
 
     ``errors`` holds every ``<error>`` item of the body (an empty list when the body
-    was not XML; ``excerpt`` then shows its start).
+    was not XML; ``excerpt`` then shows its start). ``status``, ``headers``, ``body``
+    and ``attempts`` describe the answer as received, minus any secret: credential
+    headers (``secureKey``, ``Authorization``, cookies) are dropped, a secure key
+    echoed anywhere else reads ``***``, and ``body`` holds at most its first
+    ``ERROR_BODY_BYTES`` (64 KiB).
     """
 
     def __init__(
@@ -63,8 +70,12 @@ class APIError(IovoxError):
         attempts: int = 1,
         excerpt: str | None = None,
         retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
     ) -> None:
         self.status = status
+        self.headers = NO_HEADERS if headers is None else Headers.received(headers)
+        self.body = redact_bytes(body[:ERROR_BODY_BYTES])
         self.errors = errors
         self.interface = interface
         self.method = method
@@ -149,7 +160,28 @@ class TransportError(IovoxError):
 
 
 class ResponseDecodeError(IovoxError):
-    """A response body was not the XML (or binary) it should be."""
+    """A response body was not the XML (or binary) it should be.
+
+    Where an answer was received, ``status``, ``headers``, ``body`` and ``attempts``
+    describe it as :class:`APIError` does (secret-free, ``body`` bounded); otherwise
+    (a body too large or in a corrupt encoding, never read whole) they stay ``None``,
+    empty and ``b""``.
+    """
+
+    status: int | None = None
+    headers: Headers = NO_HEADERS
+    body: bytes = b""
+    attempts: int | None = None
+
+    def _attach_answer(
+        self, status: int, headers: Mapping[str, str], body: bytes, attempts: int
+    ) -> ResponseDecodeError:
+        """Attach the answer this error is about; returns the error itself."""
+        self.status = status
+        self.headers = Headers.received(headers)
+        self.body = redact_bytes(body[:ERROR_BODY_BYTES])
+        self.attempts = attempts
+        return self
 
 
 class ValidationError(IovoxError, ValueError):

@@ -82,3 +82,12 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """``data`` with every registered secret (as UTF-8) replaced."""
+    for secret in _SECRETS:
+        encoded = secret.encode()
+        if encoded in data:
+            data = data.replace(encoded, REDACTED.encode())
+    return data

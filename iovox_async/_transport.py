@@ -49,6 +49,7 @@ from ._errors import (
     json_error_items,
 )
 from ._files import create_for_writing, discard, temporary_path
+from ._raw import CAPTURE, Capture
 from ._retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, backoff_delay, parse_retry_after
 from ._wire import Answer, BodyTooLarge, NetworkFailure, Timeouts, UnsupportedEncoding, Wire
 from ._xml import excerpt, parse_error_items
@@ -197,7 +198,13 @@ class Transport:
     async def send(self, call: Call) -> dict[str, Any] | bytes:
         """Send a call and return its decoded body."""
         url = self._url(call)
-        answer = await self._with_retries(call, lambda n, s: self._send_once(call, url, n, s))
+        capture = CAPTURE.get()  # the one cost of raw responses when none is asked for
+        started = time.perf_counter() if capture is not None else 0.0
+        attempts, answer = await self._with_retries(
+            call, lambda n, s: self._send_once(call, url, n, s)
+        )
+        if capture is not None:
+            self._record(capture, call, url, answer, attempts, started)
         where = f"{call.interface}.{call.method}"
         if not answer.body.strip() and (
             call.expect_binary or (call.expect_body and answer.status == 200)
@@ -205,7 +212,7 @@ class Transport:
             kind = "a recording or file" if call.expect_binary else "a document"
             raise ResponseDecodeError(
                 f"{where} answered HTTP {answer.status} with an empty body where {kind} was due"
-            )
+            )._attach_answer(answer.status, answer.headers, answer.body, attempts)
         try:
             return await decode_body(
                 answer.body,
@@ -215,11 +222,15 @@ class Transport:
                 expect_document=call.expect_body,
             )
         except ErrorDocument:
-            failure = self._status_error(call, answer, 1)
-        except ResponseValueError:
-            raise  # it names the method, element and value already
+            failure = self._status_error(call, answer, attempts)
+        except ResponseValueError as error:
+            # It names the method, element and value already.
+            error._attach_answer(answer.status, answer.headers, answer.body, attempts)
+            raise
         except ResponseDecodeError as error:
-            raise ResponseDecodeError(f"{where}: {error}") from None
+            raise ResponseDecodeError(f"{where}: {error}")._attach_answer(
+                answer.status, answer.headers, answer.body, attempts
+            ) from None
         raise failure
 
     async def download(self, call: Call, destination: Path) -> int:
@@ -237,16 +248,35 @@ class Transport:
         temporary = temporary_path(destination)
         url = self._url(call)
         placed = False
+        capture = CAPTURE.get()
+        started = time.perf_counter() if capture is not None else 0.0
         try:
-            size = await self._with_retries(
+            attempts, answer = await self._with_retries(
                 call, lambda n, s: self._stream_once(call, url, temporary, n, s)
             )
             os.replace(temporary, destination)
             placed = True
-            return size
+            if capture is not None:
+                self._record(capture, call, url, answer, attempts, started)
+            return answer.written
         finally:
             if not placed:
                 discard(temporary)
+
+    @staticmethod
+    def _record(
+        capture: Capture, call: Call, url: str, answer: Answer, attempts: int, started: float
+    ) -> None:
+        capture.record(
+            interface=call.interface,
+            method=call.method,
+            url=url,
+            status=answer.status,
+            headers=answer.headers,
+            body=answer.body,
+            attempts=attempts,
+            elapsed=time.perf_counter() - started,
+        )
 
     # -- one attempt ------------------------------------------------------------------
 
@@ -340,12 +370,12 @@ class Transport:
             raise ResponseDecodeError(
                 f"{call.interface}.{call.method} answered a download with HTTP {answer.status}"
                 " instead of 200 with the whole file; nothing was saved"
-            )
+            )._attach_answer(answer.status, answer.headers, answer.body, attempt)
         return answer
 
     async def _stream_once(
         self, call: Call, url: str, temporary: Path, attempt: int, seconds: float | None
-    ) -> int:
+    ) -> Answer:
         # Creating a file can block for a millisecond on a busy disk: not on the loop.
         # If a cancellation lands meanwhile, ``download`` still removes the file.
         sink = await anyio.to_thread.run_sync(create_for_writing, temporary)
@@ -356,7 +386,7 @@ class Transport:
             raise NetworkFailure(
                 f"body ended after {answer.written} of {answer.expected} bytes", kind="ShortBody"
             )
-        return answer.written
+        return answer
 
     def _status_error(self, call: Call, answer: Answer, attempt: int) -> APIError:
         """The error for an error status, or for an error document sent with a 2xx."""
@@ -375,6 +405,8 @@ class Transport:
             attempts=attempt,
             excerpt=None if items else (excerpt(body, C.ERROR_EXCERPT_CHARS) or None),
             retry_after=retry_after,
+            headers=answer.headers,
+            body=body,
         )
 
     def _log(
@@ -430,10 +462,11 @@ class Transport:
 
     async def _with_retries(
         self, call: Call, attempt: Callable[[int, float | None], Awaitable[T]]
-    ) -> T:
+    ) -> tuple[int, T]:
+        """The attempt that succeeded: its number and result."""
         started = self.policy.clock()
         try:
-            return await attempt(1, self.policy.deadline)
+            return 1, await attempt(1, self.policy.deadline)
         except (NetworkFailure, APIError) as failure:
             first_failure: NetworkFailure | APIError = failure
         # Only a failed first attempt pays for building tenacity's retry machinery.
@@ -461,7 +494,7 @@ class Transport:
         attempt: Callable[[int, float | None], Awaitable[T]],
         first_failure: NetworkFailure | APIError,
         started: float,
-    ) -> T:
+    ) -> tuple[int, T]:
         """Tenacity's loop, whose first attempt replays the failure already seen.
 
         ``retry_deadline`` is a hard total: no back-off may end past it, and each
@@ -506,7 +539,7 @@ class Transport:
                     if number == 1:
                         raise first_failure
                     left = policy.deadline - (policy.clock() - started)
-                    return await attempt(number, max(left, 0.001))
+                    return number, await attempt(number, max(left, 0.001))
         except NetworkFailure as failure:
             failure.attempts = number
             raise

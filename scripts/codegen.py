@@ -169,6 +169,8 @@ class _TypeDefinitions:
         self.names: set[str] = set()
         self.method = ""
         """The method whose types are being defined (named in their docstrings)."""
+        self.response_names: dict[tuple[str, ...], str] = {}
+        """The current method's response TypedDicts by element path (from ``response``)."""
 
     def _unique(self, base: str, path: list[str]) -> str:
         for start in range(len(path) - 1, -1, -1):
@@ -227,6 +229,8 @@ class _TypeDefinitions:
         side: str,
     ) -> str:
         name = self._unique(base, path)
+        if side == "response":
+            self.response_names[tuple(path)] = name
         fields_ = [(child.name, child_type(child, base, path)) for child in element.children]
         if side == "response" and element.name == "response":
             # An xml-typed element also comes verbatim, in document order (_verbatim.py).
@@ -289,6 +293,7 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
     py_name = snake_case(method.name)
     base = type_base(method.name)
     typed.method = method.name
+    typed.response_names = {}
     # (signature entry, docstring entry, required) in declaration order.
     args: list[tuple[str, str, bool]] = []
     query_map: list[str] = []
@@ -449,7 +454,161 @@ def _method_source(item: SpecMethod, typed: _TypeDefinitions) -> tuple[list[str]
             "        )",
             "",
         ]
+    rows = row_path(method)
+    if rows is not None:
+        twin, accessor = _iter_source(item, args, query_map, overrides, typed, rows)
+        body += twin
+        endpoint_line += "\n\n\n" + accessor
     return body, endpoint_line
+
+
+# -- iter_ twins of paged methods ---------------------------------------------------------
+
+PAGE_PARAMS = ("page", "limit")
+PAGE_TOTALS = ("current_page", "total_pages", "total_results")
+
+_ITER_NOTES = {
+    "getCallData": (
+        "This is the plain paged read: offset pages, so a call that arrives while it runs"
+        " can show a row twice or hide one. For every CDR of a range exactly once (time"
+        " windows, each re-read until stable) use ``iovox.bulk.iter_call_data``, which"
+        " also exports, resumes and syncs."
+    ),
+}
+"""Method-specific advice in an ``iter_`` twin's docstring."""
+
+
+def row_path(method: Method) -> tuple[str, ...] | None:
+    """The element path of a paged method's rows (``("results", "result")``), or ``None``
+    when the method is not paged: paged means ``page`` and ``limit`` in the query and the
+    page totals at the top of the response."""
+    if not all(method.param(name) for name in PAGE_PARAMS):
+        return None
+    if not set(PAGE_TOTALS) <= {element.name for element in method.response}:
+        return None
+    found: list[tuple[str, ...]] = []
+
+    def walk(elements: tuple[ElementSpec, ...], path: tuple[str, ...]) -> None:
+        for element in elements:
+            if element.repeated:
+                found.append((*path, element.name))
+            elif element.children:
+                walk(element.children, (*path, element.name))
+
+    walk(method.response, ())
+    if len(found) != 1:
+        raise ValueError(f"{method.name} is paged but has no single repeated row element: {found}")
+    return found[0]
+
+
+def _element(elements: tuple[ElementSpec, ...], path: tuple[str, ...]) -> ElementSpec:
+    for element in elements:
+        if element.name == path[0]:
+            return element if len(path) == 1 else _element(element.children, path[1:])
+    raise KeyError(path)
+
+
+def _paragraph(text: str, indent: str = "        ") -> list[str]:
+    """``text`` wrapped as a docstring paragraph (no hanging indent)."""
+    return [line.replace(indent + "    ", indent, 1) for line in _wrap(text, indent)]
+
+
+def iter_name(method_name: str) -> str:
+    """The ``iter_`` twin of a paged method: ``getNodes`` → ``iter_nodes``; a name not
+    starting with ``get`` keeps its whole stem (``listThings`` → ``iter_list_things``)."""
+    name = snake_case(method_name)
+    return "iter_" + (name[4:] if name.startswith("get_") else name)
+
+
+def _iter_source(
+    item: SpecMethod,
+    args: list[tuple[str, str, bool]],
+    query_map: list[str],
+    overrides: list[str],
+    typed: _TypeDefinitions,
+    rows: tuple[str, ...],
+) -> tuple[list[str], str]:
+    """The ``iter_`` twin of a paged method and the accessor of its rows."""
+    method = item.method
+    py_name = snake_case(method.name)
+    page_type = typed.response_names[("response",)]
+    row = _element(method.response, rows)
+    if row.children:
+        row_type = typed.response_names[("response", *rows)]
+    else:  # the spec knows no fields of the rows: typed as the get_ method types them
+        row_type = f"{_RESPONSE_TYPES[row.type]} | None"
+    limit = method.param("limit")
+    assert limit is not None
+    if limit.minimum is not None and limit.maximum is not None:
+        span = f"From {limit.minimum} to {limit.maximum}."
+    else:
+        span = f"At least {limit.minimum or 1}."
+    kept = [arg for arg in args if arg[0].split(":")[0] not in PAGE_PARAMS]
+    tail = [arg for arg in kept if arg[0].split(":")[0] in ("timeout", "max_retries")]
+    filters = [arg for arg in kept if arg not in tail]
+    paging = [
+        (
+            "page_size: int | None = None",
+            f"page_size: rows per page (sent as ``limit``). {span} Default: 1000, or the"
+            " maximum when lower.",
+            False,
+        ),
+        (
+            "prefetch: int = DEFAULT_PREFETCH",
+            "prefetch: pages requested ahead of the one being read, concurrently (0: none);"
+            " at most ``prefetch + 1`` pages are held.",
+            False,
+        ),
+    ]
+    twin_args = filters + paging + tail
+    name = iter_name(method.name)
+    accessor = f"_{py_name}_rows"
+    path_text = "/".join(rows)
+    doc = [f'        """Every <{rows[-1]}> of :meth:`{py_name}`, page after page, in order.', ""]
+    doc += _paragraph(
+        f"``{method.http} /{method.interface}?v=3&method={method.name}`` with ``page`` and"
+        " ``limit`` set by the iterator: the first page tells how many follow, and"
+        " ``prefetch`` pages are fetched ahead concurrently (one at a time under trio)."
+        " Leaving the loop early cancels the pages in flight once the iterator is closed,"
+        f" so loop in ``async with contextlib.aclosing(iovox.{snake_case(method.interface)}"
+        f".{name}(...)) as rows:``. The arguments are checked when it is called, before"
+        " anything is sent. Rows added or removed while it runs can shift between pages.",
+    )
+    note = _ITER_NOTES.get(method.name)
+    if note:
+        doc += ["", *_paragraph(note)]
+    doc += ["", "        Args:"]
+    for _, text, _ in twin_args:
+        doc += _wrap(text, "            ")
+    doc += ["", "        Yields:"]
+    doc += _wrap(
+        f"Each <{path_text}> as a ``{row_type}``, values converted to their documented types.",
+        "            ",
+    )
+    doc.append('        """')
+    signature = "".join(f"        {entry},\n" for entry in ["*", *[a[0] for a in twin_args]])
+    kept_query = [entry for entry in query_map if entry.split(":")[0].strip("'") not in PAGE_PARAMS]
+    body = [
+        f"    def {name}(\n        self,\n{signature}    ) -> AsyncGenerator[{row_type}, None]:",
+        *doc,
+        "        return iter_rows(",
+        "            self._client,",
+        f"            _{py_name.upper()},",
+        "            {" + ", ".join(kept_query) + "},",
+        f"            {accessor},",
+        "            page_size=page_size,",
+        "            prefetch=prefetch,",
+        f"            {', '.join(overrides)},",
+        "        )",
+        "",
+    ]
+    chain = "page" + "".join(f".get({part!r}, {{}})" for part in rows[:-1])
+    accessor_source = (
+        f"def {accessor}(page: {page_type}) -> list[{row_type}]:\n"
+        f'    """The rows of one {method.name} page."""\n'
+        f"    return {chain}.get({rows[-1]!r}, [])"
+    )
+    return body, accessor_source
 
 
 def interface_module_name(interface: str) -> str:
@@ -479,8 +638,9 @@ def render_interface(interface: str, items: list[SpecMethod]) -> str:
     imports = []
     if "os.PathLike" in code:
         imports.append("import os")
-    if "Sequence[" in code:
-        imports.append("from collections.abc import Sequence")
+    abc_names = [n for n in ("AsyncGenerator", "Sequence") if f"{n}[" in code]
+    if abc_names:
+        imports.append(f"from collections.abc import {', '.join(abc_names)}")
     dates = [n for n in ("date", "datetime") if re.search(rf"\b{n} \|", code)]
     if dates:
         imports.append(f"from datetime import {', '.join(dates)}")
@@ -488,7 +648,10 @@ def render_interface(interface: str, items: list[SpecMethod]) -> str:
         n for n in ("Any", "Literal", "TypedDict") if re.search(rf"\b{n}\b", code)
     ]
     imports.append(f"from typing import {', '.join(typing_names)}")
-    local = ["from .._catalog import METHODS", "from .._spec import Endpoint"]
+    local = ["from .._catalog import METHODS"]
+    if "iter_rows(" in code:
+        local.append("from .._paging import DEFAULT_PREFETCH, iter_rows")
+    local.append("from .._spec import Endpoint")
     if "RawXML" in code:
         local.append("from .._xml import RawXML")
     class_doc = [f'    """Methods of the ``{interface}`` interface.']

@@ -173,7 +173,13 @@ class CsvRows:
         if not self._warned and not self._known.issuperset(row):
             self._warned = True
             logger.warning("CSV export: a row has fields the first row lacked; they are dropped")
-        self._writer.writerow([api_text(value) for value in map(row.get, self._columns)])
+        # Most values are text already: only the others pay for a call.
+        self._writer.writerow(
+            [
+                value if value.__class__ is str else api_text(value)
+                for value in map(row.get, self._columns)
+            ]
+        )
 
 
 class JsonlRows:

@@ -6,7 +6,8 @@ A *plan* pins the range when a job starts: its first and last call start are rea
 The plan is plain data (:meth:`WindowPlan.to_dict`), so a job can be saved, resumed
 or handed out to other processes window by window.
 
-A window is read page by page (``prefetch`` pages fetched ahead), yielding every
+A window is read page by page (``prefetch`` pages fetched ahead by the shared paging
+engine, :func:`iovox_async._paging.pages_ahead`), yielding every
 row whose id it has not yielded yet. CDRs are never deleted, so a call that arrives
 only pushes the rows after it one place on: offset paging can then show a row twice
 (skipped by id), and can miss one only when a page was fetched *before* an arrival
@@ -19,9 +20,7 @@ pages), it is read once more.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -30,15 +29,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .._errors import ValidationError
-from .cdrs import (
-    CDR_FIELDS,
-    CdrRow,
-    check_filters,
-    fetch_page,
-    page_count,
-    page_rows,
-    page_total,
-)
+from .._paging import page_count, page_total, pages_ahead
+from .cdrs import CDR_FIELDS, CdrRow, check_filters, fetch_page, page_rows
 from .report import BulkError, Progress
 
 if TYPE_CHECKING:
@@ -51,8 +43,6 @@ MAX_PASSES = 8
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 ORDERS = ("cs_ASC", "cs_DESC")
 RANGE_NAMES = ("sdt", "edt", "dconst")
-
-Fetch = Callable[[int], Awaitable[Any]]
 
 
 def moment(value: Any) -> dt.datetime:
@@ -299,8 +289,9 @@ async def read_window(
         first = await fetch(1)
         at_start = latest = page_total(first) or 0
         number = 0
-        async with aclosing(_pages(fetch, first, page_count(first, page_size), prefetch)) as pages:
-            del first
+        pages = pages_ahead(fetch, first, page_count(first, page_size), prefetch)
+        del first
+        async with aclosing(pages):
             async for number, page in pages:
                 # A page older than the one before it (fetched ahead, before a call
                 # arrived) may have missed a row that shifted onto it: fetch it again.
@@ -323,55 +314,6 @@ async def read_window(
     raise BulkError(
         f"calls {window.sdt} to {window.edt} kept changing over {MAX_PASSES} reads; try again later"
     )
-
-
-async def _pages(
-    fetch: Fetch, first: Any, total_pages: int, prefetch: int
-) -> AsyncGenerator[Any, None]:
-    """``(number, page)``: ``first``, then pages 2..``total_pages`` in order, ``prefetch``
-    fetched ahead.
-
-    Under trio an async generator cannot own tasks across its yields, so there the
-    pages are read one after another.
-    """
-    ahead = _on_asyncio()
-    pending: deque[asyncio.Task[Any]] = deque()
-    next_page = 2
-
-    def top_up() -> None:
-        nonlocal next_page
-        while ahead and next_page <= total_pages and len(pending) < prefetch:
-            pending.append(asyncio.ensure_future(fetch(next_page)))
-            next_page += 1
-
-    try:
-        top_up()
-        page: Any = first
-        del first
-        number = 1
-        while page is not None:
-            yield number, page
-            page = None
-            if pending:
-                page = await pending.popleft()
-                number += 1
-                top_up()
-            elif not ahead and number < total_pages:
-                number += 1
-                page = await fetch(number)
-    finally:
-        for task in pending:
-            task.cancel()
-        if pending:  # no request outlives the iterator
-            await asyncio.gather(*pending, return_exceptions=True)
-
-
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # trio
-        return False
-    return True
 
 
 async def iter_plan(

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 from .._xml import RawXML
 
@@ -1325,6 +1326,13 @@ UpdateCallFlowCallFlow = TypedDict(
 
 
 _GET_CALL_FLOWS: Endpoint[CallFlowsResponse] = Endpoint(_METHODS["getCallFlows"])
+
+
+def _get_call_flows_rows(page: CallFlowsResponse) -> list[CallFlowsResult]:
+    """The rows of one getCallFlows page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_CALL_FLOW: Endpoint[CallFlowResponse] = Endpoint(_METHODS["getCallFlow"])
 _CREATE_CALL_FLOW: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createCallFlow"])
 _UPDATE_CALL_FLOW: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateCallFlow"])
@@ -1415,6 +1423,71 @@ class CallFlowInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_call_flows(
+        self,
+        *,
+        order: str | None = None,
+        req_fields: Sequence[CallFlowsReqField | str] | CallFlowsReqField | str | None = None,
+        template_name: str | None = None,
+        template_type: Literal["DEFAULT", "CUSTOM", "ALL"] | None = None,
+        advanced: Literal["YES"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[CallFlowsResult, None]:
+        """Every <result> of :meth:`get_call_flows`, page after page, in order.
+
+        ``GET /CallFlow?v=3&method=getCallFlows`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.call_flow.iter_call_flows(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            order: req_fields abbreviation + _ASC or _DESC; c_DESC = newest first. Server default:
+                c_DESC.
+            req_fields: tna=template_name, tno=template_notes, tt=template_type, c=created,
+                a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c, a; other
+                values are sent with an UndocumentedValueWarning (the server decides). Server
+                default: tna,tno,tt,c,a.
+            template_name: filter by call flow title.
+            template_type: DEFAULT = built-in flows, CUSTOM = the account's own. Server default:
+                ALL.
+            advanced: YES = only advanced templates.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``CallFlowsResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_CALL_FLOWS,
+            {
+                "order": order,
+                "req_fields": req_fields,
+                "template_name": template_name,
+                "template_type": template_type,
+                "advanced": advanced,
+                "output": output,
+            },
+            _get_call_flows_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

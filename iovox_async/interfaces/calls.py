@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -249,7 +250,21 @@ class TranscribeCallRecordingCalls(TypedDict, total=False):
 
 
 _GET_CALL_DATA: Endpoint[CallDataResponse] = Endpoint(_METHODS["getCallData"])
+
+
+def _get_call_data_rows(page: CallDataResponse) -> list[CallDataResult]:
+    """The rows of one getCallData page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_CALL_METRICS: Endpoint[CallMetricsResponse] = Endpoint(_METHODS["getCallMetrics"])
+
+
+def _get_call_metrics_rows(page: CallMetricsResponse) -> list[CallMetricsResult]:
+    """The rows of one getCallMetrics page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_CALL_RECORDING: Endpoint[bytes] = Endpoint(_METHODS["getCallRecording"])
 _GET_VOICEMAIL_RECORDING: Endpoint[bytes] = Endpoint(_METHODS["getVoicemailRecording"])
 _TRANSCRIBE_CALL_RECORDING: Endpoint[dict[str, Any]] = Endpoint(_METHODS["transcribeCallRecording"])
@@ -389,6 +404,128 @@ class CallsInterface:
             max_retries=max_retries,
         )
 
+    def iter_call_data(
+        self,
+        *,
+        order: str | None = None,
+        sdt: datetime | date | str | None = None,
+        edt: datetime | date | str | None = None,
+        dconst: Literal["YESTERDAY"] | None = None,
+        id: str | None = None,
+        node_id: str | None = None,
+        node_type: str | None = None,
+        link_id: str | None = None,
+        link_type: str | None = None,
+        ctype: str | None = None,
+        call_res: str | None = None,
+        rule_res: str | None = None,
+        call_origin: str | None = None,
+        call_origin_encoded: str | None = None,
+        voxnumber: str | None = None,
+        call_dest: str | None = None,
+        direction: str | None = None,
+        detail: str | None = None,
+        cat_ids: Sequence[str] | str | None = None,
+        req_fields: Sequence[CallDataReqField | str] | CallDataReqField | str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[CallDataResult, None]:
+        """Every <result> of :meth:`get_call_data`, page after page, in order.
+
+        ``GET /Calls?v=3&method=getCallData`` with ``page`` and ``limit`` set by the iterator: the
+        first page tells how many follow, and ``prefetch`` pages are fetched ahead concurrently
+        (one at a time under trio). Leaving the loop early cancels the pages in flight once the
+        iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.calls.iter_call_data(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        This is the plain paged read: offset pages, so a call that arrives while it runs can show a
+        row twice or hide one. For every CDR of a range exactly once (time windows, each re-read
+        until stable) use ``iovox.bulk.iter_call_data``, which also exports, resumes and syncs.
+
+        Args:
+            order: req_fields abbreviation + _ASC or _DESC (cat_v, cat_lbl, cat_id not allowed);
+                cs_DESC = newest call_start first. Server default: cs_DESC.
+            sdt: calls since; YYYY-MM-DD HH:MM:SS, time optional (defaults 00:00:00). Server
+                default: 1st day of current month 00:00:00.
+            edt: calls before; YYYY-MM-DD HH:MM:SS, time optional (defaults 23:59:59). Server
+                default: current day 23:59:59.
+            dconst: date shortcut instead of sdt/edt; YESTERDAY = yesterday 00:00:00-23:59:59.
+            id: single call by Call ID.
+            node_id: the ``node_id`` filter.
+            node_type: the ``node_type`` filter.
+            link_id: the ``link_id`` filter.
+            link_type: the ``link_type`` filter.
+            ctype: call type, e.g. DIRECT or API (API = calls placed by Calling.initiateCall).
+            call_res: call result, e.g. ANSWERED.
+            rule_res: rule result, e.g. 'Call to an Operator'.
+            call_origin: caller number, e.g. 447966111222.
+            call_origin_encoded: encoded caller number; first 4 digits (country + area) left clear,
+                e.g. 44798833057321.
+            voxnumber: tracking number, e.g. 448456111222 (typed INTEGER on the
+                getCallMetrics/getSmsData pages).
+            call_dest: destination number, e.g. 447966123456.
+            direction: call direction, e.g. IN.
+            detail: IP address (legacy makeTwoWayCall) or conference room number.
+            cat_ids: category IDs; comma = AND (every category must match). The API also takes the
+                array form for OR: cat_ids[]=1,2&cat_ids[]=3,4 means (1 AND 2) OR (3 AND 4).
+                Matching includes descendant categories in the tree. A list: items joined with ','.
+            req_fields: field abbreviations to return; the mapping to response elements is in notes.
+                A list: items joined with ','. Documented: id, cs, ce, co, coe, col, vn, cd, detail,
+                ct, cts, tt, tts, ctype, call_res, rule_res, nid, nname, ntype, lid, lname, ltype,
+                has_rec, es, cat_id, cat_lbl, cat_v, call_cat_id, call_cat_lbl, call_cat_v,
+                node_cat_id, node_cat_lbl, node_cat_v, contact_cat_id, contact_cat_lbl,
+                contact_cat_v, direction; other values are sent with an UndocumentedValueWarning
+                (the server decides).
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``CallDataResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_CALL_DATA,
+            {
+                "order": order,
+                "sdt": sdt,
+                "edt": edt,
+                "dconst": dconst,
+                "id": id,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "ctype": ctype,
+                "call_res": call_res,
+                "rule_res": rule_res,
+                "call_origin": call_origin,
+                "call_origin_encoded": call_origin_encoded,
+                "voxnumber": voxnumber,
+                "call_dest": call_dest,
+                "direction": direction,
+                "detail": detail,
+                "cat_ids": cat_ids,
+                "req_fields": req_fields,
+                "output": output,
+            },
+            _get_call_data_rows,
+            page_size=page_size,
+            prefetch=prefetch,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     async def get_call_metrics(
         self,
         *,
@@ -499,6 +636,118 @@ class CallsInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_call_metrics(
+        self,
+        *,
+        sdt: datetime | date | str | None = None,
+        edt: datetime | date | str | None = None,
+        node_id: str | None = None,
+        node_type: str | None = None,
+        link_id: str | None = None,
+        link_type: str | None = None,
+        call_res: str | None = None,
+        rule_res: str | None = None,
+        call_origin: str | None = None,
+        call_origin_encryption: str | None = None,
+        voxnumber: int | None = None,
+        call_dest: str | None = None,
+        ctype: str | None = None,
+        detail: str | None = None,
+        cat_ids: Sequence[str] | str | None = None,
+        req_fields: Sequence[CallMetricsReqField | str] | CallMetricsReqField | str | None = None,
+        group_fields: Sequence[CallMetricsGroupField] | CallMetricsGroupField | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[CallMetricsResult, None]:
+        """Every <result> of :meth:`get_call_metrics`, page after page, in order.
+
+        ``GET /Calls?v=3&method=getCallMetrics`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.calls.iter_call_metrics(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            sdt: calls since; YYYY-MM-DD HH:MM:SS, time optional (defaults 00:00:00). Server
+                default: 1st day of current month 00:00:00.
+            edt: calls before; YYYY-MM-DD HH:MM:SS, time optional (defaults 23:59:59). Server
+                default: current day 23:59:59.
+            node_id: the ``node_id`` filter.
+            node_type: the ``node_type`` filter.
+            link_id: the ``link_id`` filter.
+            link_type: the ``link_type`` filter.
+            call_res: call result, e.g. ANSWERED.
+            rule_res: rule result, e.g. 'Call to an Operator'.
+            call_origin: caller number, e.g. 447966111222.
+            call_origin_encryption: encrypted caller number, e.g. 4478_516CD74E0509B222 (getCallData
+                calls its counterpart call_origin_encoded).
+            voxnumber: tracking number, e.g. 448456111222.
+            call_dest: destination number, e.g. 447966123456.
+            ctype: call type, e.g. DIRECT or API.
+            detail: IP address (legacy makeTwoWayCall) or conference room number.
+            cat_ids: category IDs; comma = AND. As in getCallData the API also takes the array form
+                for OR: cat_ids[]=1,2&cat_ids[]=3,4 means (1 AND 2) OR (3 AND 4); descendant
+                categories match too. A list: items joined with ','.
+            req_fields: metrics to return: tc=total calls, acpd=average calls per day,
+                tct/tcts=total call time formatted/seconds, act/acts=average call time
+                formatted/seconds, ttt/ttts=total talk time formatted/seconds, att/atts=average talk
+                time formatted/seconds, tuc=unique callers, tun=unique nodes, tul=unique links. A
+                list: items joined with ','. Documented: tc, acpd, tct, tcts, act, acts, ttt, ttts,
+                att, atts, tuc, tun, tul; other values are sent with an UndocumentedValueWarning
+                (the server decides).
+            group_fields: up to 2 grouping fields, added to the output fields: cdate=call date,
+                cweekd=weekday, cmonth=month, co=caller number, coe=caller number encrypted,
+                vn=voxnumber, cd=destination, detail, call_res=call result, nid=node id, ntype=node
+                type, lid=link id, lname=link name, ltype=link type. A list: items joined with ','.
+                Allowed: cdate, cweekd, cmonth, co, coe, vn, cd, detail, call_res, nid, ntype, lid,
+                lname, ltype.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``CallMetricsResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_CALL_METRICS,
+            {
+                "sdt": sdt,
+                "edt": edt,
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "call_res": call_res,
+                "rule_res": rule_res,
+                "call_origin": call_origin,
+                "call_origin_encryption": call_origin_encryption,
+                "voxnumber": voxnumber,
+                "call_dest": call_dest,
+                "ctype": ctype,
+                "detail": detail,
+                "cat_ids": cat_ids,
+                "req_fields": req_fields,
+                "group_fields": group_fields,
+                "output": output,
+            },
+            _get_call_metrics_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

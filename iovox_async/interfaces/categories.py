@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -83,7 +84,21 @@ class CreateCategoriesCategory(TypedDict, total=False):
 
 
 _GET_CATEGORY_ID: Endpoint[CategoryIdResponse] = Endpoint(_METHODS["getCategoryId"])
+
+
+def _get_category_id_rows(page: CategoryIdResponse) -> list[CategoryIdResult]:
+    """The rows of one getCategoryId page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_CATEGORIES: Endpoint[CategoriesResponse] = Endpoint(_METHODS["getCategories"])
+
+
+def _get_categories_rows(page: CategoriesResponse) -> list[CategoriesResult]:
+    """The rows of one getCategories page."""
+    return page.get("results", {}).get("result", [])
+
+
 _CREATE_CATEGORY_CONFIGURATIONS: Endpoint[dict[str, Any]] = Endpoint(
     _METHODS["createCategoryConfigurations"]
 )
@@ -167,6 +182,55 @@ class CategoriesInterface:
             max_retries=max_retries,
         )
 
+    def iter_category_id(
+        self,
+        *,
+        label: str,
+        value: str,
+        delimiter: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[CategoryIdResult, None]:
+        """Every <result> of :meth:`get_category_id`, page after page, in order.
+
+        ``GET /Categories?v=3&method=getCategoryId`` with ``page`` and ``limit`` set by the
+        iterator: the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.categories.iter_category_id(...)) as rows:``. The arguments
+        are checked when it is called, before anything is sent. Rows added or removed while it
+        runs can shift between pages.
+
+        Args:
+            label: category label (the top category / configuration), e.g. Location. Required.
+            value: leaf value to find, e.g. Mayfair. Required.
+            delimiter: separator used between the levels of category_path. Server default: ;.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``CategoryIdResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_CATEGORY_ID,
+            {"label": label, "value": value, "delimiter": delimiter, "output": output},
+            _get_category_id_rows,
+            page_size=page_size,
+            prefetch=prefetch,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     async def get_categories(
         self,
         *,
@@ -226,6 +290,60 @@ class CategoriesInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_categories(
+        self,
+        *,
+        req_fields: Sequence[Literal["cid", "cl", "cv", "chc"] | str]
+        | Literal["cid", "cl", "cv", "chc"]
+        | str
+        | None = None,
+        parent_category_id: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[CategoriesResult, None]:
+        """Every <result> of :meth:`get_categories`, page after page, in order.
+
+        ``GET /Categories?v=3&method=getCategories`` with ``page`` and ``limit`` set by the
+        iterator: the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.categories.iter_categories(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            req_fields: cid=category_id, cl=label, cv=value, chc=child_count (chc cannot be
+                requested alone). A list: items joined with ','. Documented: cid, cl, cv, chc; other
+                values are sent with an UndocumentedValueWarning (the server decides). Server
+                default: cid,cl,cv,chc.
+            parent_category_id: list the children of this category id; omitted = top-level
+                categories (configurations).
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 5000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``CategoriesResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_CATEGORIES,
+            {"req_fields": req_fields, "parent_category_id": parent_category_id, "output": output},
+            _get_categories_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

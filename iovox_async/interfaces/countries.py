@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -39,6 +41,11 @@ class CountriesResponse(TypedDict, total=False):
 
 
 _GET_COUNTRIES: Endpoint[CountriesResponse] = Endpoint(_METHODS["getCountries"])
+
+
+def _get_countries_rows(page: CountriesResponse) -> list[CountriesResult]:
+    """The rows of one getCountries page."""
+    return page.get("results", {}).get("result", [])
 
 
 class CountriesInterface:
@@ -93,6 +100,49 @@ class CountriesInterface:
             _GET_COUNTRIES,
             {"page": page, "limit": limit, "output": output},
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_countries(
+        self,
+        *,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[CountriesResult, None]:
+        """Every <result> of :meth:`get_countries`, page after page, in order.
+
+        ``GET /Countries?v=3&method=getCountries`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.countries.iter_countries(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``CountriesResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_COUNTRIES,
+            {"output": output},
+            _get_countries_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -440,6 +441,13 @@ class RemoveCategoryFromLinkLink(TypedDict, total=False):
 
 
 _GET_LINKS: Endpoint[LinksResponse] = Endpoint(_METHODS["getLinks"])
+
+
+def _get_links_rows(page: LinksResponse) -> list[LinksResult]:
+    """The rows of one getLinks page."""
+    return page.get("results", {}).get("result", [])
+
+
 _CREATE_LINKS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createLinks"])
 _CREATE_LINKS_FULL: Endpoint[CreateLinksFullResponse] = Endpoint(_METHODS["createLinksFull"])
 _UPDATE_LINKS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateLinks"])
@@ -556,6 +564,77 @@ class LinksInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_links(
+        self,
+        *,
+        node_id: str | None = None,
+        node_type: str | None = None,
+        link_id: str | None = None,
+        link_type: str | None = None,
+        req_fields: Sequence[LinksReqField | str] | LinksReqField | str | None = None,
+        order: str | None = None,
+        cat_ids: Sequence[str] | str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[LinksResult, None]:
+        """Every <result> of :meth:`get_links`, page after page, in order.
+
+        ``GET /Links?v=3&method=getLinks`` with ``page`` and ``limit`` set by the iterator: the
+        first page tells how many follow, and ``prefetch`` pages are fetched ahead concurrently
+        (one at a time under trio). Leaving the loop early cancels the pages in flight once the
+        iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.links.iter_links(...)) as rows:``. The arguments are checked
+        when it is called, before anything is sent. Rows added or removed while it runs can
+        shift between pages.
+
+        Args:
+            node_id: only the links of this node.
+            node_type: only the links of nodes of this type.
+            link_id: only this link.
+            link_type: only links of this type.
+            req_fields: fields to return: nid=node id, nn=node name, nt=node type, lid=link id,
+                ln=link name, lt=link type, vn=VoxNumber, rn=rule (call flow) name,
+                c2c=click_to_call (Ruby peer only). A list: items joined with ','. Documented: nid,
+                nn, nt, lid, ln, lt, vn, rn, c2c; other values are sent with an
+                UndocumentedValueWarning (the server decides).
+            order: <req_fields abbreviation>_ASC or _DESC, e.g. nn_DESC.
+            cat_ids: category filter (PHP peer only), sent as cat_ids[]=...; each item is a comma
+                list of category ids that must all match (AND), several items are alternatives (OR);
+                sub-categories also match. A list: items repeated as name[].
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``LinksResult``, values converted to their documented types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_LINKS,
+            {
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "req_fields": req_fields,
+                "order": order,
+                "cat_ids": cat_ids,
+                "output": output,
+            },
+            _get_links_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

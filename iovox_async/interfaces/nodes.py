@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -303,7 +304,21 @@ class UpdateNodesNode(TypedDict, total=False):
 
 
 _GET_NODES: Endpoint[NodesResponse] = Endpoint(_METHODS["getNodes"])
+
+
+def _get_nodes_rows(page: NodesResponse) -> list[NodesResult]:
+    """The rows of one getNodes page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_NODE_DETAILS: Endpoint[NodeDetailsResponse] = Endpoint(_METHODS["getNodeDetails"])
+
+
+def _get_node_details_rows(page: NodeDetailsResponse) -> list[NodeDetailsResult]:
+    """The rows of one getNodeDetails page."""
+    return page.get("results", {}).get("result", [])
+
+
 _CREATE_NODES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createNodes"])
 _CREATE_NODE_FULL: Endpoint[CreateNodeFullResponse] = Endpoint(_METHODS["createNodeFull"])
 _UPDATE_NODES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateNodes"])
@@ -405,6 +420,79 @@ class NodesInterface:
             max_retries=max_retries,
         )
 
+    def iter_nodes(
+        self,
+        *,
+        node_id: str | None = None,
+        node_type: str | None = None,
+        link_id: str | None = None,
+        link_type: str | None = None,
+        voxnumber: str | None = None,
+        req_fields: Sequence[NodesReqField | str] | NodesReqField | str | None = None,
+        rule_name: str | None = None,
+        order: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[NodesResult, None]:
+        """Every <result> of :meth:`get_nodes`, page after page, in order.
+
+        ``GET /Nodes?v=3&method=getNodes`` with ``page`` and ``limit`` set by the iterator: the
+        first page tells how many follow, and ``prefetch`` pages are fetched ahead concurrently
+        (one at a time under trio). Leaving the loop early cancels the pages in flight once the
+        iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.nodes.iter_nodes(...)) as rows:``. The arguments are checked
+        when it is called, before anything is sent. Rows added or removed while it runs can
+        shift between pages.
+
+        Args:
+            node_id: only this node.
+            node_type: only nodes of this type.
+            link_id: only the node owning this link.
+            link_type: only nodes having links of this type.
+            voxnumber: only nodes using this VoxNumber.
+            req_fields: fields to return: nid=node id, nn=node name, nt=node type, lid=link id,
+                ln=link name, lt=link type, rtn=rule template name (the default is shown verbatim
+                from the docs, nt doubled); the Ruby peer sends req_fields=nid to list node ids. A
+                list: items joined with ','. Documented: nid, nn, nt, lid, ln, lt, rtn; other values
+                are sent with an UndocumentedValueWarning (the server decides). Server default: nid,
+                nn, nt, nt, lid, ln, lt, rtn.
+            rule_name: only nodes whose link uses this rule template (call flow).
+            order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 5000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``NodesResult``, values converted to their documented types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_NODES,
+            {
+                "node_id": node_id,
+                "node_type": node_type,
+                "link_id": link_id,
+                "link_type": link_type,
+                "voxnumber": voxnumber,
+                "req_fields": req_fields,
+                "rule_name": rule_name,
+                "order": order,
+                "output": output,
+            },
+            _get_nodes_rows,
+            page_size=page_size,
+            prefetch=prefetch,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     async def get_node_details(
         self,
         *,
@@ -473,6 +561,75 @@ class NodesInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_node_details(
+        self,
+        *,
+        node_id: str,
+        link_id: str | None = None,
+        req_fields: Sequence[NodeDetailsReqField | str] | NodeDetailsReqField | str | None = None,
+        order: str | None = None,
+        return_rule_name: Literal["true", "false"] | None = None,
+        return_voxnumber: Literal["true", "false"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[NodeDetailsResult, None]:
+        """Every <result> of :meth:`get_node_details`, page after page, in order.
+
+        ``GET /Nodes?v=3&method=getNodeDetails`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.nodes.iter_node_details(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            node_id: node to return. Required.
+            link_id: only this link of the node.
+            req_fields: fields to return: nid=node id, nn=node name, nt=node type, nd=node date,
+                lid=link id, ln=link name, lt=link type, ld=link date, vn=VoxNumber, cid=category
+                id, cl=category label, cv=category value. A list: items joined with ','. Documented:
+                nid, nn, nt, nd, lid, ln, lt, ld, vn, cid, cl, cv; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: nid, nn, nt, nd, lid,
+                ln, lt, ld, vn, cid, cl, cv.
+            order: <req_fields abbreviation>_ASC or _DESC. Server default: nn_DESC.
+            return_rule_name: include the rule template name (lower-case true/false in the docs).
+                Server default: true.
+            return_voxnumber: include the VoxNumber (lower-case true/false in the docs).
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``NodeDetailsResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_NODE_DETAILS,
+            {
+                "node_id": node_id,
+                "link_id": link_id,
+                "req_fields": req_fields,
+                "order": order,
+                "return_rule_name": return_rule_name,
+                "return_voxnumber": return_voxnumber,
+                "output": output,
+            },
+            _get_node_details_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

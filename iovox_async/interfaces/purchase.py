@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -158,8 +159,22 @@ class PurchaseVoxNumbersResponse(TypedDict, total=False):
 _GET_VOXNUMBER_REGIONS: Endpoint[VoxnumberRegionsResponse] = Endpoint(
     _METHODS["getVoxnumberRegions"]
 )
+
+
+def _get_voxnumber_regions_rows(page: VoxnumberRegionsResponse) -> list[VoxnumberRegionsResult]:
+    """The rows of one getVoxnumberRegions page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_REGION_FOR_NUMBER_TYPE: Endpoint[dict[str, Any]] = Endpoint(_METHODS["getRegionForNumberType"])
 _GET_ORDER_DETAILS: Endpoint[OrderDetailsResponse] = Endpoint(_METHODS["getOrderDetails"])
+
+
+def _get_order_details_rows(page: OrderDetailsResponse) -> list[OrderDetailsResult]:
+    """The rows of one getOrderDetails page."""
+    return page.get("results", {}).get("result", [])
+
+
 _PURCHASE_VOX_NUMBERS: Endpoint[PurchaseVoxNumbersResponse] = Endpoint(
     _METHODS["purchaseVoxNumbers"]
 )
@@ -245,6 +260,69 @@ class PurchaseInterface:
             max_retries=max_retries,
         )
 
+    def iter_voxnumber_regions(
+        self,
+        *,
+        number_type: Literal["NATIONAL", "GEOGRAPHIC", "TOLLFREE"] | None = None,
+        country_code: str | None = None,
+        area_code: str | None = None,
+        req_fields: Sequence[VoxnumberRegionsReqField | str]
+        | VoxnumberRegionsReqField
+        | str
+        | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[VoxnumberRegionsResult, None]:
+        """Every <result> of :meth:`get_voxnumber_regions`, page after page, in order.
+
+        ``GET /Purchase?v=3&method=getVoxnumberRegions`` with ``page`` and ``limit`` set by the
+        iterator: the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.purchase.iter_voxnumber_regions(...)) as rows:``. The
+        arguments are checked when it is called, before anything is sent. Rows added or removed
+        while it runs can shift between pages.
+
+        Args:
+            number_type: the Ruby peer sends GEOGRAPHIC by default.
+            country_code: country dialling code (IDD), e.g. 33, 44.
+            area_code: area code without leading 0.
+            req_fields: fields to return: ac=area code, cc=country code, con=country name, stn=state
+                name, cin=city name, ct=cost. A list: items joined with ','. Documented: ac, cc,
+                con, stn, cin, ct; other values are sent with an UndocumentedValueWarning (the
+                server decides).
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``VoxnumberRegionsResult``, values converted to their
+                documented types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_VOXNUMBER_REGIONS,
+            {
+                "number_type": number_type,
+                "country_code": country_code,
+                "area_code": area_code,
+                "req_fields": req_fields,
+                "output": output,
+            },
+            _get_voxnumber_regions_rows,
+            page_size=page_size,
+            prefetch=prefetch,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     async def get_region_for_number_type(
         self,
         *,
@@ -304,6 +382,50 @@ class PurchaseInterface:
             _GET_ORDER_DETAILS,
             {"order_reference": order_reference, "page": page, "limit": limit},
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_order_details(
+        self,
+        *,
+        order_reference: str | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[OrderDetailsResult, None]:
+        """Every <result> of :meth:`get_order_details`, page after page, in order.
+
+        ``GET /Purchase?v=3&method=getOrderDetails`` with ``page`` and ``limit`` set by the
+        iterator: the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.purchase.iter_order_details(...)) as rows:``. The arguments
+        are checked when it is called, before anything is sent. Rows added or removed while it
+        runs can shift between pages.
+
+        Args:
+            order_reference: one order, by the reference purchaseVoxNumbers returned (guessed name);
+                all recent orders if omitted.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``OrderDetailsResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_ORDER_DETAILS,
+            {"order_reference": order_reference},
+            _get_order_details_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -330,14 +331,35 @@ class UpdateBlockedNumbersBlockedNumber(TypedDict, total=False):
 
 
 _GET_RULE_TEMPLATES: Endpoint[RuleTemplatesResponse] = Endpoint(_METHODS["getRuleTemplates"])
+
+
+def _get_rule_templates_rows(page: RuleTemplatesResponse) -> list[RuleTemplatesResult]:
+    """The rows of one getRuleTemplates page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_VARIABLE_RULES_OF_TEMPLATE: Endpoint[VariableRulesOfTemplateResponse] = Endpoint(
     _METHODS["getVariableRulesOfTemplate"]
 )
 _GET_TIME_TEMPLATES: Endpoint[TimeTemplatesResponse] = Endpoint(_METHODS["getTimeTemplates"])
+
+
+def _get_time_templates_rows(page: TimeTemplatesResponse) -> list[TimeTemplatesResult]:
+    """The rows of one getTimeTemplates page."""
+    return page.get("results", {}).get("result", [])
+
+
 _CREATE_TIME_TEMPLATES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createTimeTemplates"])
 _UPDATE_TIME_TEMPLATES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateTimeTemplates"])
 _DELETE_TIME_TEMPLATES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteTimeTemplates"])
 _GET_BLOCKED_NUMBERS: Endpoint[BlockedNumbersResponse] = Endpoint(_METHODS["getBlockedNumbers"])
+
+
+def _get_blocked_numbers_rows(page: BlockedNumbersResponse) -> list[BlockedNumbersResult]:
+    """The rows of one getBlockedNumbers page."""
+    return page.get("results", {}).get("result", [])
+
+
 _CREATE_BLOCKED_NUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createBlockedNumbers"])
 _UPDATE_BLOCKED_NUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateBlockedNumbers"])
 _DELETE_BLOCKED_NUMBERS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["deleteBlockedNumbers"])
@@ -429,6 +451,73 @@ class RulesInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_rule_templates(
+        self,
+        *,
+        order: str | None = None,
+        req_fields: Sequence[RuleTemplatesReqField | str]
+        | RuleTemplatesReqField
+        | str
+        | None = None,
+        template_name: str | None = None,
+        template_type: Literal["DEFAULT", "CUSTOM", "ALL"] | None = None,
+        advanced: Literal["YES"] | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[RuleTemplatesResult, None]:
+        """Every <result> of :meth:`get_rule_templates`, page after page, in order.
+
+        ``GET /Rules?v=3&method=getRuleTemplates`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.rules.iter_rule_templates(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            order: <req_fields abbreviation>_ASC or _DESC. Server default: c_DESC.
+            req_fields: fields to return: tna=template name, tno=template notes, tt=template type,
+                c=created, a=advanced. A list: items joined with ','. Documented: tna, tno, tt, c,
+                a; other values are sent with an UndocumentedValueWarning (the server decides).
+                Server default: tna,tno,tt,c,a.
+            template_name: only this template.
+            template_type: DEFAULT = built-in templates, CUSTOM = created by the account. Server
+                default: ALL.
+            advanced: YES = only advanced templates.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``RuleTemplatesResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_RULE_TEMPLATES,
+            {
+                "order": order,
+                "req_fields": req_fields,
+                "template_name": template_name,
+                "template_type": template_type,
+                "advanced": advanced,
+                "output": output,
+            },
+            _get_rule_templates_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )
@@ -546,6 +635,66 @@ class RulesInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_time_templates(
+        self,
+        *,
+        order: str | None = None,
+        req_fields: Sequence[Literal["l", "n", "tf", "c"] | str]
+        | Literal["l", "n", "tf", "c"]
+        | str
+        | None = None,
+        time_template_label: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[TimeTemplatesResult, None]:
+        """Every <result> of :meth:`get_time_templates`, page after page, in order.
+
+        ``GET /Rules?v=3&method=getTimeTemplates`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.rules.iter_time_templates(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            order: <req_fields abbreviation>_ASC or _DESC; the docs default and example are written
+                'lDESC' (no underscore). Server default: lDESC.
+            req_fields: fields to return: l=label, n=notes, tf=time frames, c=created. A list: items
+                joined with ','. Documented: l, n, tf, c; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: l,n,tf,c.
+            time_template_label: only this time template.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 5000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``TimeTemplatesResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_TIME_TEMPLATES,
+            {
+                "order": order,
+                "req_fields": req_fields,
+                "time_template_label": time_template_label,
+                "output": output,
+            },
+            _get_time_templates_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )
@@ -735,6 +884,72 @@ class RulesInterface:
                 "limit": limit,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_blocked_numbers(
+        self,
+        *,
+        number: str | None = None,
+        operator: Literal["EQUALS", "STARTSWITH"] | None = None,
+        in_or_out: Literal["IN", "OUT"] | None = None,
+        req_fields: Sequence[BlockedNumbersReqField | str]
+        | BlockedNumbersReqField
+        | str
+        | None = None,
+        order: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[BlockedNumbersResult, None]:
+        """Every <result> of :meth:`get_blocked_numbers`, page after page, in order.
+
+        ``GET /Rules?v=3&method=getBlockedNumbers`` with ``page`` and ``limit`` set by the iterator:
+        the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.rules.iter_blocked_numbers(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            number: only this number.
+            operator: the ``operator`` filter.
+            in_or_out: the ``in_or_out`` filter.
+            req_fields: fields to return: no=number, op=operator, ioo=in or out, nn=number notes,
+                rules=time based rules (not in the default). A list: items joined with ','.
+                Documented: no, op, ioo, nn, rules; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: no,op,ioo,nn.
+            order: <req_fields abbreviation>_ASC or _DESC. Server default: no_ASC.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``BlockedNumbersResult``, values converted to their
+                documented types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_BLOCKED_NUMBERS,
+            {
+                "number": number,
+                "operator": operator,
+                "in_or_out": in_or_out,
+                "req_fields": req_fields,
+                "order": order,
+                "output": output,
+            },
+            _get_blocked_numbers_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -69,6 +70,13 @@ class UpdateSoundFilesSoundFile(TypedDict, total=False):
 
 
 _GET_SOUND_FILES: Endpoint[SoundFilesResponse] = Endpoint(_METHODS["getSoundFiles"])
+
+
+def _get_sound_files_rows(page: SoundFilesResponse) -> list[SoundFilesResult]:
+    """The rows of one getSoundFiles page."""
+    return page.get("results", {}).get("result", [])
+
+
 _GET_SOUND_FILE_DATA: Endpoint[bytes] = Endpoint(_METHODS["getSoundFileData"])
 _CREATE_SOUND_FILES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["createSoundFiles"])
 _UPDATE_SOUND_FILES: Endpoint[dict[str, Any]] = Endpoint(_METHODS["updateSoundFiles"])
@@ -152,6 +160,66 @@ class SoundFilesInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_sound_files(
+        self,
+        *,
+        order: str | None = None,
+        req_fields: Sequence[SoundFilesReqField | str] | SoundFilesReqField | str | None = None,
+        sound_label: str | None = None,
+        sound_group: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[SoundFilesResult, None]:
+        """Every <result> of :meth:`get_sound_files`, page after page, in order.
+
+        ``GET /SoundFiles?v=3&method=getSoundFiles`` with ``page`` and ``limit`` set by the
+        iterator: the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.sound_files.iter_sound_files(...)) as rows:``. The arguments
+        are checked when it is called, before anything is sent. Rows added or removed while it
+        runs can shift between pages.
+
+        Args:
+            order: <req_fields abbreviation>_ASC or _DESC, e.g. c_DESC. Server default: id_ASC.
+            req_fields: fields to return: id=sound id, sl=sound label, sg=sound group, cl=content
+                length (bytes), c=created (YYYY-MM-DD HH:MM:SS), u=updated, n=notes. A list: items
+                joined with ','. Documented: id, sl, sg, cl, c, u, n; other values are sent with an
+                UndocumentedValueWarning (the server decides). Server default: sl,sg,cl,c,u,n.
+            sound_label: only this label (labels are unique inside each sound group).
+            sound_group: only this group.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``SoundFilesResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_SOUND_FILES,
+            {
+                "order": order,
+                "req_fields": req_fields,
+                "sound_label": sound_label,
+                "sound_group": sound_group,
+                "output": output,
+            },
+            _get_sound_files_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

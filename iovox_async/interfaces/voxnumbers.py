@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._catalog import METHODS
+from .._paging import DEFAULT_PREFETCH, iter_rows
 from .._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -67,6 +68,13 @@ class TransferVoxnumbersVoxnumbers(TypedDict, total=False):
 
 
 _GET_VOXNUMBERS: Endpoint[VoxnumbersResponse] = Endpoint(_METHODS["getVoxnumbers"])
+
+
+def _get_voxnumbers_rows(page: VoxnumbersResponse) -> list[VoxnumbersResult]:
+    """The rows of one getVoxnumbers page."""
+    return page.get("results", {}).get("result", [])
+
+
 _SET_CALL_STATUS: Endpoint[dict[str, Any]] = Endpoint(_METHODS["setCallStatus"])
 _DELETE_VOXNUMBERS_FROM_ACCOUNT: Endpoint[dict[str, Any]] = Endpoint(
     _METHODS["deleteVoxnumbersFromAccount"]
@@ -169,6 +177,88 @@ class VoxnumbersInterface:
                 "output": output,
             },
             None,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def iter_voxnumbers(
+        self,
+        *,
+        req_fields: Sequence[VoxnumbersReqField | str] | VoxnumbersReqField | str | None = None,
+        order: str | None = None,
+        voxnumber: int | None = None,
+        voxnumber_type: Literal["LOCAL", "NATIONAL"] | None = None,
+        voxnumber_country: str | None = None,
+        voxnumber_city: str | None = None,
+        assigned_status: Literal["ASSIGNED", "UNASSIGNED"] | None = None,
+        call_status: Literal["ON", "NO RULES", "ACTIVE", "OFF"] | None = None,
+        node_id: str | None = None,
+        link_id: str | None = None,
+        output: Literal["XML", "JSON"] | None = None,
+        page_size: int | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncGenerator[VoxnumbersResult, None]:
+        """Every <result> of :meth:`get_voxnumbers`, page after page, in order.
+
+        ``GET /Voxnumbers?v=3&method=getVoxnumbers`` with ``page`` and ``limit`` set by the
+        iterator: the first page tells how many follow, and ``prefetch`` pages are fetched ahead
+        concurrently (one at a time under trio). Leaving the loop early cancels the pages in
+        flight once the iterator is closed, so loop in ``async with
+        contextlib.aclosing(iovox.voxnumbers.iter_voxnumbers(...)) as rows:``. The arguments are
+        checked when it is called, before anything is sent. Rows added or removed while it runs
+        can shift between pages.
+
+        Args:
+            req_fields: fields to return: nid=node id, nname=node name, lid=link id, lname=link
+                name, as=assigned status, cs=call status, vn=VoxNumber, vnt=type, vnco=country,
+                vnci=city, vnpd=purchase date, cc=country code (Ruby peer only). A list: items
+                joined with ','. Documented: nid, nname, lid, lname, as, cs, vn, vnt, vnco, vnci,
+                vnpd, cc; other values are sent with an UndocumentedValueWarning (the server
+                decides). Server default: lid,lname,as,cs,vn,vnt,vnco,vnci,vnpd.
+            order: <req_fields abbreviation>_ASC or _DESC, e.g. vnpd_DESC.
+            voxnumber: international format, e.g. 442012344321.
+            voxnumber_type: the ``voxnumber_type`` filter.
+            voxnumber_country: e.g. FRANCE.
+            voxnumber_city: the ``voxnumber_city`` filter.
+            assigned_status: attached to a link or not.
+            call_status: ON = ON (Active) + ON (No Rules); NO RULES switches to ACTIVE by itself
+                when a template is attached and back when it is removed; OFF (On Hold) stays until
+                set ON.
+            node_id: numbers of this node's links (PHP peer only).
+            link_id: the number attached to this link.
+            output: response format. Server default: XML.
+            page_size: rows per page (sent as ``limit``). From 1 to 20000. Default: 1000, or the
+                maximum when lower.
+            prefetch: pages requested ahead of the one being read, concurrently (0: none); at most
+                ``prefetch + 1`` pages are held.
+            timeout: seconds for this call instead of the client's default.
+            max_retries: retries for this call instead of the client's default (0: none).
+
+        Yields:
+            Each <results/result> as a ``VoxnumbersResult``, values converted to their documented
+                types.
+        """
+        return iter_rows(
+            self._client,
+            _GET_VOXNUMBERS,
+            {
+                "req_fields": req_fields,
+                "order": order,
+                "voxnumber": voxnumber,
+                "voxnumber_type": voxnumber_type,
+                "voxnumber_country": voxnumber_country,
+                "voxnumber_city": voxnumber_city,
+                "assigned_status": assigned_status,
+                "call_status": call_status,
+                "node_id": node_id,
+                "link_id": link_id,
+                "output": output,
+            },
+            _get_voxnumbers_rows,
+            page_size=page_size,
+            prefetch=prefetch,
             timeout=timeout,
             max_retries=max_retries,
         )

@@ -37,6 +37,14 @@ def test_mypy_accepts_the_typed_usage_and_rejects_the_wrong() -> None:
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert 'Incompatible types in assignment (expression has type "int | None"' in bad.stdout
     assert '"CallDataResult" has no key "call_strat"' in bad.stdout
+    assert 'Unexpected keyword argument "page" for "iter_nodes"' in bad.stdout
+    assert '"NodesResult" has no key "node_nmae"' in bad.stdout
+    assert 'Unexpected keyword argument "limt"' in bad.stdout
+    # The wrapped result keeps its TypedDict: the misspelt key fails there too.
+    misspelt = [
+        line for line in bad.stdout.splitlines() if "error:" in line and "call_strat" in line
+    ]
+    assert len(misspelt) == 2, bad.stdout
 
 
 def matches(value: Any, annotation: Any) -> bool:

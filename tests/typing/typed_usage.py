@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import assert_type
+from typing import Any, assert_type
 
-from iovox_async import AsyncIovox, RawXML
+from iovox_async import APIError, AsyncIovox, Headers, RawResponse, RawXML
 from iovox_async.interfaces.calls import CallDataResponse, CallDataResult
+from iovox_async.interfaces.contacts import ContactsResult
 from iovox_async.interfaces.nodes import NodesResponse, NodesResult
 
 
@@ -38,6 +40,18 @@ async def payload_with_raw_xml(iovox: AsyncIovox) -> None:
     await iovox.call_flow.create_call_flow(call_flow={"@name": "Night Line"})
 
 
+async def paged_rows(iovox: AsyncIovox) -> None:
+    async for node in iovox.nodes.iter_nodes():
+        assert_type(node, NodesResult)
+        assert_type(node["node_id"], str | None)
+    async with contextlib.aclosing(iovox.contacts.iter_contacts(page_size=500)) as contacts:
+        async for contact in contacts:
+            assert_type(contact, ContactsResult)
+    async for cdr in iovox.calls.iter_call_data(sdt=dt.date(2026, 10, 1), prefetch=4):
+        assert_type(cdr, CallDataResult)
+        assert_type(cdr["call_start"], dt.datetime | None)
+
+
 async def bulk_rows(iovox: AsyncIovox) -> None:
     async for row in iovox.bulk.iter_call_data(sdt=dt.date(2026, 10, 1)):
         assert_type(row, CallDataResult)
@@ -46,3 +60,30 @@ async def bulk_rows(iovox: AsyncIovox) -> None:
 
 async def recording(iovox: AsyncIovox) -> None:
     assert_type(await iovox.calls.get_call_recording(id="1"), bytes)
+
+
+async def raw_responses(iovox: AsyncIovox) -> None:
+    raw = await iovox.with_raw_response(iovox.calls.get_call_data, sdt=dt.date(2026, 10, 1))
+    assert_type(raw, RawResponse[CallDataResponse])
+    assert_type(raw.parsed, CallDataResponse)
+    assert_type(raw.parsed["results"]["result"], list[CallDataResult])
+    assert_type(raw.status, int)
+    assert_type(raw.headers, Headers)
+    assert_type(raw.headers.get("content-type"), str | None)
+    assert_type(raw.body, bytes)
+    assert_type(raw.attempts, int)
+    assert_type(raw.elapsed, float)
+    recording = await iovox.with_raw_response(iovox.calls.get_call_recording, id="1")
+    assert_type(recording.parsed, bytes)
+    saved = await iovox.with_raw_response(iovox.calls.get_call_recording_to_file, "a.mp3", id="1")
+    assert_type(saved.parsed, int)
+    any_method = await iovox.with_raw_response(iovox.request, "Calls", "getCallData")
+    assert_type(any_method.parsed, dict[str, Any] | bytes)
+    view = iovox.with_options(timeout=5)
+    assert_type((await view.with_raw_response(view.nodes.get_nodes)).parsed, NodesResponse)
+    try:
+        await iovox.nodes.get_nodes()
+    except APIError as error:
+        assert_type(error.headers, Headers)
+        assert_type(error.body, bytes)
+        assert_type(error.attempts, int)

@@ -11,7 +11,8 @@ import pytest
 from iovox_async import ResponseDecodeError, ResponseValueError, ValidationError
 from iovox_async._catalog import METHODS
 from iovox_async._convert import shape_for
-from iovox_async._decode import decode_sync
+from iovox_async._decode import _empty_as_null, decode_json, decode_sync
+from iovox_async._fastjson import fast_json
 from iovox_async._xml import to_api_text
 
 CALL_DATA = shape_for(METHODS["Calls"]["getCallData"])
@@ -181,3 +182,80 @@ async def test_aware_datetimes_are_refused_before_sending() -> None:
         with pytest.raises(ValidationError, match="UTC offset"):
             await iovox.request("Calls", "getCallData", params={"sdt": aware})
     assert sent == []
+
+
+# -- the JSON fast path (msgspec + compiled leaves) against the generic path -----------
+
+ODD_ROWS: list[object] = [
+    {"id": "1", "call_start": "2026-10-01 08:30:05", "call_time_sec": "180", "email_sent": "1"},
+    {"id": "1", "call_start": "", "call_time_sec": "", "has_recording": ""},
+    {"id": "1", "call_start": "0000-00-00 00:00:00", "call_end": "0000-00-00"},
+    {"call_start": "2026-10-01T08:30:05", "call_end": "2026-10-01 08:30:05.1234567"},
+    {"call_start": "2026-10-01 08:30:05Z", "call_end": "2026-10-01 08:30:05+01:00"},
+    {"call_start": "2026-10-01", "call_end": "2026-10-01 08:30"},
+    {"call_time_sec": "0012", "talk_time_sec": "-5", "has_recording": "TRUE"},
+    {"has_recording": "True", "email_sent": "false"},
+    {"id": 42, "call_time_sec": 180, "has_recording": 1, "email_sent": True},
+    {"id": "1", "surprise": "kept", "call_time_sec": "7"},
+    {"id": "1", "categories": {"category": {"category_id": "3", "label": "a", "value": ""}}},
+    {"id": "1", "categories": {"category": [{"category_id": "3"}, ""]}},
+    {"id": "1", "categories": ""},
+    {"id": "1", "detail": 'say ":"" here'},
+    {"id": "1", "detail": None, "node_name": "  "},
+    {},
+    "",
+]
+
+BAD_ROWS: list[object] = [
+    {"call_time_sec": "1.0"},
+    {"call_time_sec": "1e3"},
+    {"call_time_sec": "--5"},
+    {"call_time_sec": "\u0663"},
+    {"call_time_sec": 1.5},
+    {"has_recording": "yes"},
+    {"call_start": "2026-13-01 08:30:05"},
+    {"call_start": "20261001T083005"},
+    {"call_start": "2026-10-01 24:00:00"},
+]
+
+
+def json_body(row: object, separators: tuple[str, str] = (", ", ": ")) -> bytes:
+    envelope = {"current_page": "1", "total_pages": "1", "total_results": "1"}
+    data = {"response": {**envelope, "results": {"result": row}}}
+    return json.dumps(data, separators=separators).encode()
+
+
+@pytest.mark.parametrize("separators", [(", ", ": "), (",", ":"), (" , ", " :  ")])
+@pytest.mark.parametrize("row", [*ODD_ROWS, ODD_ROWS[:3]], ids=repr)
+def test_the_fast_path_gives_what_the_generic_path_gives(row: object, separators: Any) -> None:
+    body = json_body(row, separators)
+    assert decode_json(body, CALL_DATA) == decode_json(body, CALL_DATA, fast=False)
+
+
+@pytest.mark.parametrize("row", BAD_ROWS, ids=repr)
+def test_the_fast_path_raises_what_the_generic_path_raises(row: object) -> None:
+    body = json_body([{"id": "1"}, row])
+    with pytest.raises(ResponseValueError) as generic:
+        decode_json(body, CALL_DATA, fast=False)
+    with pytest.raises(ResponseValueError) as fast:
+        decode_json(body, CALL_DATA)
+    assert str(fast.value) == str(generic.value)
+    assert "Calls.getCallData" in str(fast.value)
+
+
+def test_the_fast_path_takes_a_plain_page_and_declines_unknown_keys() -> None:
+    path = fast_json(CALL_DATA)
+    assert path is not None
+    rows = [{"id": str(n), "call_start": "2026-10-01 08:30:05", "detail": ""} for n in range(3)]
+    page = path.decode(_empty_as_null(json_body(rows)))
+    assert page is not None and page["results"]["result"][2]["detail"] is None
+    assert page["results"]["result"][0]["call_start"] == dt.datetime(2026, 10, 1, 8, 30, 5)
+    # msgspec would drop "surprise"; the key count notices and the generic path keeps it
+    body = _empty_as_null(json_body([{"id": "1", "surprise": "x"}]))
+    assert path.decode(body) is None
+    assert decode_json(body, CALL_DATA)["results"]["result"][0]["surprise"] == "x"
+
+
+def test_an_integer_of_two_minus_signs_is_a_response_value_error() -> None:
+    with pytest.raises(ResponseValueError, match="call_time_sec"):
+        decode_json(json_body({"call_time_sec": "--5"}), CALL_DATA, fast=False)

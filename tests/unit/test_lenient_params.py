@@ -47,7 +47,11 @@ def test_every_req_fields_docstring_states_the_rule() -> None:
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and cls.__name__.endswith("Interface"):
-                docs += [inspect.getdoc(f) or "" for _, f in inspect.getmembers(cls)]
+                docs += [
+                    inspect.getdoc(f) or ""
+                    for name, f in inspect.getmembers(cls)
+                    if not name.startswith("iter_")  # a paged twin repeats its method's docs
+                ]
     listed = [doc for doc in docs if "req_fields:" in doc and "Documented:" in doc]
     expected = sum(
         1
