@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import anyio
+from anyio.lowlevel import RunVar
 
 from ._constants import OFFLOAD_DECODE_BYTES
 from ._convert import PLAIN, Shape
@@ -16,6 +17,19 @@ from ._verbatim import attach_verbatim
 from ._xml import decode_document, excerpt, is_xml
 
 _json_decode = json.loads
+
+_DECODERS: RunVar[anyio.CapacityLimiter] = RunVar("iovox_async_decoders")
+"""One worker thread decodes at a time, per event loop: a decode holds the GIL, so
+more threads add no speed, only contention that keeps the loop thread waiting."""
+
+
+def _decode_limiter() -> anyio.CapacityLimiter:
+    try:
+        return _DECODERS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(1)
+        _DECODERS.set(limiter)
+        return limiter
 
 
 class ErrorDocument(Exception):
@@ -137,5 +151,7 @@ async def decode_body(
         got = kind or "an unlabelled body"
         raise ResponseDecodeError(f"expected an XML or JSON document, got {got}: {excerpt(body)!r}")
     if len(body) > OFFLOAD_DECODE_BYTES:
-        return await anyio.to_thread.run_sync(decode_sync, body, as_json, shape)
+        return await anyio.to_thread.run_sync(
+            decode_sync, body, as_json, shape, limiter=_decode_limiter()
+        )
     return decode_sync(body, as_json, shape)

@@ -65,17 +65,59 @@ def _has_xml(node: _Node) -> bool:
     )
 
 
-def _msgspec_type(node: _Node, counter: list[int]) -> Any:
-    """A ``TypedDict`` for the children of ``node``: every leaf text (or null)."""
+def _msgspec_type(node: _Node, counter: list[int], in_list: bool = False) -> Any:
+    """A ``TypedDict`` for the children of ``node``: every leaf text (or null). The
+    outermost repeated elements (the rows) are kept as raw JSON, decoded later in chunks."""
     fields: dict[str, Any] = {}
     for key in node.leaves:
         leaf: Any = str | None
         fields[key] = list[leaf] | leaf if key in node.repeated else leaf
     for key, child in node.nodes.items():
-        inner: Any = _msgspec_type(child, counter) | None
+        if key in node.repeated and not in_list:
+            fields[key] = msgspec.Raw  # null included: msgspec reads it as Raw only alone
+            continue
+        inner: Any = _msgspec_type(child, counter, in_list) | None
         fields[key] = list[inner] | inner if key in node.repeated else inner
     counter[0] += 1
     return _typed_dict(f"_Fast{counter[0]}", fields, total=False)
+
+
+ROWS_PER_DECODE = 1000
+"""Rows msgspec decodes in one call. A call holds the GIL throughout; between two calls
+the event loop's thread can take it, so a big page in a worker thread never holds the
+loop for the whole decode."""
+
+_RAW_LIST: msgspec.json.Decoder[list[msgspec.Raw]] = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class _Rows:
+    """Decodes one repeated element kept raw: an object is one item, an array is
+    split (one C-speed scan) and decoded :data:`ROWS_PER_DECODE` items at a time."""
+
+    __slots__ = ("_many", "_one")
+
+    def __init__(self, item: Any) -> None:
+        self._one: msgspec.json.Decoder[Any] = msgspec.json.Decoder(item)
+        self._many: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[item])
+
+    def __call__(self, raw: msgspec.Raw | None) -> list[Any]:
+        if raw is None:
+            return []  # absent
+        opening = memoryview(raw)[:1].tobytes()
+        if opening == b"n":
+            return []  # null: the API's empty element
+        if opening == b"{":
+            return [self._one.decode(raw)]
+        if opening != b"[":
+            raise _Unconvertible("rows")  # text or a number where rows were documented
+        parts = _RAW_LIST.decode(raw)
+        if len(parts) <= ROWS_PER_DECODE:
+            return self._many.decode(raw)  # type: ignore[no-any-return]
+        items: list[Any] = []
+        for start in range(0, len(parts), ROWS_PER_DECODE):
+            chunk = b"[" + b",".join(parts[start : start + ROWS_PER_DECODE]) + b"]"
+            items += self._many.decode(chunk)
+        return items
 
 
 def _empty_node(compiled: FastFunction) -> dict[str, Any]:
@@ -84,7 +126,7 @@ def _empty_node(compiled: FastFunction) -> dict[str, Any]:
     return empty
 
 
-def _compile_fast(node: _Node) -> FastFunction:
+def _compile_fast(node: _Node, in_list: bool = False) -> FastFunction:
     """Straight-line code for ``node``'s children, as decoded by the msgspec type."""
     names: dict[str, Any] = {
         "_blank": _blank,
@@ -142,10 +184,14 @@ def _compile_fast(node: _Node) -> FastFunction:
             body.append(f"        data[{key!r}] = {name}(value)")
     for index, (key, child) in enumerate(node.nodes.items()):
         name = f"_n{index}"
-        names[name] = _compile_fast(child)
+        names[name] = _compile_fast(child, in_list or key in node.repeated)
         if key in node.repeated:
+            if in_list:
+                body.append(f"    items = data[{key!r}] = _listify(data.get({key!r}))")
+            else:
+                names[f"_rows{index}"] = _Rows(_msgspec_type(child, [0], True) | None)
+                body.append(f"    items = data[{key!r}] = _rows{index}(data.get({key!r}))")
             body += [
-                f"    items = data[{key!r}] = _listify(data.get({key!r}))",
                 "    for index, item in enumerate(items):",
                 "        if item is None:",
                 f"            items[index] = _empty_node({name})",
@@ -191,7 +237,7 @@ class FastJson:
                 data[name] = {}
         try:
             keys = 1 + self._compiled(data) - added
-        except (_Unconvertible, ValueError, TypeError, AttributeError):
+        except (_Unconvertible, msgspec.DecodeError, ValueError, TypeError, AttributeError):
             return None
         if keys != body.count(b'":'):
             return None  # a key outside the spec was dropped (or a text holds \":)
