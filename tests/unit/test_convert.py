@@ -297,3 +297,34 @@ def test_rows_are_decoded_in_chunks_alike(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ResponseValueError) as chunked:
         decode_json(body, CALL_DATA)
     assert str(chunked.value) == str(generic.value)
+
+
+async def test_a_big_json_page_is_decoded_in_steps_letting_the_loop_run() -> None:
+    """Above the offload size, a fast-path page decodes on the loop a chunk of rows at a
+    time, with turns of the loop between, into what the generic path gives."""
+    import asyncio
+
+    from iovox_async._constants import OFFLOAD_DECODE_BYTES
+    from iovox_async._decode import decode_body
+    from iovox_async._fastjson import ROWS_PER_DECODE
+
+    row = {"id": "1", "call_start": "2026-10-01 08:30:05", "call_time_sec": "180", "detail": ""}
+    rows = [{**row, "id": str(n)} for n in range(max(4 * ROWS_PER_DECODE, 4000))]
+    body = json_body(rows)
+    assert len(body) > OFFLOAD_DECODE_BYTES
+    turns = 0
+    decoding = True
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while decoding:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.ensure_future(count_turns())
+    await asyncio.sleep(0)
+    page = await decode_body(body, "application/json", shape=CALL_DATA)
+    decoding = False
+    await counter
+    assert page == decode_json(body, CALL_DATA, fast=False)
+    assert turns >= 4, "the loop had no turn while the page decoded"
