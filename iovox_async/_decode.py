@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Any
 
 import anyio
+from anyio.lowlevel import RunVar, checkpoint
 
 from ._constants import OFFLOAD_DECODE_BYTES
 from ._convert import PLAIN, Shape
@@ -16,6 +18,20 @@ from ._verbatim import attach_verbatim
 from ._xml import decode_document, excerpt, is_xml
 
 _json_decode = json.loads
+
+_DECODERS: RunVar[anyio.CapacityLimiter] = RunVar("iovox_async_decoders")
+"""One big page decodes at a time, per event loop (in a worker thread or in steps on
+the loop): a decode holds the GIL, so more at once add no speed, only a longer wait
+for the loop."""
+
+
+def _decode_limiter() -> anyio.CapacityLimiter:
+    try:
+        return _DECODERS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(1)
+        _DECODERS.set(limiter)
+        return limiter
 
 
 class ErrorDocument(Exception):
@@ -119,8 +135,10 @@ async def decode_body(
     A document must be an API answer (a ``<response>`` root or ``{"response": ...}``);
     an error document raises :class:`ErrorDocument`, on a binary method too. With
     ``expect_document`` (a method documented to answer XML) a body in neither form
-    is an error, never ``bytes``. Bodies above ``OFFLOAD_DECODE_BYTES`` are parsed and
-    converted in a worker thread so a 20,000-row page does not stall the event loop.
+    is an error, never ``bytes``. Bodies above ``OFFLOAD_DECODE_BYTES`` never stall the
+    event loop for the whole decode: JSON through the fast path is decoded here a chunk
+    of rows at a time, with a turn of the loop after each; anything else is parsed and
+    converted in a worker thread.
     """
     if not body.strip():
         return {}
@@ -136,6 +154,30 @@ async def decode_body(
             return body
         got = kind or "an unlabelled body"
         raise ResponseDecodeError(f"expected an XML or JSON document, got {got}: {excerpt(body)!r}")
-    if len(body) > OFFLOAD_DECODE_BYTES:
-        return await anyio.to_thread.run_sync(decode_sync, body, as_json, shape)
-    return decode_sync(body, as_json, shape)
+    if len(body) <= OFFLOAD_DECODE_BYTES:
+        return decode_sync(body, as_json, shape)
+    path = fast_json(shape) if as_json and not shape.native else None
+    if path is not None:
+        # On this thread, a chunk of rows at a time with a turn of the loop in between:
+        # a worker thread would hold the GIL and, with it, the loop for most of a page.
+        # One page at a time: the loop runs every ready task's step before it comes
+        # back to the others, so pages decoded side by side would add their steps up.
+        async with _decode_limiter():
+            body = _empty_as_null(body)
+            await checkpoint()
+            steps = path.steps(body)
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    data: dict[str, Any] | None = done.value
+                    break
+                await checkpoint()
+        if data is not None:
+            return data
+        return await anyio.to_thread.run_sync(
+            partial(decode_json, body, shape, fast=False), limiter=_decode_limiter()
+        )
+    return await anyio.to_thread.run_sync(
+        decode_sync, body, as_json, shape, limiter=_decode_limiter()
+    )

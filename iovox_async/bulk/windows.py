@@ -21,12 +21,13 @@ pages), it is read once more.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from anyio.lowlevel import checkpoint
 
 from .._errors import ValidationError
 from .._paging import page_count, page_total, pages_ahead
@@ -256,15 +257,21 @@ async def run_together(jobs: list[Callable[[], Awaitable[object]]]) -> None:
 # -- reading ----------------------------------------------------------------------------
 
 
-async def read_window(
+ROWS_PER_TURN = 1000
+"""Rows handed out between two turns of the event loop: a page's rows are yielded from
+memory, so without a turn a 5,000-row page would hold the loop until it was drained."""
+
+
+async def window_batches(
     client: AsyncIovox,
     plan: WindowPlan,
     window: Window,
     *,
     page_size: int,
     prefetch: int,
-) -> AsyncGenerator[CdrRow, None]:
-    """Every row of ``window`` exactly once, read again until a pass is trusted."""
+) -> AsyncGenerator[list[CdrRow], None]:
+    """The rows of ``window`` page by page, each row exactly once (pages that bring
+    nothing new are skipped), read again until a pass is trusted."""
     yielded: set[str] = set()
 
     async def fetch(number: int) -> Any:
@@ -278,12 +285,19 @@ async def read_window(
             **plan.filters,
         )
 
-    def fresh(page: Any) -> Iterator[CdrRow]:
-        for row in page_rows(page):
-            key = str(row["id"])
+    def fresh(page: Any) -> list[CdrRow]:
+        rows: list[CdrRow] = page_rows(page)
+        ids = [str(row["id"]) for row in rows]
+        new = set(ids)
+        if len(new) == len(ids) and yielded.isdisjoint(new):
+            yielded.update(new)  # the common case: a page of rows all new
+            return rows
+        kept = []
+        for key, row in zip(ids, rows, strict=True):
             if key not in yielded:
                 yielded.add(key)
-                yield row
+                kept.append(row)
+        return kept
 
     for _ in range(MAX_PASSES):
         first = await fetch(1)
@@ -298,15 +312,19 @@ async def read_window(
                 while (page_total(page) or 0) < latest:
                     page = await fetch(number)
                 latest = page_total(page) or 0
-                for row in fresh(page):
-                    yield row
+                batch = fresh(page)
+                del page
+                if batch:
+                    yield batch
         # Calls that arrived pushed rows past the planned last page.
         while number * page_size < latest:
             number += 1
             page = await fetch(number)
             latest = max(latest, page_total(page) or 0)
-            for row in fresh(page):
-                yield row
+            batch = fresh(page)
+            del page
+            if batch:
+                yield batch
         # Calls only ever arrive, so every row the window had at the first page was
         # read unless the API reordered rows between pages (ties in call start).
         if len(yielded) >= at_start:
@@ -316,7 +334,67 @@ async def read_window(
     )
 
 
-async def iter_plan(
+async def _plan_batches(
+    client: AsyncIovox,
+    plan: WindowPlan,
+    *,
+    page_size: int,
+    prefetch: int,
+) -> AsyncGenerator[list[CdrRow], None]:
+    for window in plan.windows:
+        batches = window_batches(client, plan, window, page_size=page_size, prefetch=prefetch)
+        async with aclosing(batches):
+            async for batch in batches:
+                yield batch
+
+
+Batches = AsyncGenerator[list[CdrRow], None]
+Opener = Callable[[], Awaitable[tuple[Batches, int]]]
+"""Starts a reading: its batches of rows and the rows it expects in all."""
+
+
+async def _rows(
+    open_batches: Opener, *, page_size: int, progress: Progress | None = None
+) -> AsyncGenerator[CdrRow, None]:
+    """The rows of the batches ``open_batches`` gives, one by one, with a turn of the
+    event loop every :data:`ROWS_PER_TURN` rows and ``progress`` after every
+    ``page_size`` rows. The one generator a row passes through."""
+    batches, total = await open_batches()
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    async with aclosing(batches):
+        async for batch in batches:
+            for index, row in enumerate(batch, 1):
+                yield row
+                if progress is not None:
+                    done += 1
+                    if done % page_size == 0:
+                        progress(done, max(total, done))
+                if not index % ROWS_PER_TURN:
+                    await checkpoint()
+    if progress is not None:
+        progress(done, max(total, done))
+
+
+def read_window(
+    client: AsyncIovox,
+    plan: WindowPlan,
+    window: Window,
+    *,
+    page_size: int,
+    prefetch: int,
+) -> AsyncGenerator[CdrRow, None]:
+    """Every row of ``window`` exactly once, read again until a pass is trusted."""
+
+    async def open_batches() -> tuple[Batches, int]:
+        batches = window_batches(client, plan, window, page_size=page_size, prefetch=prefetch)
+        return batches, window.expected
+
+    return _rows(open_batches, page_size=page_size)
+
+
+def iter_plan(
     client: AsyncIovox,
     plan: WindowPlan,
     *,
@@ -325,23 +403,14 @@ async def iter_plan(
     progress: Progress | None = None,
 ) -> AsyncGenerator[CdrRow, None]:
     """Every row of every window of ``plan``, window after window."""
-    done = 0
-    total = plan.total
-    if progress is not None:
-        progress(0, total)
-    for window in plan.windows:
-        rows = read_window(client, plan, window, page_size=page_size, prefetch=prefetch)
-        async with aclosing(rows):
-            async for row in rows:
-                yield row
-                done += 1
-                if progress is not None and done % page_size == 0:
-                    progress(done, max(total, done))
-    if progress is not None:
-        progress(done, max(total, done))
+
+    async def open_batches() -> tuple[Batches, int]:
+        return _plan_batches(client, plan, page_size=page_size, prefetch=prefetch), plan.total
+
+    return _rows(open_batches, page_size=page_size, progress=progress)
 
 
-async def iter_call_data(
+def iter_call_data(
     client: AsyncIovox,
     *,
     page_size: int,
@@ -350,13 +419,15 @@ async def iter_call_data(
     window_rows: int = DEFAULT_WINDOW_ROWS,
     **filters: Any,
 ) -> AsyncGenerator[CdrRow, None]:
-    """Every CDR ``filters`` select, each exactly once, however calls arrive meanwhile."""
-    check_filters(filters, page_size, prefetch)
-    plan = await plan_windows(client, window_rows=window_rows, **filters)
-    rows = iter_plan(client, plan, page_size=page_size, prefetch=prefetch, progress=progress)
-    async with aclosing(rows):
-        async for row in rows:
-            yield row
+    """Every CDR ``filters`` select, each exactly once, however calls arrive meanwhile
+    (the filters are checked, and the range planned, on the first iteration)."""
+
+    async def open_batches() -> tuple[Batches, int]:
+        check_filters(filters, page_size, prefetch)
+        plan = await plan_windows(client, window_rows=window_rows, **filters)
+        return _plan_batches(client, plan, page_size=page_size, prefetch=prefetch), plan.total
+
+    return _rows(open_batches, page_size=page_size, progress=progress)
 
 
 __all__ = [
@@ -367,4 +438,5 @@ __all__ = [
     "iter_plan",
     "plan_windows",
     "read_window",
+    "window_batches",
 ]

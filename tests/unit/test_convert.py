@@ -259,3 +259,72 @@ def test_the_fast_path_takes_a_plain_page_and_declines_unknown_keys() -> None:
 def test_an_integer_of_two_minus_signs_is_a_response_value_error() -> None:
     with pytest.raises(ResponseValueError, match="call_time_sec"):
         decode_json(json_body({"call_time_sec": "--5"}), CALL_DATA, fast=False)
+
+
+@pytest.mark.parametrize("rows", [None, "text", 5, [], [None, ""], {"id": "1"}], ids=repr)
+def test_rows_kept_raw_decode_as_the_generic_path_does(rows: object) -> None:
+    body = json_body(rows)
+    try:
+        generic = decode_json(body, CALL_DATA, fast=False)
+    except ResponseDecodeError as error:
+        with pytest.raises(ResponseDecodeError) as fast:
+            decode_json(body, CALL_DATA)
+        assert str(fast.value) == str(error)
+    else:
+        assert decode_json(body, CALL_DATA) == generic
+
+
+def test_rows_are_decoded_in_chunks_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of more rows than one msgspec call takes is decoded chunk by chunk (so a
+    worker thread lets the event loop in between) into the very same result."""
+    from iovox_async import _fastjson
+
+    monkeypatch.setattr(_fastjson, "ROWS_PER_DECODE", 3)
+    path = fast_json(CALL_DATA)
+    assert path is not None
+    good = [r for r in ODD_ROWS if path.decode(_empty_as_null(json_body([r]))) is not None]
+    assert len(good) >= 8
+    rows = [*good, None, {"id": "9", "call_time_sec": "7"}, *good]
+    for separators in [(", ", ": "), (",", ":")]:
+        body = json_body(rows, separators)
+        fast = path.decode(_empty_as_null(body))
+        assert fast is not None, "the fast path declined a page it can vouch for"
+        assert fast == decode_json(body, CALL_DATA, fast=False)
+    # a bad value in a later chunk raises what the generic path raises
+    body = json_body([*good, {"call_time_sec": "1e3"}])
+    with pytest.raises(ResponseValueError) as generic:
+        decode_json(body, CALL_DATA, fast=False)
+    with pytest.raises(ResponseValueError) as chunked:
+        decode_json(body, CALL_DATA)
+    assert str(chunked.value) == str(generic.value)
+
+
+async def test_a_big_json_page_is_decoded_in_steps_letting_the_loop_run() -> None:
+    """Above the offload size, a fast-path page decodes on the loop a chunk of rows at a
+    time, with turns of the loop between, into what the generic path gives."""
+    import asyncio
+
+    from iovox_async._constants import OFFLOAD_DECODE_BYTES
+    from iovox_async._decode import decode_body
+    from iovox_async._fastjson import ROWS_PER_DECODE
+
+    row = {"id": "1", "call_start": "2026-10-01 08:30:05", "call_time_sec": "180", "detail": ""}
+    rows = [{**row, "id": str(n)} for n in range(max(4 * ROWS_PER_DECODE, 4000))]
+    body = json_body(rows)
+    assert len(body) > OFFLOAD_DECODE_BYTES
+    turns = 0
+    decoding = True
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while decoding:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.ensure_future(count_turns())
+    await asyncio.sleep(0)
+    page = await decode_body(body, "application/json", shape=CALL_DATA)
+    decoding = False
+    await counter
+    assert page == decode_json(body, CALL_DATA, fast=False)
+    assert turns >= 4, "the loop had no turn while the page decoded"
