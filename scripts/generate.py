@@ -12,6 +12,8 @@ formatted with ``ruff format``, so the output reads like the rest of the code.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,10 +29,25 @@ PACKAGE_DIR = ROOT / "iovox_async"
 INTERFACES_DIR = PACKAGE_DIR / "interfaces"
 
 
+def _ruff() -> list[str]:
+    """This interpreter's ruff, else the project venv's, else the one on PATH (the dev
+    extra installs it)."""
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    venv = ROOT / ".venv" / "bin" / "ruff"
+    found = str(venv) if venv.exists() else shutil.which("ruff")
+    if found is None:
+        raise SystemExit(
+            "generate.py formats its output with ruff: run it with the project's venv"
+            " (.venv/bin/python scripts/generate.py) or install ruff"
+        )
+    return [found]
+
+
 def formatted(path: Path, text: str) -> str:
     """``text`` as ``ruff format`` (with the project's settings) would write ``path``."""
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(path), "-"],
+        [*_ruff(), "format", "--stdin-filename", str(path), "-"],
         input=text,
         capture_output=True,
         text=True,
