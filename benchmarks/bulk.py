@@ -479,7 +479,8 @@ async def raw_downloads(base: str, ids: list[str], folder: Path, concurrency: in
 
 async def plain_rows(iovox: Any, page_size: int, prefetch: int = 4) -> Any:
     """The rows of :func:`plain_paging`, one by one."""
-    from iovox_async.bulk.cdrs import fetch_page, page_count, page_rows
+    from iovox_async._paging import page_count
+    from iovox_async.bulk.cdrs import fetch_page, page_rows
 
     first = await fetch_page(iovox, page=1, limit=page_size)
     pages = page_count(first, page_size)
@@ -502,7 +503,8 @@ async def plain_rows(iovox: Any, page_size: int, prefetch: int = 4) -> Any:
 async def plain_paging(iovox: Any, page_size: int, prefetch: int = 4) -> int:
     """Rows of every page of the whole range, ``prefetch`` pages fetched ahead: the
     same typed JSON pages the windowed iterator reads (``fetch_page``)."""
-    from iovox_async.bulk.cdrs import fetch_page, page_count, page_rows
+    from iovox_async._paging import page_count
+    from iovox_async.bulk.cdrs import fetch_page, page_rows
 
     first = await fetch_page(iovox, page=1, limit=page_size)
     pages = page_count(first, page_size)

@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import json
 import logging
-import math
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -62,30 +61,6 @@ async def fetch_page(client: AsyncIovox, **params: Any) -> CallDataResponse:
     """One page of typed rows. JSON unless the caller chose ``output``: it decodes
     faster than XML and converts to the very same rows."""
     return await client.calls.get_call_data(**{"output": "JSON", **params})
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def page_total(page: Mapping[str, Any]) -> int | None:
-    """The page's ``total_results``: how many calls the query matched when it ran."""
-    return _as_int(page.get("total_results"))
-
-
-def page_count(page: Mapping[str, Any], page_size: int) -> int:
-    """Pages to read: the larger of the stated page count and the one the totals imply."""
-    pages = _as_int(page.get("total_pages")) or 1
-    results = page_total(page)
-    if results is not None:
-        pages = max(pages, math.ceil(results / page_size))
-    return max(pages, 1)
-
-
-_page_count = page_count
 
 
 FILTER_NAMES = frozenset(param.name for param in METHODS["Calls"]["getCallData"].query) - {
@@ -283,9 +258,7 @@ __all__ = [
     "export_format",
     "fetch_page",
     "header_text",
-    "page_count",
     "page_rows",
-    "page_total",
     "row_writer",
     "write_rows",
 ]

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from iovox_async import ServerError, ValidationError
-from iovox_async.bulk.cdrs import CDR_FIELDS, _page_count
+from iovox_async._paging import page_count as _page_count
+from iovox_async.bulk.cdrs import CDR_FIELDS
 
 from .conftest import MakeBulk, error, method_of, xml
 
