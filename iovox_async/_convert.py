@@ -3,11 +3,14 @@
 A :class:`Shape` is built once per method from its spec response tree. It finishes
 what the XML or JSON decoder produced, so both formats give the same result:
 
-- ``integer`` → ``int``, ``boolean`` → ``bool`` (``1``/``0``, ``TRUE``/``FALSE``,
-  ``true``/``false``), ``datetime`` → ``datetime``, ``date`` → ``date``; ``string``
-  (identifiers, phone numbers, anything untyped) stays ``str``;
+- ``integer`` → ``int`` (decimal digits, or a whole number in any JSON form such as
+  ``1e3``), ``boolean`` → ``bool`` (``1``/``0``, ``TRUE``/``FALSE``,
+  ``true``/``false``), ``datetime`` → ``datetime`` (RFC 3339, else ISO 8601),
+  ``date`` → ``date``; ``string`` (identifiers, phone numbers, anything untyped)
+  stays ``str``;
 - an empty leaf (``<x/>``, JSON ``""``) is ``None``; MySQL's zero date
-  (``0000-00-00``) is ``None`` too;
+  (``0000-00-00``) is ``None`` too, and so is the text ``null`` (any case) in a typed
+  element or in one documented to have children;
 - an element with children is always a dict, ``{}`` when empty, and its repeated
   children are always lists (``[]`` when absent);
 - a value that will not convert raises :class:`ResponseValueError`, naming the
@@ -20,8 +23,11 @@ own (``xml`` values are left as decoded).
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from ._errors import ResponseDecodeError
 from ._spec import ElementSpec, Method
@@ -59,7 +65,18 @@ the Python value, or raises ``_Unconvertible``."""
 # Each converter also takes its own output unchanged, so a tree may be finished twice.
 
 
-def _integer(value: Any) -> int:
+def _is_null(value: Any) -> bool:
+    """The text ``null``, in any case: JSON's null written as text, read as empty
+    wherever the spec documents a typed value or children."""
+    return value.__class__ is str and len(value) == 4 and value.lower() == "null"
+
+
+_LAX_INTEGER: msgspec.json.Decoder[int | None] = msgspec.json.Decoder(int | None, strict=False)
+
+
+def _integer(value: Any) -> int | None:
+    """Decimal digits, or any number with a whole value as msgspec's lax mode reads one
+    (``"1e3"``, ``"180.0"``), which is how the JSON fast path converts integers."""
     kind = type(value)
     if kind is int:
         return value  # type: ignore[no-any-return]
@@ -67,13 +84,18 @@ def _integer(value: Any) -> int:
         digits = value[1:] if value[:1] == "-" else value
         if digits.isdigit():
             return int(value)
+    if kind is str or (kind is float and math.isfinite(value)):
+        try:
+            return _LAX_INTEGER.decode(msgspec.json.encode(value))
+        except msgspec.ValidationError:
+            pass
     raise _Unconvertible("an integer")
 
 
 _BOOLEANS = {"1": True, "0": False, "true": True, "false": False}
 
 
-def _boolean(value: Any) -> bool:
+def _boolean(value: Any) -> bool | None:
     kind = type(value)
     if kind is bool:
         return value  # type: ignore[no-any-return]
@@ -81,6 +103,8 @@ def _boolean(value: Any) -> bool:
         found = _BOOLEANS.get(value.lower())
         if found is not None:
             return found
+        if _is_null(value):
+            return None
     elif kind is int and value in (0, 1):
         return bool(value)
     raise _Unconvertible("a boolean (1/0, TRUE/FALSE)")
@@ -89,12 +113,25 @@ def _boolean(value: Any) -> bool:
 _ZERO_DATE = "0000-00-00"
 
 
+_RFC3339: msgspec.json.Decoder[_dt.datetime] = msgspec.json.Decoder(_dt.datetime)
+
+
 def _datetime(value: Any) -> _dt.datetime | None:
+    """RFC 3339 as msgspec reads it (so the JSON fast path, which lets msgspec parse
+    datetimes, agrees on every text it takes), else ISO 8601 as Python reads it."""
     if isinstance(value, _dt.datetime):
         return value
+    if _is_null(value):
+        return None
     if type(value) is str and len(value) >= 10 and value[4] == "-":
         if value.startswith(_ZERO_DATE):
             return None
+        # The API's own form (YYYY-MM-DD HH:MM:SS) reads alike either way, and faster so.
+        if len(value) != 19 or value[10] != " ":
+            try:
+                return _RFC3339.decode(msgspec.json.encode(value))
+            except msgspec.ValidationError:
+                pass
         try:
             return _dt.datetime.fromisoformat(value)
         except ValueError:
@@ -105,6 +142,8 @@ def _datetime(value: Any) -> _dt.datetime | None:
 def _date(value: Any) -> _dt.date | None:
     if type(value) is _dt.date:
         return value
+    if _is_null(value):
+        return None
     if type(value) is str and len(value) == 10:
         if value == _ZERO_DATE:
             return None
@@ -211,8 +250,13 @@ def _listify(value: Any) -> list[Any]:
     return [] if value is None or value == "" else [value]
 
 
+def _nodes(value: Any) -> list[Any]:
+    """A repeated element with children as a list: ``[]`` when empty or ``null``."""
+    return [] if _is_null(value) else _listify(value)
+
+
 def _not_a_dict(compiled: NodeFunction, value: Any, from_json: bool) -> Any:
-    if value is None or value == "":
+    if value is None or value == "" or _is_null(value):
         empty: dict[str, Any] = {}
         compiled(empty, from_json)
         return empty
@@ -227,6 +271,7 @@ def _compile(node: _Node, force_list: frozenset[str]) -> NodeFunction:
     names: dict[str, Any] = {
         "_blank": _blank,
         "_listify": _listify,
+        "_nodes": _nodes,
         "_not_a_dict": _not_a_dict,
         "_leaf_items": _leaf_items,
         "_text": _text,
@@ -273,7 +318,7 @@ def _compile(node: _Node, force_list: frozenset[str]) -> NodeFunction:
         names[name] = _compile(child, force_list)
         if key in node.repeated:
             body += [
-                f"    items = data[{key!r}] = _listify(data.get({key!r}))",
+                f"    items = data[{key!r}] = _nodes(data.get({key!r}))",
                 "    for index, item in enumerate(items):",
                 "        if item.__class__ is dict:",
                 f"            {name}(item, from_json)",
@@ -406,7 +451,7 @@ class Shape:
             child = node.nodes.get(key)
             if child is not None:
                 if key in repeated:
-                    items = value if isinstance(value, list) else [] if value is None else [value]
+                    items = _nodes(value)
                     data[key] = [self._container(child, item, from_json) for item in items]
                 else:
                     data[key] = self._container(child, value, from_json)
@@ -422,7 +467,7 @@ class Shape:
         return data
 
     def _container(self, node: _Node, value: Any, from_json: bool) -> Any:
-        if value is None or value == "":
+        if value is None or value == "" or _is_null(value):
             return self._mapping(node, {}, from_json)
         if isinstance(value, dict):
             return self._mapping(node, value, from_json)

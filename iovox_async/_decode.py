@@ -15,7 +15,7 @@ from ._convert import PLAIN, Shape
 from ._errors import ResponseDecodeError
 from ._fastjson import fast_json
 from ._verbatim import attach_verbatim
-from ._xml import decode_document, excerpt, is_xml
+from ._xml import decode_document, excerpt, is_xml, opening
 
 _json_decode = json.loads
 
@@ -140,7 +140,8 @@ async def decode_body(
     of rows at a time, with a turn of the loop after each; anything else is parsed and
     converted in a worker thread.
     """
-    if not body.strip():
+    first = opening(body)
+    if not first:
         return {}
     if expect_binary:
         if _is_error_document(body):
@@ -148,7 +149,7 @@ async def decode_body(
         return body
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     # The API's JSON content type is undocumented: a body that opens like JSON is JSON.
-    as_json = not expect_binary and (kind.endswith("/json") or body.lstrip()[:1] in (b"{", b"["))
+    as_json = not expect_binary and (kind.endswith("/json") or first in (b"{", b"["))
     if not as_json and not is_xml(body, content_type):
         if not expect_document and kind not in ("text/html", "text/plain"):
             return body

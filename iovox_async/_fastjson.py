@@ -1,275 +1,356 @@
-"""A C-speed path for JSON bodies: msgspec reads the spec's tree, Python converts the leaves.
+"""A C-speed path for JSON bodies: msgspec decodes and converts, Python finishes the rest.
 
 The generic path (``json.loads``, then :meth:`Shape.finish`) is the definition of
 the result; this path produces exactly the same result, faster, or declines and
-lets the generic path run. A big ``getCallData`` page is where it pays: msgspec
-decodes the rows into dicts whose keys come from the spec (no per-row key
-strings), and the leaves are converted by straight-line code compiled per element,
-with the common forms (``"180"``, ``"2026-10-01 08:30:05"``, ``"1"``) handled
-inline and everything else handed to the generic converters.
+lets the generic path run. A big ``getCallData`` page is where it pays.
 
-It declines (returns ``None``) whenever it cannot vouch for the result:
+msgspec decodes the body into ``Struct`` types built from the spec tree (C-speed
+objects with the spec's keys, so no per-row key strings are built), then turns them
+into dicts in one C call (:func:`msgspec.to_builtins`, absent elements left out):
 
-- a value is not what msgspec was told (a JSON number, a list where one value was
-  documented, text where children were): the generic path shapes these;
+- text leaves are decoded as non-empty ``str`` (``""`` is ``null`` by the time a body
+  gets here, see :func:`._decode._empty_as_null`; one left over makes the path
+  decline);
+- typed leaves are converted by msgspec, in C, in its lax mode: ``integer`` from
+  ``"180"`` (or ``"1e3"``), ``boolean`` from ``"1"``/``"0"``/``"true"``/``"false"``,
+  ``datetime`` from RFC 3339 without an offset (``2026-10-01 08:30:05``, ``T``, a
+  fraction), ``date`` from ``YYYY-MM-DD``; the text ``null`` is null. The generic
+  converters read every such text exactly as msgspec does (see :mod:`._convert`).
+  An offset or a Unix time (lax mode would read one) makes the path decline.
+
+It declines (returns ``None``) whenever it cannot vouch for the result, and the
+generic path runs instead:
+
+- a value is not what msgspec was told (a JSON number, ``""``, a list where one value
+  was documented, text where children were): the generic path shapes these;
 - a value will not convert: the generic path raises the error that names it;
-- the body holds a key the spec does not list. msgspec would drop it silently, so
-  the keys are counted: every key of compact or ``json.dumps``-spaced JSON ends
-  with ``":``, so the body's count of ``":`` equals the keys decoded only when none
-  was dropped (an escaped ``\\":`` inside a text only raises the count, and so
-  only ever makes the path decline). This relies on an encoder writing every key
-  alike (no whitespace before a colon), as every JSON encoder does.
+- the body holds a key the spec does not list (every ``Struct`` forbids unknown
+  fields): the generic path keeps it, as text.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Generator, Iterator
-from typing import Any, TypedDict, TypeVar
+from itertools import compress, repeat
+from operator import not_
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
 from ._convert import (
     CONVERTERS,
+    Converter,
     Shape,
-    _as_decoded,
-    _blank,
     _leaf_items,
     _listify,
     _Node,
-    _text,
     _Unconvertible,
 )
 
 T = TypeVar("T")
 
-_typed_dict: Any = TypedDict  # the functional form, with names built at run time
+_Text = Annotated[str, msgspec.Meta(min_length=1)]
+"""A text leaf as msgspec reads it: ``""`` is refused, so one that is left declines."""
 
-FastFunction = Callable[[dict[str, Any]], int]
-"""Converts one decoded element's children in place; returns the keys it decoded."""
-FastSteps = Callable[[dict[str, Any]], Generator[None, None, int]]
-"""A :data:`FastFunction` above the rows: a generator that pauses after each chunk of
+_LEAF_TYPES: dict[Converter, Any] = {
+    CONVERTERS["string"]: _Text,
+    CONVERTERS["integer"]: int,
+    CONVERTERS["boolean"]: bool,
+    CONVERTERS["datetime"]: Annotated[_dt.datetime, msgspec.Meta(tz=False)],
+    CONVERTERS["date"]: _dt.date,
+}
+"""What msgspec decodes each kind of leaf as; a shape with any other leaf has no fast path."""
+
+_BUILTINS = (_dt.datetime, _dt.date, msgspec.Raw)
+"""What :func:`msgspec.to_builtins` leaves as it is."""
+
+ROWS_PER_DECODE = 1000
+"""Rows converted (and, on a page above :data:`ONE_PASS_BYTES`, decoded) in one step:
+the caller may let the event loop in between two steps."""
+
+ONE_PASS_BYTES = 6 * 1024 * 1024
+"""Bodies up to this size are decoded, rows and all, in one msgspec call (about 10 ms
+at this size here). Above it the rows are kept raw and decoded a chunk at a time, so
+that no step holds the event loop for long."""
+
+ItemFunction = Callable[[dict[str, Any]], None]
+"""Finishes one decoded element inside the rows, in place."""
+RowsFunction = Callable[[list[dict[str, Any]]], None]
+"""Finishes a chunk of rows, in place."""
+Steps = Callable[[dict[str, Any]], Generator[None, None, None]]
+"""Finishes the elements above the rows: a generator that pauses after each chunk of
 rows (see :data:`ROWS_PER_DECODE`), so its caller can let the event loop in."""
 
-_FAST_BOOLEANS = {
-    "1": True,
-    "0": False,
-    "true": True,
-    "false": False,
-    "TRUE": True,
-    "FALSE": False,
-    "True": True,
-    "False": False,
-}
-"""The spellings :func:`_convert._boolean` reads (it lowercases), looked up without a call."""
 
-
-def _has_xml(node: _Node) -> bool:
-    return any(c is _as_decoded for c in node.leaves.values()) or any(
-        _has_xml(child) for child in node.nodes.values()
+def _supported(node: _Node) -> bool:
+    return all(convert in _LEAF_TYPES for convert in node.leaves.values()) and all(
+        _supported(child) for child in node.nodes.values()
     )
 
 
-def _msgspec_type(node: _Node, counter: list[int], in_list: bool = False) -> Any:
-    """A ``TypedDict`` for the children of ``node``: every leaf text (or null). The
-    outermost repeated elements (the rows) are kept as raw JSON, decoded later in chunks."""
+def _struct(name: str, fields: dict[str, Any]) -> Any:
+    """A ``Struct`` with these keys (as attributes ``f0``, ``f1``, ... so that any
+    element name works), each absent unless the body holds it, and no others."""
+    return msgspec.defstruct(
+        name,
+        [(f"f{index}", kind, msgspec.UNSET) for index, kind in enumerate(fields.values())],
+        rename={f"f{index}": key for index, key in enumerate(fields)},
+        forbid_unknown_fields=True,
+        gc=False,  # never in a cycle: the collector need not track them
+    )
+
+
+def _msgspec_type(node: _Node, counter: list[int], *, raw_rows: bool, in_list: bool) -> Any:
+    """The ``Struct`` for the children of ``node`` (see the module docs). With
+    ``raw_rows`` the outermost repeated elements (the rows) are kept as raw JSON."""
     fields: dict[str, Any] = {}
-    for key in node.leaves:
-        leaf: Any = str | None
-        fields[key] = list[leaf] | leaf if key in node.repeated else leaf
+    for key, convert in node.leaves.items():
+        leaf: Any = _LEAF_TYPES[convert] | None
+        # One text where a list is documented is left to Python, and so is "null":
+        # lax mode would read it as null, the generic path as a list of one null.
+        fields[key] = list[leaf] | _Text | None if key in node.repeated else leaf
     for key, child in node.nodes.items():
-        if key in node.repeated and not in_list:
+        repeated = key in node.repeated
+        if repeated and raw_rows and not in_list:
             fields[key] = msgspec.Raw  # null included: msgspec reads it as Raw only alone
             continue
-        inner: Any = _msgspec_type(child, counter, in_list) | None
-        fields[key] = list[inner] | inner if key in node.repeated else inner
+        inner: Any = (
+            _msgspec_type(child, counter, raw_rows=raw_rows, in_list=in_list or repeated) | None
+        )
+        fields[key] = list[inner] | inner if repeated else inner
     counter[0] += 1
-    return _typed_dict(f"_Fast{counter[0]}", fields, total=False)
+    return _struct(f"_Fast{counter[0]}", fields)
 
 
-ROWS_PER_DECODE = 500
-"""Rows msgspec decodes in one call. A call holds the GIL throughout; between two calls
-the event loop's thread can take it, so a big page in a worker thread never holds the
-loop for the whole decode."""
+def _to_dicts(decoded: Any) -> Any:
+    return msgspec.to_builtins(decoded, builtin_types=_BUILTINS)
+
 
 _RAW_LIST: msgspec.json.Decoder[list[msgspec.Raw]] = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-class _Rows:
-    """Decodes one repeated element kept raw: an object is one item, an array is
-    split (one C-speed scan) and decoded :data:`ROWS_PER_DECODE` items at a time."""
+class _Chunks:
+    """The rows of one repeated element, a chunk of :data:`ROWS_PER_DECODE` at a time:
+    as they were decoded with the body, or decoded here from raw JSON (an object is
+    one row, an array is split in one C-speed scan)."""
 
     __slots__ = ("_many", "_one")
 
     def __init__(self, item: Any) -> None:
-        self._one: msgspec.json.Decoder[Any] = msgspec.json.Decoder(item)
-        self._many: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[item])
+        self._one: msgspec.json.Decoder[Any] = msgspec.json.Decoder(item, strict=False)
+        self._many: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[item], strict=False)
 
-    def __call__(self, raw: msgspec.Raw | None) -> Iterator[list[Any]]:
-        """The items, decoded a chunk at a time as the caller asks for them."""
-        if raw is None:
-            return  # absent
+    def __call__(self, value: Any) -> Iterator[list[Any]]:
+        if value is None:
+            return  # absent, or null: the API's empty element
+        if value.__class__ is list:
+            for start in range(0, len(value), ROWS_PER_DECODE):
+                yield value[start : start + ROWS_PER_DECODE]
+        elif value.__class__ is dict:
+            yield [value]
+        else:
+            yield from self._decoded(value)
+
+    def _decoded(self, raw: msgspec.Raw) -> Iterator[list[Any]]:
         opening = memoryview(raw)[:1].tobytes()
         if opening == b"n":
-            return  # null: the API's empty element
+            return
         if opening == b"{":
-            yield [self._one.decode(raw)]
+            yield [_to_dicts(self._one.decode(raw))]
             return
         if opening != b"[":
             raise _Unconvertible("rows")  # text or a number where rows were documented
         parts = _RAW_LIST.decode(raw)
         if len(parts) <= ROWS_PER_DECODE:
-            yield self._many.decode(raw)
+            yield _to_dicts(self._many.decode(raw))
             return
         for start in range(0, len(parts), ROWS_PER_DECODE):
-            yield self._many.decode(b"[" + b",".join(parts[start : start + ROWS_PER_DECODE]) + b"]")
+            chunk = b"[" + b",".join(parts[start : start + ROWS_PER_DECODE]) + b"]"
+            yield _to_dicts(self._many.decode(chunk))
 
 
-def _empty_node(compiled: FastFunction) -> dict[str, Any]:
+_keys_disjoint: Callable[[Any, Any], bool] = type({}.keys()).isdisjoint
+"""``dict.keys().isdisjoint``: it loops over the smaller side; a set, over its argument."""
+
+
+def _holding(rows: list[dict[str, Any]], keys: frozenset[str]) -> Iterator[dict[str, Any]]:
+    """The rows that hold any of ``keys``, found without a Python step per row."""
+    return compress(rows, map(not_, map(_keys_disjoint, map(dict.keys, rows), repeat(keys))))
+
+
+# -- the compiled form of each node ----------------------------------------------------
+#
+# Straight-line code per node, as :mod:`._convert` compiles it for the generic path;
+# only names built here and repr()'d element names enter the source.
+
+
+def _empty_node(compiled: ItemFunction) -> dict[str, Any]:
     empty: dict[str, Any] = {}
     compiled(empty)
     return empty
 
 
-def _empty_node_steps(compiled: FastSteps) -> Generator[None, None, dict[str, Any]]:
+def _empty_steps(compiled: Steps) -> Generator[None, None, dict[str, Any]]:
     empty: dict[str, Any] = {}
     yield from compiled(empty)
     return empty
 
 
-def _compile_fast(node: _Node, in_list: bool = False) -> Any:
-    """Straight-line code for ``node``'s children, as decoded by the msgspec type: a
-    :data:`FastFunction` inside the rows, a :data:`FastSteps` generator above them."""
-    names: dict[str, Any] = {
-        "_blank": _blank,
-        "_listify": _listify,
-        "_leaf_items": _leaf_items,
-        "_empty_node": _empty_node,
-        "_empty_node_steps": _empty_node_steps,
-        "_int": int,
-        "_datetime": _dt.datetime.fromisoformat,
-        "_date": _dt.date.fromisoformat,
-        "_booleans": _FAST_BOOLEANS,
-    }
-    # Leaves are text or None here; "" is blanked first, as the generic path does.
-    body = [
-        '    if "" in data.values():',
-        "        _blank(data)",
-        "    count = len(data)",
-    ]
+_NAMES: dict[str, Any] = {
+    "_empty_node": _empty_node,
+    "_empty_steps": _empty_steps,
+    "_holding": _holding,
+    "_leaf_items": _leaf_items,
+    "_listify": _listify,
+}
+
+
+def _leaves(node: _Node, names: dict[str, Any]) -> list[str]:
+    """Source lines that make ``data``'s list leaves lists."""
+    body = []
     for index, (key, convert) in enumerate(node.leaves.items()):
-        name = f"_c{index}"
-        names[name] = convert
         if key in node.repeated:
-            body.append(f"    data[{key!r}] = _leaf_items({name}, data.get({key!r}))")
-            continue
-        if convert is _text:
-            continue  # already text
-        body += [f"    value = data.get({key!r})", "    if value is not None:"]
-        # Each inline form is one the generic converter turns into the very same value.
-        if convert is CONVERTERS["integer"]:
-            body += [
-                "        if value.isdigit() and value.isascii():",
-                f"            data[{key!r}] = _int(value)",
-                "        else:",
-                f"            data[{key!r}] = {name}(value)",
-            ]
-        elif convert is CONVERTERS["boolean"]:
-            body += [
-                "        found = _booleans.get(value)",
-                f"        data[{key!r}] = {name}(value) if found is None else found",
-            ]
-        elif convert is CONVERTERS["datetime"]:
-            body += [
-                '        if len(value) == 19 and value[4] == "-" and value[0] != "0":',
-                f"            data[{key!r}] = _datetime(value)",
-                "        else:",
-                f"            data[{key!r}] = {name}(value)",
-            ]
-        elif convert is CONVERTERS["date"]:
-            body += [
-                '        if len(value) == 10 and value[4] == "-" and value[0] != "0":',
-                f"            data[{key!r}] = _date(value)",
-                "        else:",
-                f"            data[{key!r}] = {name}(value)",
-            ]
-        else:
-            body.append(f"        data[{key!r}] = {name}(value)")
+            names[f"_l{index}"] = convert
+            body.append(f"    data[{key!r}] = _leaf_items(_l{index}, data.get({key!r}))")
+    return body
+
+
+def _children(node: _Node, names: dict[str, Any]) -> list[str]:
+    """Source lines that finish ``data``'s children with children, inside the rows."""
+    body = []
     for index, (key, child) in enumerate(node.nodes.items()):
         name = f"_n{index}"
-        names[name] = _compile_fast(child, in_list or key in node.repeated)
-        if key in node.repeated and in_list:
+        names[name] = _compile_item(child)
+        if key in node.repeated:
             body += [
                 f"    items = data[{key!r}] = _listify(data.get({key!r}))",
                 "    for index, item in enumerate(items):",
                 "        if item is None:",
                 f"            items[index] = _empty_node({name})",
                 "        else:",
-                f"            count += {name}(item)",
+                f"            {name}(item)",
             ]
-        elif key in node.repeated:  # the rows: decoded a chunk at a time, a pause after each
-            names[f"_rows{index}"] = _Rows(_msgspec_type(child, [0], True) | None)
+        else:
             body += [
-                f"    chunks = _rows{index}(data.get({key!r}))",
+                f"    value = data.get({key!r}, data)",
+                "    if value is None:",
+                f"        data[{key!r}] = _empty_node({name})",
+                "    elif value is not data:",
+                f"        {name}(value)",
+            ]
+    return body
+
+
+def _define(source: str, names: dict[str, Any], where: str) -> Any:
+    exec(compile(source, f"<iovox_async fast json {where or 'response'}>", "exec"), names)
+    return names["finish"]
+
+
+def _compile_item(node: _Node) -> ItemFunction:
+    """One element inside the rows, finished on its own."""
+    names = dict(_NAMES)
+    body = [*_leaves(node, names), *_children(node, names), "    pass"]
+    source = "def finish(data):\n" + "\n".join(body) + "\n"
+    return _define(source, names, node.path)  # type: ignore[no-any-return]
+
+
+def _compile_rows(node: _Node) -> RowsFunction:
+    """A chunk of rows: row by row, and only the rows that hold lists or children
+    with children (msgspec has converted every single leaf)."""
+    names: dict[str, Any] = dict(_NAMES)
+    body = []
+    below = [*_leaves(node, names), *_children(node, names)]
+    if below:
+        if node.repeated:  # every row gets its lists, [] when absent
+            body.append("    for data in rows:")
+        else:
+            names["_holders"] = frozenset(node.nodes)
+            body.append("    for data in _holding(rows, _holders):")
+        body += ["    " + line for line in below]
+    body.append("    pass")
+    source = "def finish(rows):\n" + "\n".join(body) + "\n"
+    return _define(source, names, node.path)  # type: ignore[no-any-return]
+
+
+def _compile_steps(node: _Node, chunks: dict[str, _Chunks]) -> Steps:
+    """An element above the rows; each chunk of rows is followed by a pause."""
+    names: dict[str, Any] = dict(_NAMES)
+    body = _leaves(node, names)
+    for index, (key, child) in enumerate(node.nodes.items()):
+        if key in node.repeated:  # the rows
+            names[f"_chunks{index}"] = chunks[child.path]
+            names[f"_rows{index}"] = _compile_rows(child)
+            body += [
+                f"    chunks = _chunks{index}(data.get({key!r}))",
                 f"    items = data[{key!r}] = []",
                 "    for chunk in chunks:",
-                "        for item in chunk:",
-                "            if item is None:",
-                f"                item = _empty_node({name})",
-                "            else:",
-                f"                count += {name}(item)",
-                "            items.append(item)",
+                "        if None in chunk:  # a null row: an empty one, finished alike",
+                "            chunk = [{} if row is None else row for row in chunk]",
+                f"        _rows{index}(chunk)",
+                "        items += chunk",
                 "        yield",
             ]
         else:
-            empty = "_empty_node" if in_list else "yield from _empty_node_steps"
-            descend = "" if in_list else "yield from "
+            names[f"_n{index}"] = _compile_steps(child, chunks)
             body += [
-                f"    if {key!r} in data:",
-                f"        value = data[{key!r}]",
-                "        if value is None:",
-                f"            data[{key!r}] = {empty}({name})",
-                "        else:",
-                f"            count += {descend}{name}(value)",
+                f"    value = data.get({key!r}, data)",
+                "    if value is None:",
+                f"        data[{key!r}] = yield from _empty_steps(_n{index})",
+                "    elif value is not data:",
+                f"        yield from _n{index}(value)",
             ]
-    if not in_list:
-        body += ["    if False:", "        yield  # a generator even without rows"]
-    body.append("    return count")
-    source = "def convert(data):\n" + "\n".join(body) + "\n"
-    exec(compile(source, f"<iovox_async fast json {node.path or 'response'}>", "exec"), names)
-    return names["convert"]
+    body += ["    if False:", "        yield  # a generator even without rows"]
+    source = "def finish(data):\n" + "\n".join(body) + "\n"
+    return _define(source, names, node.path)  # type: ignore[no-any-return]
+
+
+def _row_chunks(node: _Node, found: dict[str, _Chunks], in_list: bool = False) -> None:
+    """A :class:`_Chunks` for each outermost repeated element (the rows), by path."""
+    for key, child in node.nodes.items():
+        if key in node.repeated and not in_list:
+            item = _msgspec_type(child, [0], raw_rows=False, in_list=True) | None
+            found[child.path] = _Chunks(item)
+        else:
+            _row_chunks(child, found, in_list or key in node.repeated)
 
 
 class FastJson:
     """The fast path of one :class:`Shape` (see the module docs)."""
 
-    __slots__ = ("_compiled", "_decoder", "_wrappers")
+    __slots__ = ("_finish", "_split", "_whole", "_wrappers")
 
     def __init__(self, root: _Node, wrappers: tuple[str, ...]) -> None:
-        envelope = _typed_dict("_FastEnvelope", {"response": _msgspec_type(root, [0])})
-        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(envelope)
-        self._compiled = _compile_fast(root)
+        def decoder(raw_rows: bool) -> msgspec.json.Decoder[Any]:
+            content = _msgspec_type(root, [0], raw_rows=raw_rows, in_list=False)
+            envelope = _struct("_FastEnvelope", {"response": content})
+            return msgspec.json.Decoder(envelope, strict=False)
+
+        self._whole = decoder(False)
+        self._split = decoder(True)
+        chunks: dict[str, _Chunks] = {}
+        _row_chunks(root, chunks)
+        self._finish = _compile_steps(root, chunks)
         self._wrappers = wrappers
 
     def steps(self, body: bytes) -> Generator[None, None, dict[str, Any] | None]:
         """:meth:`decode` in steps: it pauses after each C-speed pass over the body and
         after each chunk of rows; its return value is what :meth:`decode` returns."""
+        decoder = self._whole if len(body) <= ONE_PASS_BYTES else self._split
         try:
-            data: dict[str, Any] = self._decoder.decode(body)["response"]
-        except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
+            data: dict[str, Any] | None = _to_dicts(decoder.decode(body)).get("response")
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if data is None:
             return None
         yield
-        added = 0
         for name in self._wrappers:  # as Shape.finish does
             if data.get(name) is None:
-                added += name not in data
                 data[name] = {}
         try:
-            keys = 1 + (yield from self._compiled(data)) - added
-        except (_Unconvertible, msgspec.DecodeError, ValueError, TypeError, AttributeError):
+            yield from self._finish(data)
+        except (_Unconvertible, msgspec.DecodeError, msgspec.ValidationError):
             return None
-        if keys != body.count(b'":'):
-            return None  # a key outside the spec was dropped (or a text holds \":)
         return data
 
     def decode(self, body: bytes) -> dict[str, Any] | None:
@@ -295,7 +376,7 @@ def fast_json(shape: Shape) -> FastJson | None:
     fast = shape.fast
     if fast is None:
         root = shape.root
-        if root is None or shape.native or _has_xml(root):
+        if root is None or shape.native or not _supported(root):
             fast = _NONE
         else:
             fast = FastJson(root, shape.wrappers)

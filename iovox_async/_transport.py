@@ -52,7 +52,7 @@ from ._files import create_for_writing, discard, temporary_path
 from ._raw import CAPTURE, Capture
 from ._retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, backoff_delay, parse_retry_after
 from ._wire import Answer, BodyTooLarge, NetworkFailure, Timeouts, UnsupportedEncoding, Wire
-from ._xml import excerpt, parse_error_items
+from ._xml import excerpt, opening, parse_error_items
 
 logger = logging.getLogger("iovox_async")
 
@@ -81,8 +81,7 @@ def _with_total(timeouts: Timeouts, total: float) -> Timeouts:
 
 def error_items(body: bytes) -> list[ErrorItem] | None:
     """The error items of an XML or JSON error body; None when it has neither form."""
-    start = body.lstrip()[:1]
-    if start in (b"{", b"["):
+    if opening(body) in (b"{", b"["):
         return json_error_items(body)
     return parse_error_items(body)
 
@@ -206,7 +205,7 @@ class Transport:
         if capture is not None:
             self._record(capture, call, url, answer, attempts, started)
         where = f"{call.interface}.{call.method}"
-        if not answer.body.strip() and (
+        if not opening(answer.body) and (
             call.expect_binary or (call.expect_body and answer.status == 200)
         ):
             kind = "a recording or file" if call.expect_binary else "a document"

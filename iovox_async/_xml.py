@@ -269,7 +269,7 @@ def parse_error_items(body: bytes) -> list[ErrorItem] | None:
     Accepts ``<errors><error .../>...</errors>``, a bare ``<error>`` root, and errors
     nested deeper (``<response><errors>...``).
     """
-    if not body.strip():
+    if not opening(body):
         return None
     try:
         root = _parse_tree(body.strip())
@@ -291,6 +291,16 @@ def excerpt(body: bytes, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_OPENING = re.compile(rb"\S")
+
+
+def opening(body: bytes) -> bytes:
+    """The first byte of ``body`` that is not whitespace (``b""`` for a blank body),
+    found without copying the body as ``strip()`` would."""
+    found = _OPENING.search(body)
+    return b"" if found is None else found.group()
+
+
 def is_xml(body: bytes, content_type: str | None) -> bool:
     """Whether a body should be decoded as XML."""
     if content_type:
@@ -299,4 +309,4 @@ def is_xml(body: bytes, content_type: str | None) -> bool:
             return True
         if kind.startswith(("audio/", "application/octet-stream", "video/", "image/")):
             return False
-    return body.lstrip()[:1] == b"<"
+    return opening(body) == b"<"

@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -44,6 +45,7 @@ MAX_PASSES = 8
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 ORDERS = ("cs_ASC", "cs_DESC")
 RANGE_NAMES = ("sdt", "edt", "dconst")
+_ID = itemgetter("id")
 
 
 def moment(value: Any) -> dt.datetime:
@@ -287,13 +289,12 @@ async def window_batches(
 
     def fresh(page: Any) -> list[CdrRow]:
         rows: list[CdrRow] = page_rows(page)
-        ids = [str(row["id"]) for row in rows]
-        new = set(ids)
-        if len(new) == len(ids) and yielded.isdisjoint(new):
+        new = set(map(_ID, rows))
+        if len(new) == len(rows) and yielded.isdisjoint(new):
             yielded.update(new)  # the common case: a page of rows all new
             return rows
         kept = []
-        for key, row in zip(ids, rows, strict=True):
+        for key, row in zip(map(_ID, rows), rows, strict=True):
             if key not in yielded:
                 yielded.add(key)
                 kept.append(row)
@@ -354,27 +355,26 @@ Opener = Callable[[], Awaitable[tuple[Batches, int]]]
 
 
 async def _rows(
-    open_batches: Opener, *, page_size: int, progress: Progress | None = None
+    open_batches: Opener, *, progress: Progress | None = None
 ) -> AsyncGenerator[CdrRow, None]:
     """The rows of the batches ``open_batches`` gives, one by one, with a turn of the
-    event loop every :data:`ROWS_PER_TURN` rows and ``progress`` after every
-    ``page_size`` rows. The one generator a row passes through."""
+    event loop and ``progress`` after every :data:`ROWS_PER_TURN` rows at most. The one
+    generator a row passes through."""
     batches, total = await open_batches()
     done = 0
     if progress is not None:
         progress(0, total)
     async with aclosing(batches):
         async for batch in batches:
-            for index, row in enumerate(batch, 1):
-                yield row
+            for start in range(0, len(batch), ROWS_PER_TURN):
+                chunk = batch[start : start + ROWS_PER_TURN]
+                for row in chunk:
+                    yield row
+                done += len(chunk)
                 if progress is not None:
-                    done += 1
-                    if done % page_size == 0:
-                        progress(done, max(total, done))
-                if not index % ROWS_PER_TURN:
+                    progress(done, max(total, done))
+                if len(chunk) == ROWS_PER_TURN:
                     await checkpoint()
-    if progress is not None:
-        progress(done, max(total, done))
 
 
 def read_window(
@@ -391,7 +391,7 @@ def read_window(
         batches = window_batches(client, plan, window, page_size=page_size, prefetch=prefetch)
         return batches, window.expected
 
-    return _rows(open_batches, page_size=page_size)
+    return _rows(open_batches)
 
 
 def iter_plan(
@@ -407,7 +407,7 @@ def iter_plan(
     async def open_batches() -> tuple[Batches, int]:
         return _plan_batches(client, plan, page_size=page_size, prefetch=prefetch), plan.total
 
-    return _rows(open_batches, page_size=page_size, progress=progress)
+    return _rows(open_batches, progress=progress)
 
 
 def iter_call_data(
@@ -427,7 +427,7 @@ def iter_call_data(
         plan = await plan_windows(client, window_rows=window_rows, **filters)
         return _plan_batches(client, plan, page_size=page_size, prefetch=prefetch), plan.total
 
-    return _rows(open_batches, page_size=page_size, progress=progress)
+    return _rows(open_batches, progress=progress)
 
 
 __all__ = [

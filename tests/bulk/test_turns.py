@@ -30,11 +30,12 @@ async def test_rows_from_memory_give_the_loop_turns() -> None:
 
     counter = asyncio.ensure_future(count_turns())
     await asyncio.sleep(0)
-    rows = windows._rows(open_batches, page_size=1000, progress=lambda *a: progress.append(a))
+    rows = windows._rows(open_batches, progress=lambda *a: progress.append(a))
     async with aclosing(rows):
         got = [row async for row in rows]
     reading = False
     await counter
     assert got == page
     assert turns >= 5, "a page's rows were handed out without a turn of the loop"
-    assert progress == [(0, 5000), *((n, 5000) for n in range(1000, 5001, 1000)), (5000, 5000)]
+    step = windows.ROWS_PER_TURN
+    assert progress == [(0, 5 * step), *((n, 5 * step) for n in range(step, 5 * step + 1, step))]

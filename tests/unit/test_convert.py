@@ -202,13 +202,22 @@ ODD_ROWS: list[object] = [
     {"id": "1", "categories": ""},
     {"id": "1", "detail": 'say ":"" here'},
     {"id": "1", "detail": None, "node_name": "  "},
+    {"call_time_sec": "1.0", "talk_time_sec": "1e3", "call_end": "2026-10-01 08:30:05.9999999"},
+    {"call_time_sec": 180.0, "talk_time_sec": "-0", "has_recording": 0},
+    {"call_time_sec": "null", "has_recording": "NULL", "call_start": "Null", "detail": "null"},
+    {"id": "1", "categories": "null", "call_categories": {"category": "nUlL"}},
+    {"id": "1", "categories": {"category": ["null", {"category_id": "null"}]}},
+    {"call_start": "2026-10-01T08:30:05+00:00", "call_end": "2026-10-01 08:30:05z"},
     {},
     "",
+    "null",
 ]
 
 BAD_ROWS: list[object] = [
-    {"call_time_sec": "1.0"},
-    {"call_time_sec": "1e3"},
+    {"call_time_sec": "1.5"},
+    {"call_time_sec": "1e400"},
+    {"call_time_sec": "NaN"},
+    {"call_end": "1700000000"},  # lax msgspec would read a Unix time
     {"call_time_sec": "--5"},
     {"call_time_sec": "\u0663"},
     {"call_time_sec": 1.5},
@@ -291,7 +300,7 @@ def test_rows_are_decoded_in_chunks_alike(monkeypatch: pytest.MonkeyPatch) -> No
         assert fast is not None, "the fast path declined a page it can vouch for"
         assert fast == decode_json(body, CALL_DATA, fast=False)
     # a bad value in a later chunk raises what the generic path raises
-    body = json_body([*good, {"call_time_sec": "1e3"}])
+    body = json_body([*good, {"call_time_sec": "1.5"}])
     with pytest.raises(ResponseValueError) as generic:
         decode_json(body, CALL_DATA, fast=False)
     with pytest.raises(ResponseValueError) as chunked:
@@ -328,3 +337,52 @@ async def test_a_big_json_page_is_decoded_in_steps_letting_the_loop_run() -> Non
     await counter
     assert page == decode_json(body, CALL_DATA, fast=False)
     assert turns >= 4, "the loop had no turn while the page decoded"
+
+
+TEXTS_BY_ELEMENT = {
+    "call_time_sec": [
+        "0", "7", "-7", "007", "-0", "1.0", "1e3", "1E3", "10e-1", "1.5", "1e400", "null",
+        "NULL", " 5", "+5", "0x1", "\u0661", "1_000", "9" * 30, "Infinity", "1.",
+    ],
+    "has_recording": ["1", "0", "true", "FALSE", "True", "tRuE", "null", "yes", "2", " 1", "t"],
+    "call_start": [
+        "2026-10-01 08:30:05", "2026-10-01T08:30:05", "2026-10-01t08:30:05",
+        "2026-10-01 08:30:05.5", "2026-10-01 08:30:05.1234567", "2026-10-01 08:30:05.9999999",
+        "2026-10-01 08:30:05Z", "2026-10-01 08:30:05-00:00", "2026-10-01 08:30:05+0100",
+        "2026-10-01", "2026-10-01 08:30", "2026-02-30 08:30:05", "2026-10-01 24:00:00",
+        "2026-10-01 08:30:60", "0000-00-00 00:00:00", "null", "1700000000", "2026-10-01_08:30:05",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "element,text",
+    [(element, text) for element, texts in TEXTS_BY_ELEMENT.items() for text in texts],
+)
+def test_the_fast_path_and_the_generic_path_read_every_text_alike(element: str, text: str) -> None:
+    """msgspec converts typed values on the fast path; the generic converters must read
+    each text as it does, or the path must decline: a result never depends on the path."""
+    body = json_body([{"id": "1", element: text}])
+    try:
+        generic = decode_json(body, CALL_DATA, fast=False)
+    except ResponseValueError as error:
+        with pytest.raises(ResponseValueError) as fast:
+            decode_json(body, CALL_DATA)
+        assert str(fast.value) == str(error)
+    else:
+        assert decode_json(body, CALL_DATA) == generic
+        xml = xml_page(f"<result><id>1</id><{element}>{text}</{element}></result>")
+        assert decode_sync(xml, False, CALL_DATA) == generic
+
+
+def test_the_fast_path_converts_the_api_s_own_forms_itself() -> None:
+    path = fast_json(CALL_DATA)
+    assert path is not None
+    row = {"id": "1", "call_start": "2026-10-01 08:30:05", "call_time_sec": "180"}
+    row |= {"has_recording": "1", "email_sent": "false", "detail": "null"}
+    page = path.decode(_empty_as_null(json_body([row])))
+    assert page is not None, "the fast path declined the API's own forms"
+    start = dt.datetime(2026, 10, 1, 8, 30, 5)
+    expected = {"id": "1", "call_start": start, "call_time_sec": 180}
+    expected |= {"has_recording": True, "email_sent": False, "detail": "null"}
+    assert page["results"]["result"] == [expected]
