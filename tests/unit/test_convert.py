@@ -283,12 +283,16 @@ def test_rows_kept_raw_decode_as_the_generic_path_does(rows: object) -> None:
         assert decode_json(body, CALL_DATA) == generic
 
 
-def test_rows_are_decoded_in_chunks_alike(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A page of more rows than one msgspec call takes is decoded chunk by chunk (so a
-    worker thread lets the event loop in between) into the very same result."""
+@pytest.mark.parametrize("one_pass_bytes", [0, 1 << 30], ids=["rows kept raw", "one pass"])
+def test_rows_are_decoded_in_chunks_alike(
+    monkeypatch: pytest.MonkeyPatch, one_pass_bytes: int
+) -> None:
+    """A page is finished chunk by chunk (and, when its rows are kept raw, decoded so),
+    with a pause between chunks, into the very same result."""
     from iovox_async import _fastjson
 
     monkeypatch.setattr(_fastjson, "ROWS_PER_DECODE", 3)
+    monkeypatch.setattr(_fastjson, "ONE_PASS_BYTES", one_pass_bytes)
     path = fast_json(CALL_DATA)
     assert path is not None
     good = [r for r in ODD_ROWS if path.decode(_empty_as_null(json_body([r]))) is not None]
