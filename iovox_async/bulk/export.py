@@ -34,6 +34,7 @@ from .cdrs import (
     export_format,
     header_text,
     row_writer,
+    write_all,
 )
 from .jobstate import durable, read_json, remove_temporaries, replacing, sync_folder, write_json
 from .report import BulkError, Progress
@@ -170,17 +171,12 @@ class ExportJob:
         if done is not None:
             return done[1]
         rows = read_window(client, self.plan, window, page_size=page_size, prefetch=prefetch)
-        count = 0
         staging = temporary_path(self.folder / f"w{window.index:05d}.{self.format}")
         try:
             async with aclosing(rows):
                 with staging.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
                     writer = row_writer(self.format, out, self.plan.columns)
-                    async for row in rows:
-                        writer.write(row)
-                        count += 1
-                        if on_row is not None:
-                            on_row()
+                    count = await write_all(rows, writer, on_row)
                     durable(out)
             # The row count is in the name, so the part is complete the moment it has one.
             os.replace(staging, self.folder / f"w{window.index:05d}-{count}.{self.format}")

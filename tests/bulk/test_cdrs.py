@@ -314,6 +314,35 @@ async def test_typed_rows_export_the_same_bytes(make_bulk: MakeBulk, tmp_path: P
     assert cdrs.api_text(False) == "0" and cdrs.api_text(None) == "" and cdrs.api_text(7) == "7"
 
 
+@pytest.mark.parametrize("columns", [None, ["id", "call_start", "call_time_sec"]])
+def test_csv_rows_are_written_as_api_text_writes_each_value(columns: list[str] | None) -> None:
+    """The CSV writer skips api_text for columns the spec types as text or integer; a
+    row with anything else there (or anywhere) is still written value by value."""
+    import datetime as dt
+    import io
+
+    from iovox_async.bulk import cdrs
+
+    start = dt.datetime(2026, 10, 1, 8, 30, 5)
+    rows: list[dict[str, Any]] = [
+        {"id": "1", "call_start": start, "call_time_sec": 180, "has_recording": True},
+        {"id": "2", "call_start": start.replace(microsecond=5), "call_time_sec": None},
+        {"id": "3", "call_start": start.replace(tzinfo=dt.timezone.utc), "email_sent": False},
+        {"id": True, "call_start": start.replace(year=999), "call_time_sec": {"a": [1]}},
+        {"id": "5", "call_start": None, "call_time_sec": 1.5, "categories": {"category": []}},
+    ]
+    out = io.StringIO()
+    writer = cdrs.CsvRows(out, columns)
+    for row in rows:
+        writer.write(row)
+    writer.finish()
+    names = columns or [name for name in CDR_FIELDS if name in rows[0]]
+    expected = [[cdrs.api_text(row.get(name)) for name in names] for row in rows]
+    written = list(csv.reader(io.StringIO(out.getvalue())))
+    assert written[-len(rows) :] == expected
+    assert expected[1][1] == "2026-10-01 08:30:05" and expected[3][0] == "1"
+
+
 async def test_failed_export_leaves_no_file(make_bulk: MakeBulk, tmp_path: Path) -> None:
     fake = FakeCalls()
     fake.fail_pages = {3: 99}
