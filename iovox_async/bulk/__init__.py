@@ -129,8 +129,9 @@ class Bulk:
         (categories) are JSON in CSV cells. ``concurrency`` windows are read at once,
         each into its own part file in ``<path>.parts/``; ``path`` appears only when
         every window is there. An interrupted export (even killed) keeps its finished
-        windows: ``resume=True`` removes its temporary files and reads only the others.
-        The result is the same bytes as an uninterrupted run.
+        windows: ``resume=True`` (asked with the same arguments) removes its temporary
+        files and reads only the others; without it, any earlier job for ``path`` is
+        discarded. The result is the same bytes as an uninterrupted run.
         """
         return await export_call_data(
             self._client,
@@ -200,15 +201,22 @@ class Bulk:
         resume: bool = False,
         on_result: Callable[[ItemResult[Recording]], object] | None = None,
     ) -> BulkReport[Recording]:
-        """Download the recordings of calls (ids or CDR dicts) into the folder ``dest``.
+        """Download the recording of every call into the folder ``dest`` as
+        ``<call id>.mp3`` (names are sanitised ids; ``suffix`` changes the extension).
 
-        Streamed to temporary files, size-checked and renamed into place; existing
-        files are skipped unless ``overwrite``; names are sanitised call ids. Returns
-        one :class:`ItemResult` per input (``ok`` with a :class:`Recording`,
-        ``skipped`` or ``failed`` with a reason; ``recording_counts(report)`` sorts
-        them into downloaded, already on disk, no recording, duplicate and failed).
-        ``on_result(item)`` as each ends; ``resume`` first removes the temporary files
-        a killed run left in ``dest``.
+        ``calls_or_ids`` are ids or CDR dicts, or an async iterable of them
+        (``bulk.iter_call_data(...)``): the downloads then start while the CDRs are still
+        being read. Each body streams to a temporary file, is checked against its
+        Content-Length and renamed into place only when complete. Files already present
+        are skipped unless ``overwrite``; CDRs without a recording (``has_recording``
+        false) and repeated ids are skipped too, and so is a call the API says has no
+        recording. The report has one :class:`ItemResult` per input: ``ok`` (a
+        :class:`Recording`), ``skipped`` (reason ``ALREADY_ON_DISK``, ``NO_RECORDING``
+        or a duplicate) or ``failed`` with the reason; ``recording_counts(report)``
+        tells them apart. ``on_result(item)`` is called as each item ends (e.g. to count
+        bytes). Cancelling leaves no partial files and frees every connection.
+        ``resume`` first removes the temporary files a killed run left in ``dest``
+        (only then: another run might be writing them).
         """
         return await download_recordings(
             self._client,
@@ -237,11 +245,15 @@ class Bulk:
         """Buy VoxNumbers, one ``purchaseVoxNumbers`` call per basket item, never twice.
 
         Items are dicts like ``{"country_code": 44, "area_code": 151, "number_type":
-        "GEOGRAPHIC", "quantity": 2}``, validated before anything is sent.
-        ``dry_run`` sends nothing and reports what would be bought. A purchase whose
-        answer is lost is not retried; with ``reconcile`` the account's numbers are
-        compared before and after to settle it as bought or not, and otherwise it
-        stays ``unknown``.
+        "GEOGRAPHIC", "quantity": 2}``, all validated first; an invalid item fails
+        without being sent. ``dry_run`` sends no purchase: each valid item's region is
+        looked up with ``getVoxnumberRegions``, an item the real run would fail on
+        (region not offered, purchase details missing) is reported ``failed`` with the
+        reason, and the others ``skipped`` with what they would buy. Otherwise the
+        purchases are sent ``concurrency`` at a time (one by one by default). A
+        purchase whose answer is lost is not retried; with ``reconcile`` the account's
+        numbers are compared before and after to settle it as bought or not, and
+        otherwise it stays ``unknown``.
         """
         return await purchase_numbers(
             self._client,
@@ -292,9 +304,10 @@ class Bulk:
         """Place click-to-calls, one ``initiateCall`` per item, never twice.
 
         Items are dicts like ``{"link_id": "...", "call_variables": {"call_destination":
-        "447700900123"}}``. A call whose answer is lost is not retried; with
-        ``reconcile`` it is looked up in ``getCallData`` (``ctype=API``) for its link:
-        ``ok`` when found, otherwise ``unknown`` (a call is recorded once it ended).
+        "447700900123"}}``, all validated before anything is sent. A call whose answer
+        is lost is not retried; with ``reconcile`` it is looked up in ``getCallData``
+        (``ctype=API``) for its link: ``ok`` when found, otherwise ``unknown`` (a call
+        is recorded once it ended).
         """
         return await initiate_calls(
             self._client,
@@ -307,16 +320,20 @@ class Bulk:
     async def map(
         self,
         func: Callable[[T], Awaitable[R]],
-        items: Iterable[T],
+        items: Iterable[T] | AsyncIterable[T],
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Progress | None = None,
     ) -> BulkReport[R]:
         """Await ``func(item)`` for every item, ``concurrency`` at a time.
 
-        Results are in input order, each ``ok`` with its value or ``failed`` with the
-        exception (``unknown`` for an ``OutcomeUnknownError``); one failure never sinks
-        the batch. ``progress(done, total)`` after each item.
+        ``items`` may be an async iterable (e.g. ``bulk.iter_call_data(...)``): it is
+        read as the work goes, never all at once, and ``total`` in progress calls is
+        then ``None``. Results are in input order, each ``ok`` with its value or
+        ``failed`` with the exception (``unknown`` for an ``OutcomeUnknownError``); one
+        failure never sinks the batch, but an exception from the async source itself
+        stops the job and is raised. ``progress(done, total)`` after each item.
+        Cancelling the call cancels the items in flight.
         """
         return await bulk_map(func, items, concurrency=concurrency, progress=progress)
 

@@ -237,12 +237,7 @@ async def export_call_data(
     progress: Progress | None = None,
     **filters: Any,
 ) -> int:
-    """Export every CDR ``filters`` select to ``path``, exactly once each; return the rows.
-
-    With ``resume``, an earlier run's job folder (asked with the same arguments) is
-    continued: its temporary files are removed and only unfinished windows are read.
-    Without it, any earlier job for ``path`` is discarded.
-    """
+    """The engine of :meth:`Bulk.export_call_data` (documented there), for ``client``."""
     target = Path(path)
     chosen = export_format(target, format)
     check_filters(filters, page_size, prefetch)

@@ -114,14 +114,7 @@ async def bulk_map(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
 ) -> BulkReport[R]:
-    """Await ``func(item)`` for every item, at most ``concurrency`` at once.
-
-    ``items`` may be an async iterable (e.g. ``bulk.iter_call_data(...)``): it is
-    read as the work goes, never all at once, and ``total`` in progress calls is
-    then ``None``. Returns a :class:`BulkReport` in input order. A failing item is
-    recorded and the others carry on; an exception from the async source itself
-    stops the job and is raised. Cancelling the call cancels the items in flight.
-    """
+    """The engine of :meth:`Bulk.map` (documented there)."""
     check_concurrency(concurrency)
     feed = _Feed(items)
     results: list[ItemResult[R]] = []

@@ -285,11 +285,7 @@ async def send_sms(
     settle: float = DEFAULT_SETTLE,
     progress: Progress | None = None,
 ) -> BulkReport[SentSms]:
-    """Send each SMS with its own ``sendSms`` call, at most once (see the module docs).
-
-    Items are dicts of ``sendSms``'s payload (``origin``, ``destination``,
-    ``message``, options), all validated before anything is sent.
-    """
+    """The engine of :meth:`Bulk.send_sms` (documented there), for ``client``."""
     check_concurrency(concurrency)
     entries = _validated(messages, validate_sms)
     before = None
@@ -401,11 +397,7 @@ async def initiate_calls(
     reconcile_unknown: bool = True,
     progress: Progress | None = None,
 ) -> BulkReport[PlacedCall]:
-    """Place each click-to-call with its own ``initiateCall``, at most once.
-
-    Items are dicts of ``initiateCall``'s payload (``link_id``, optional
-    ``call_variables``), all validated before anything is sent.
-    """
+    """The engine of :meth:`Bulk.initiate_calls` (documented there), for ``client``."""
     check_concurrency(concurrency)
     entries = _validated(calls, validate_call)
     before = None

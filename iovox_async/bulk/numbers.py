@@ -138,16 +138,7 @@ async def purchase_numbers(
     reconcile_unknown: bool = True,
     progress: Progress | None = None,
 ) -> BulkReport[Purchase]:
-    """Buy each basket item with its own ``purchaseVoxNumbers`` call, at most once.
-
-    Every item is validated first; invalid items fail without being sent. With
-    ``dry_run`` no purchase is sent: each valid item's region is looked up with
-    ``getVoxnumberRegions``, an item the real run would fail on (region not offered,
-    purchase details missing) is reported ``failed`` with the reason, and the others
-    ``skipped`` with what they would buy. Otherwise the account's numbers are listed,
-    the purchases are sent (``concurrency`` at a time, one by one by default), and any item whose
-    answer was lost is reconciled against the account (see the module docs).
-    """
+    """The engine of :meth:`Bulk.purchase_numbers` (documented there), for ``client``."""
     check_concurrency(concurrency)
     check_options(callback_url)
     entries: list[_Entry] = []

@@ -98,21 +98,7 @@ async def download_recordings(
     resume: bool = False,
     on_result: Callable[[ItemResult[Recording]], object] | None = None,
 ) -> BulkReport[Recording]:
-    """Download the recording of every call into ``dest`` as ``<call id>.mp3``.
-
-    ``calls_or_ids`` may be an async iterable (``bulk.iter_call_data(...)``): the
-    downloads then start while the CDRs are still being read. Each body streams to a
-    temporary file, is checked against its Content-Length and renamed into place
-    only when complete. Files already present are skipped
-    (resume) unless ``overwrite``; CDRs with ``has_recording == "0"`` and repeated
-    ids are skipped too, and so is a call the API says has no recording. The report
-    has one item per input, each ``ok`` (a :class:`Recording`), ``skipped`` (reason
-    :data:`ALREADY_ON_DISK`, :data:`NO_RECORDING` or a duplicate) or ``failed`` with the
-    reason; :func:`recording_counts` tells them apart. ``on_result(item)`` is called as
-    each item ends (e.g. to count bytes). Cancelling leaves no partial files and frees
-    every connection. ``resume`` first removes the temporary files a killed run left
-    in ``dest`` (only then: another run might be writing them).
-    """
+    """The engine of :meth:`Bulk.download_recordings` (documented there), for ``client``."""
     check_concurrency(concurrency)
     if not suffix.startswith(".") or "/" in suffix or "\\" in suffix:
         raise ValidationError(f"suffix must look like '.mp3', got {suffix!r}")
