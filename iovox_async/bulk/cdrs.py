@@ -17,6 +17,8 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from anyio.lowlevel import checkpoint
+
 from .._catalog import METHODS
 from .._errors import ValidationError
 from .._files import discard, temporary_path
@@ -266,37 +268,48 @@ def export_format(path: Path, format: str | None) -> ExportFormat:
 
 
 ROWS_PER_WRITE = 1000
-"""Rows a writer takes in one :meth:`CsvRows.write_many` call."""
+"""Rows a writer takes in one :meth:`CsvRows.write_many` call, between turns of the loop."""
 
 
-async def _each(rows: AsyncIterator[Any] | Iterable[Any]) -> AsyncIterator[Any]:
+async def batched(
+    rows: AsyncIterator[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+) -> AsyncIterator[list[Mapping[str, Any]]]:
+    """``rows`` (sync or async) in lists of :data:`ROWS_PER_WRITE`."""
+    batch: list[Mapping[str, Any]] = []
     if isinstance(rows, AsyncIterator):
         async for row in rows:
-            yield row
+            batch.append(row)
+            if len(batch) == ROWS_PER_WRITE:
+                yield batch
+                batch = []
     else:
         for row in rows:
-            yield row
+            batch.append(row)
+            if len(batch) == ROWS_PER_WRITE:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
-async def write_all(
-    rows: AsyncIterator[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+async def write_batches(
+    batches: AsyncIterator[Sequence[Mapping[str, Any]]],
     writer: CsvRows | JsonlRows,
-    on_row: Callable[[], object] | None = None,
+    on_rows: Callable[[int], object] | None = None,
 ) -> int:
-    """Write ``rows`` through ``writer``, :data:`ROWS_PER_WRITE` at a time; return how
-    many. ``on_row()`` after each row is read."""
+    """Write every batch of rows through ``writer``, :data:`ROWS_PER_WRITE` rows at a
+    time with a turn of the event loop between; return the rows. ``on_rows(count)``
+    after each write."""
     count = 0
-    batch: list[Mapping[str, Any]] = []
-    async for row in _each(rows):
-        batch.append(row)
-        if on_row is not None:
-            on_row()
-        if len(batch) == ROWS_PER_WRITE:
-            writer.write_many(batch)
-            count += len(batch)
-            batch = []
-    writer.write_many(batch)
-    return count + len(batch)
+    async for batch in batches:
+        for start in range(0, len(batch), ROWS_PER_WRITE):
+            chunk = batch[start : start + ROWS_PER_WRITE]
+            writer.write_many(chunk)
+            count += len(chunk)
+            if on_rows is not None:
+                on_rows(len(chunk))
+            await checkpoint()
+    return count
 
 
 async def write_rows(
@@ -316,7 +329,7 @@ async def write_rows(
             raise OSError(error.errno, f"cannot write {target}: {error.strerror}") from None
         with handle:
             sink = row_writer(chosen, handle)
-            count = await write_all(rows, sink)
+            count = await write_batches(batched(rows), sink)
             sink.finish()
         os.replace(temporary, target)
     finally:
@@ -334,12 +347,13 @@ __all__ = [
     "JsonlRows",
     "api_json",
     "api_text",
+    "batched",
     "check_filters",
     "export_format",
     "fetch_page",
     "header_text",
     "page_rows",
     "row_writer",
-    "write_all",
+    "write_batches",
     "write_rows",
 ]

@@ -34,7 +34,7 @@ from .cdrs import (
     export_format,
     header_text,
     row_writer,
-    write_all,
+    write_batches,
 )
 from .jobstate import durable, read_json, remove_temporaries, replacing, sync_folder, write_json
 from .report import BulkError, Progress
@@ -45,8 +45,8 @@ from .windows import (
     check_window_filters,
     jsonable_filters,
     plan_windows,
-    read_window,
     run_together,
+    window_batches,
 )
 
 if TYPE_CHECKING:
@@ -161,22 +161,23 @@ class ExportJob:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         prefetch: int = DEFAULT_PREFETCH,
-        on_row: Callable[[], object] | None = None,
+        on_rows: Callable[[int], object] | None = None,
     ) -> int:
         """Read one window into its part file; return its rows. Safe to call in any
-        process that sees the job folder; a finished window is not read again."""
+        process that sees the job folder; a finished window is not read again.
+        ``on_rows(count)`` as rows are written."""
         if isinstance(window, int):
             window = self.window(window)
         done = self.finished().get(window.index)
         if done is not None:
             return done[1]
-        rows = read_window(client, self.plan, window, page_size=page_size, prefetch=prefetch)
+        batches = window_batches(client, self.plan, window, page_size=page_size, prefetch=prefetch)
         staging = temporary_path(self.folder / f"w{window.index:05d}.{self.format}")
         try:
-            async with aclosing(rows):
+            async with aclosing(batches):
                 with staging.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
                     writer = row_writer(self.format, out, self.plan.columns)
-                    count = await write_all(rows, writer, on_row)
+                    count = await write_batches(batches, writer, on_rows)
                     durable(out)
             # The row count is in the name, so the part is complete the moment it has one.
             os.replace(staging, self.folder / f"w{window.index:05d}-{count}.{self.format}")
@@ -290,17 +291,21 @@ async def run_windows(
     workers = min(concurrency, len(queue))
     ahead = max(1, prefetch // max(1, workers))
     report_every = max(1, page_size)
+    reported = done
 
-    def on_row() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None and done % report_every == 0:
+    def on_rows(count: int) -> None:
+        nonlocal done, reported
+        done += count
+        if progress is not None and done - reported >= report_every:
+            reported = done
             progress(done, max(total, done))
 
     async def worker() -> None:
         while queue:
             window = queue.pop(0)
-            await job.run_window(client, window, page_size=page_size, prefetch=ahead, on_row=on_row)
+            await job.run_window(
+                client, window, page_size=page_size, prefetch=ahead, on_rows=on_rows
+            )
 
     await run_together([worker] * workers)
     if progress is not None:
