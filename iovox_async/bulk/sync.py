@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from .._errors import ValidationError
 from .cdrs import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_PREFETCH,
     CdrRow,
+    batched,
     check_filters,
     export_format,
     header_text,
@@ -288,17 +291,17 @@ async def sync_to_file(
         try:
             writer = None
             async with aclosing(sync._rows()) as new_rows:
-                async for row in new_rows:
+                async for batch in batched(new_rows):
                     if writer is None:
                         if length == 0:
                             handle.write(header_text(chosen, sync.columns))
                         writer = row_writer(chosen, handle, sync.columns)
-                    writer.write(row)
-                    rows += 1
+                    writer.write_many(batch)
+                    rows += len(batch)
             handle.flush()
         finally:
             handle.detach()  # the file stays open for the fsync below
-        durable(raw)
+        await anyio.to_thread.run_sync(durable, raw)  # an fsync: off the loop
         end = raw.tell()
     write_json(
         keeper,
