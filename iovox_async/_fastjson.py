@@ -34,7 +34,7 @@ import datetime as _dt
 from collections.abc import Callable, Generator, Iterator
 from itertools import compress, repeat
 from operator import not_
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
@@ -47,8 +47,7 @@ from ._convert import (
     _Node,
     _Unconvertible,
 )
-
-T = TypeVar("T")
+from ._steps import run_steps
 
 _Text = Annotated[str, msgspec.Meta(min_length=1)]
 """A text leaf as msgspec reads it: ``""`` is refused, so one that is left declines."""
@@ -360,15 +359,6 @@ class FastJson:
     def decode(self, body: bytes) -> dict[str, Any] | None:
         """``body`` (empty texts already null) decoded and finished, or ``None``."""
         return run_steps(self.steps(body))
-
-
-def run_steps(steps: Generator[None, None, T]) -> T:
-    """Run ``steps`` to the end on this thread; its return value."""
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
 
 
 _NONE = object()
