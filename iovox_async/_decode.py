@@ -16,7 +16,7 @@ from ._errors import ResponseDecodeError
 from ._fastjson import fast_json
 from ._steps import Steps, run_steps, run_steps_on_loop
 from ._verbatim import attach_verbatim
-from ._xml import decode_document_steps, excerpt, is_xml, opening
+from ._xml import decode_document, excerpt, is_xml, opening
 
 _json_decode = json.loads
 
@@ -116,27 +116,26 @@ def decode_json(body: bytes, shape: Shape, *, fast: bool = True) -> dict[str, An
     return shape.finish(_decode_json(body), True)
 
 
-def _decode_steps(body: bytes, as_json: bool, shape: Shape) -> Steps[dict[str, Any] | None]:
-    """Decode and finish a body in steps: XML, or JSON through the fast path; ``None``
-    when the fast path declines a JSON body (the generic path is then the caller's)."""
-    if as_json:
-        path = fast_json(shape) if not shape.native else None
-        if path is None:
-            return None
-        body = _empty_as_null(body)
-        yield
-        return (yield from path.steps(body))
-    document = yield from decode_document_steps(body, shape.force_list, strip_root=False)
-    ((root, content),) = document.items()
-    data = _api_answer(root, content)
-    attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
-    return shape.finish(data, False)
+def _fast_json_steps(body: bytes, shape: Shape) -> Steps[dict[str, Any] | None]:
+    """A JSON body through the fast path, in steps; ``None`` when there is none or it
+    declines (the generic path is then the caller's)."""
+    path = fast_json(shape) if not shape.native else None
+    if path is None:
+        return None
+    body = _empty_as_null(body)
+    yield
+    return (yield from path.steps(body))
 
 
 def decode_sync(body: bytes, as_json: bool, shape: Shape) -> dict[str, Any]:
     """Parse and finish a body on the calling thread."""
-    data = run_steps(_decode_steps(body, as_json, shape))
-    return data if data is not None else decode_json(body, shape, fast=False)
+    if as_json:
+        data = run_steps(_fast_json_steps(body, shape))
+        return data if data is not None else decode_json(body, shape, fast=False)
+    ((root, content),) = decode_document(body, shape.force_list, strip_root=False).items()
+    data = _api_answer(root, content)
+    attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
+    return shape.finish(data, False)
 
 
 async def decode_body(
@@ -153,9 +152,9 @@ async def decode_body(
     an error document raises :class:`ErrorDocument`, on a binary method too. With
     ``expect_document`` (a method documented to answer XML) a body in neither form
     is an error, never ``bytes``. Bodies above ``OFFLOAD_DECODE_BYTES`` never stall the
-    event loop for the whole decode: XML, and JSON through the fast path, are decoded
-    here in steps (a chunk of the body or of the rows), with a turn of the loop after
-    each; JSON the fast path declines is decoded in a worker thread.
+    event loop for the whole decode: JSON through the fast path is decoded here in
+    steps (the body, then a chunk of rows at a time), with a turn of the loop after
+    each; XML, and JSON the fast path declines, in a worker thread.
     """
     first = opening(body)
     if not first:
@@ -174,15 +173,20 @@ async def decode_body(
         raise ResponseDecodeError(f"expected an XML or JSON document, got {got}: {excerpt(body)!r}")
     if len(body) <= OFFLOAD_DECODE_BYTES:
         return decode_sync(body, as_json, shape)
-    # On this thread, a step at a time with a turn of the loop in between: a worker
-    # thread would hold the GIL and, with it, the loop for most of a page. One page at
-    # a time: the loop runs every ready task's step before it comes back to the
-    # others, so pages decoded side by side would add their steps up.
-    async with _decode_limiter():
-        data = await run_steps_on_loop(_decode_steps(body, as_json, shape))
-    if data is not None:
-        return data
-    # JSON the fast path declined: json.loads and the conversion, in a worker thread.
-    return await anyio.to_thread.run_sync(
-        partial(decode_json, body, shape, fast=False), limiter=_decode_limiter()
+    if as_json:
+        # On this thread, a step at a time with a turn of the loop in between: a worker
+        # thread would hold the GIL and, with it, the loop for most of a page. One page
+        # at a time: the loop runs every ready task's step before it comes back to the
+        # others, so pages decoded side by side would add their steps up.
+        async with _decode_limiter():
+            data = await run_steps_on_loop(_fast_json_steps(body, shape))
+        if data is not None:
+            return data
+    # XML, and JSON the fast path declined: in a worker thread, which lets the loop take
+    # the GIL every switch interval (XML's conversion is one long step on the loop).
+    decode = (
+        partial(decode_json, body, shape, fast=False)
+        if as_json
+        else partial(decode_sync, body, False, shape)
     )
+    return await anyio.to_thread.run_sync(decode, limiter=_decode_limiter())

@@ -19,7 +19,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ._errors import ErrorItem, ResponseDecodeError, ValidationError
 from ._redact import redact
-from ._steps import Steps, run_steps
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -239,32 +238,6 @@ def _dict_parser(force_list: frozenset[str]) -> tuple[Any, list[dict[str, Any]]]
     return parser, [top]
 
 
-XML_CHUNK_BYTES = 256 * 1024
-"""Bytes of a body handed to expat in one step of :func:`decode_document_steps`."""
-
-
-def decode_document_steps(
-    body: bytes, force_list: frozenset[str], *, strip_root: bool = True
-) -> Steps[dict[str, Any]]:
-    """:func:`decode_document` in steps: a pause after each :data:`XML_CHUNK_BYTES`."""
-    _check_safe(body)
-    parser, (top,) = _dict_parser(force_list)
-    view = memoryview(body)
-    try:
-        for start in range(0, len(body), XML_CHUNK_BYTES):
-            parser.Parse(view[start : start + XML_CHUNK_BYTES], False)
-            yield
-        parser.Parse(b"", True)
-    except _DoctypeRefused:
-        raise ResponseDecodeError(_REFUSED_DTD) from None
-    except expat.ExpatError as exc:
-        raise ResponseDecodeError(f"malformed XML: {exc}; body starts {excerpt(body)!r}") from None
-    if strip_root:
-        content = next(iter(top.values()))
-        return content if isinstance(content, dict) else {}
-    return top
-
-
 def decode_document(
     body: bytes, force_list: frozenset[str], *, strip_root: bool = True
 ) -> dict[str, Any]:
@@ -273,7 +246,18 @@ def decode_document(
     Element names in ``force_list`` always come back as lists. With ``strip_root`` the
     root element (``<response>``) is dropped and its content returned.
     """
-    return run_steps(decode_document_steps(body, force_list, strip_root=strip_root))
+    _check_safe(body)
+    parser, (top,) = _dict_parser(force_list)
+    try:
+        parser.Parse(body, True)
+    except _DoctypeRefused:
+        raise ResponseDecodeError(_REFUSED_DTD) from None
+    except expat.ExpatError as exc:
+        raise ResponseDecodeError(f"malformed XML: {exc}; body starts {excerpt(body)!r}") from None
+    if strip_root:
+        content = next(iter(top.values()))
+        return content if isinstance(content, dict) else {}
+    return top
 
 
 # -- errors ---------------------------------------------------------------------------
