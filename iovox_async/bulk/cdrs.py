@@ -137,8 +137,7 @@ def api_json(value: Any) -> Any:
 
 
 _BOOLEAN_TEXT: dict[Any, str] = {True: "1", False: "0", None: ""}
-"""api_text of a flag, or of ``None`` (``1`` and ``0`` read as ``True`` and ``False``,
-and api_text writes them as the same digits)."""
+"""api_text of a flag, or of ``None``."""
 _MICROSECOND = attrgetter("microsecond")
 _TZINFO = attrgetter("tzinfo")
 _YEAR = attrgetter("year")
@@ -271,23 +270,25 @@ ROWS_PER_WRITE = 1000
 """Rows a writer takes in one :meth:`CsvRows.write_many` call, between turns of the loop."""
 
 
+async def _each(rows: AsyncIterator[Any] | Iterable[Any]) -> AsyncIterator[Any]:
+    if isinstance(rows, AsyncIterator):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
+
+
 async def batched(
     rows: AsyncIterator[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
 ) -> AsyncIterator[list[Mapping[str, Any]]]:
     """``rows`` (sync or async) in lists of :data:`ROWS_PER_WRITE`."""
     batch: list[Mapping[str, Any]] = []
-    if isinstance(rows, AsyncIterator):
-        async for row in rows:
-            batch.append(row)
-            if len(batch) == ROWS_PER_WRITE:
-                yield batch
-                batch = []
-    else:
-        for row in rows:
-            batch.append(row)
-            if len(batch) == ROWS_PER_WRITE:
-                yield batch
-                batch = []
+    async for row in _each(rows):
+        batch.append(row)
+        if len(batch) == ROWS_PER_WRITE:
+            yield batch
+            batch = []
     if batch:
         yield batch
 
