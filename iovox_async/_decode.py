@@ -14,7 +14,7 @@ from ._constants import OFFLOAD_DECODE_BYTES
 from ._convert import PLAIN, Shape
 from ._errors import ResponseDecodeError
 from ._fastjson import fast_json
-from ._steps import Steps, run_steps, run_steps_on_loop
+from ._steps import Steps, run_steps_on_loop
 from ._verbatim import attach_verbatim
 from ._xml import decode_document, excerpt, is_xml, opening
 
@@ -130,8 +130,7 @@ def _fast_json_steps(body: bytes, shape: Shape) -> Steps[dict[str, Any] | None]:
 def decode_sync(body: bytes, as_json: bool, shape: Shape) -> dict[str, Any]:
     """Parse and finish a body on the calling thread."""
     if as_json:
-        data = run_steps(_fast_json_steps(body, shape))
-        return data if data is not None else decode_json(body, shape, fast=False)
+        return decode_json(body, shape)
     ((root, content),) = decode_document(body, shape.force_list, strip_root=False).items()
     data = _api_answer(root, content)
     attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
