@@ -44,8 +44,11 @@ class ResponseValueError(ResponseDecodeError):
         self.method = method
         self.element = element
         self.value = value
+        shown = repr(value)
+        if len(shown) > 80:  # a hostile value would make a message of any size
+            shown = f"{shown[:60]}... ({len(shown)} characters)"
         super().__init__(
-            f"{method}: <{element}> should be {expected}, got {value!r}"
+            f"{method}: <{element}> should be {expected}, got {shown}"
             " (iovox.request() returns the unconverted text)"
         )
 
@@ -83,7 +86,10 @@ def _integer(value: Any) -> int | None:
     if kind is str and value.isascii():
         digits = value[1:] if value[:1] == "-" else value
         if digits.isdigit():
-            return int(value)
+            try:
+                return int(value)
+            except ValueError:  # more digits than Python converts (sys.int_info)
+                raise _Unconvertible("an integer of at most 4300 digits") from None
     if kind is str or (kind is float and math.isfinite(value)):
         try:
             return _LAX_INTEGER.decode(msgspec.json.encode(value))

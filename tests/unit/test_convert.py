@@ -218,6 +218,7 @@ BAD_ROWS: list[object] = [
     {"call_time_sec": "1e400"},
     {"call_time_sec": "NaN"},
     {"call_end": "1700000000"},  # lax msgspec would read a Unix time
+    {"call_time_sec": "9" * 5000},  # more digits than int() takes
     {"call_time_sec": "--5"},
     {"call_time_sec": "\u0663"},
     {"call_time_sec": 1.5},
@@ -407,3 +408,11 @@ async def test_big_pages_off_the_fast_path_decode_alike_in_a_worker_thread(surpr
     page = await decode_body(body, None, shape=CALL_DATA)
     assert page == decode_sync(body, surprise, CALL_DATA)
     assert len(page["results"]["result"]) == 8000  # type: ignore[index]
+
+
+def test_a_huge_unconvertible_value_is_named_in_a_short_message() -> None:
+    body = json_body([{"id": "1", "call_time_sec": "9" * 5000}])
+    with pytest.raises(ResponseValueError) as caught:
+        decode_json(body, CALL_DATA)
+    assert caught.value.value == "9" * 5000  # kept whole on the error
+    assert "call_time_sec" in str(caught.value) and len(str(caught.value)) < 300
