@@ -105,15 +105,20 @@ def _decode_json(body: bytes, native: bool = False) -> dict[str, Any]:
 def decode_json(body: bytes, shape: Shape, *, fast: bool = True) -> dict[str, Any]:
     """A JSON body, finished: through the fast path when it vouches for the result
     (:mod:`._fastjson`), else ``json.loads`` and :meth:`Shape.finish`."""
-    if shape.native:
-        return shape.finish(_decode_json(body, native=True), True)
-    body = _empty_as_null(body)
-    path = fast_json(shape) if fast else None
-    if path is not None:
-        data = path.decode(body)
-        if data is not None:
-            return data
-    return shape.finish(_decode_json(body), True)
+    try:
+        if shape.native:
+            return shape.finish(_decode_json(body, native=True), True)
+        body = _empty_as_null(body)
+        path = fast_json(shape) if fast else None
+        if path is not None:
+            data = path.decode(body)
+            if data is not None:
+                return data
+        return shape.finish(_decode_json(body), True)
+    except RecursionError:  # json.loads and the finishing walk recurse per level
+        raise ResponseDecodeError(
+            f"JSON nested too deeply to decode; body starts {excerpt(body)!r}"
+        ) from None
 
 
 def _fast_json_steps(body: bytes, shape: Shape) -> Steps[dict[str, Any] | None]:

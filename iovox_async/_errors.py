@@ -237,7 +237,7 @@ def json_error_items(body: bytes) -> list[ErrorItem] | None:
     """
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to be an error
         return None
     if isinstance(data, dict) and set(data) == {"response"}:
         data = data["response"]

@@ -416,3 +416,17 @@ def test_a_huge_unconvertible_value_is_named_in_a_short_message() -> None:
         decode_json(body, CALL_DATA)
     assert caught.value.value == "9" * 5000  # kept whole on the error
     assert "call_time_sec" in str(caught.value) and len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_json_nested_too_deeply_is_a_decode_error(depth: int) -> None:
+    nested = b"[" * depth + b"]" * depth
+    body = b'{"response": {"results": {"result": [{"id": "1", "extra": ' + nested + b"}]}}}"
+    try:
+        page = decode_json(body, CALL_DATA)
+    except ResponseDecodeError as error:
+        assert "nested too deeply" in str(error)
+    else:  # shallow enough for this stack: decoded, the extra kept
+        assert page["results"]["result"][0]["id"] == "1"
+    with pytest.raises(ResponseDecodeError, match="nested too deeply"):
+        decode_json(b'{"response": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", CALL_DATA)
