@@ -78,7 +78,7 @@ ItemFunction = Callable[[dict[str, Any]], None]
 """Finishes one decoded element inside the rows, in place."""
 RowsFunction = Callable[[list[dict[str, Any]]], None]
 """Finishes a chunk of rows, in place."""
-Steps = Callable[[dict[str, Any]], Generator[None, None, None]]
+NodeSteps = Callable[[dict[str, Any]], Generator[None, None, None]]
 """Finishes the elements above the rows: a generator that pauses after each chunk of
 rows (see :data:`ROWS_PER_DECODE`), so its caller can let the event loop in."""
 
@@ -191,7 +191,7 @@ def _empty_node(compiled: ItemFunction) -> dict[str, Any]:
     return empty
 
 
-def _empty_steps(compiled: Steps) -> Generator[None, None, dict[str, Any]]:
+def _empty_steps(compiled: NodeSteps) -> Generator[None, None, dict[str, Any]]:
     empty: dict[str, Any] = {}
     yield from compiled(empty)
     return empty
@@ -273,7 +273,7 @@ def _compile_rows(node: _Node) -> RowsFunction:
     return _define(source, names, node.path)  # type: ignore[no-any-return]
 
 
-def _compile_steps(node: _Node, chunks: dict[str, _Chunks]) -> Steps:
+def _compile_steps(node: _Node, chunks: dict[str, _Chunks]) -> NodeSteps:
     """An element above the rows; each chunk of rows is followed by a pause."""
     names: dict[str, Any] = dict(_NAMES)
     body = _leaves(node, names)
