@@ -49,6 +49,8 @@ _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 """Checked with ``fullmatch``: ``$`` would let a final newline through."""
 _V1_PATH = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 _RESERVED_PARAMS = frozenset({"v", "method"})
+_RAW_CALLS = 256
+"""How many argument-less raw calls a client keeps built."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -199,6 +201,7 @@ class AsyncIovox(Interfaces):
         self._transport_choice: TransportChoice = transport
         self._proxy = proxy
         self._closed = False
+        self._raw_calls: dict[tuple[object, ...], Call] = {}
         self._transport = Transport(
             base_url=self.base_url,
             username=username,
@@ -363,6 +366,47 @@ class AsyncIovox(Interfaces):
         timeout: float | None,
         max_retries: int | None,
         endpoint: str | None = None,
+    ) -> Call:
+        # A call without arguments is the same Call every time: built and checked once.
+        key = None
+        if not params and payload is None and endpoint is None:
+            key = (interface, method, http_method, idempotent, timeout, max_retries)
+            try:
+                cached = self._raw_calls.get(key)
+            except TypeError:  # unhashable names: the checks below say what is wrong
+                key = cached = None
+            if cached is not None:
+                if self._closed:
+                    raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+                return cached
+        call = self._build_raw_call(
+            interface,
+            method,
+            params,
+            payload,
+            http_method,
+            idempotent,
+            timeout,
+            max_retries,
+            endpoint,
+        )
+        if key is not None:
+            if len(self._raw_calls) >= _RAW_CALLS:  # raw calls may name anything
+                self._raw_calls.clear()
+            self._raw_calls[key] = call
+        return call
+
+    def _build_raw_call(
+        self,
+        interface: str,
+        method: str,
+        params: Mapping[str, Any] | None,
+        payload: Mapping[str, Any] | None,
+        http_method: str,
+        idempotent: bool | None,
+        timeout: float | None,
+        max_retries: int | None,
+        endpoint: str | None,
     ) -> Call:
         verb = http_method.upper()
         if verb not in ("GET", "POST", "PUT", "DELETE"):

@@ -367,6 +367,7 @@ class Shape:
         "elements",
         "fast",
         "force_list",
+        "has_xml",
         "label",
         "native",
     )
@@ -383,6 +384,8 @@ class Shape:
         self.native = native
         """JSON is kept as the server typed it (a JSON-first API such as REST v1)."""
         self.elements = elements
+        self.has_xml = any(element.type == "xml" for element in elements)
+        """Whether a top-level element is XML kept verbatim (a call flow)."""
         self.force_list = force_list
         self._root = _Node("", elements) if elements else None
         self._compiled = None if self._root is None else _compile(self._root, force_list)

@@ -16,7 +16,7 @@ from ._errors import ResponseDecodeError
 from ._fastjson import fast_json
 from ._steps import Steps, run_steps_on_loop
 from ._verbatim import attach_verbatim
-from ._xml import decode_document, excerpt, is_xml, opening
+from ._xml import decode_document, excerpt, is_xml, media_type, opening
 
 _json_decode = json.loads
 
@@ -138,7 +138,8 @@ def decode_sync(body: bytes, as_json: bool, shape: Shape) -> dict[str, Any]:
         return decode_json(body, shape)
     ((root, content),) = decode_document(body, shape.force_list, strip_root=False).items()
     data = _api_answer(root, content)
-    attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
+    if shape.has_xml:
+        attach_verbatim(data, body, shape.elements)  # call flows keep their rule order
     return shape.finish(data, False)
 
 
@@ -167,10 +168,10 @@ async def decode_body(
         if _is_error_document(body):
             raise ErrorDocument("errors")
         return body
-    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    kind = media_type(content_type)
     # The API's JSON content type is undocumented: a body that opens like JSON is JSON.
-    as_json = not expect_binary and (kind.endswith("/json") or first in (b"{", b"["))
-    if not as_json and not is_xml(body, content_type):
+    as_json = kind.endswith("/json") or first in (b"{", b"[")
+    if not as_json and not is_xml(first, kind):
         if not expect_document and kind not in ("text/html", "text/plain"):
             return body
         got = kind or "an unlabelled body"

@@ -121,21 +121,42 @@ def _param_pairs(method: Method, param: Param, value: object) -> QueryPairs:
 
 
 def build_query(method: Method, arguments: Mapping[str, object]) -> QueryPairs:
-    """Check arguments against the method's query spec and serialise them."""
-    pairs: QueryPairs = []
-    known = {param.name: param for param in method.query}
-    unknown = set(arguments) - set(known)
+    """Check arguments against the method's query spec and serialise them.
+
+    Pairs follow the spec's order, and the first problem in that order is the one
+    reported. Only the arguments given are visited (a generated coroutine passes every
+    parameter, most of them ``None``).
+    """
+    index = method.query_index
+    given: list[tuple[int, Param, object]] = []
+    unknown = None
+    for name, value in arguments.items():
+        if value is None and name in index:
+            continue
+        entry = index.get(name)
+        if entry is None:
+            unknown = (unknown or set()) | {name}
+        elif value is not None:
+            given.append((entry[0], entry[1], value))
     if unknown:
         raise ValidationError(f"{_where(method)}: unknown parameters {sorted(unknown)}")
-    for param in method.query:
-        value = arguments.get(param.name)
+    for place, param in method.required_query:
+        if arguments.get(param.name) is None:
+            given.append((place, param, None))
+    if len(given) > 1:
+        given.sort(key=_place)
+    pairs: QueryPairs = []
+    for _, param, value in given:
         if value is None:
-            if param.required:
-                raise ValidationError(f"{_where(method)}: {param.name} is required")
-            continue
+            raise ValidationError(f"{_where(method)}: {param.name} is required")
         pairs.extend(_param_pairs(method, param, value))
-    _check_range(method, dict(pairs))
+    if len(pairs) > 1:
+        _check_range(method, dict(pairs))
     return pairs
+
+
+def _place(entry: tuple[int, Param, object]) -> int:
+    return entry[0]
 
 
 _RANGES = (("sdt", "edt"), ("start_date", "end_date"))

@@ -94,6 +94,16 @@ class Method:
     payload_one_of: tuple[str, ...] = ()
     """Top-level payload elements of which exactly one must be given (Flow: call, SMS or
     email flow)."""
+    query_index: dict[str, tuple[int, Param]] = field(init=False, repr=False, compare=False)
+    """Each query parameter by name, with its place in ``query`` (derived once)."""
+    required_query: tuple[tuple[int, Param], ...] = field(init=False, repr=False, compare=False)
+    """The required query parameters, with their places (derived once)."""
+
+    def __post_init__(self) -> None:
+        index = {param.name: (place, param) for place, param in enumerate(self.query)}
+        object.__setattr__(self, "query_index", index)
+        required = tuple(entry for entry in index.values() if entry[1].required)
+        object.__setattr__(self, "required_query", required)
 
     def param(self, name: str) -> Param | None:
         for candidate in self.query:

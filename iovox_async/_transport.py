@@ -61,10 +61,6 @@ T = TypeVar("T")
 DEFAULT_RECONCILE = "Check the account's current state before sending it again."
 
 
-def _timeouts(seconds: float) -> Timeouts:
-    return Timeouts(read=seconds, connect=min(seconds, C.DEFAULT_CONNECT_TIMEOUT))
-
-
 _URL_HEADS = 1024
 """How many ``/{Interface}?v=3&method=X`` URL heads a transport keeps built."""
 
@@ -74,9 +70,12 @@ whole-request bound cancels, so that a connect time-out of the same length is re
 by the wire as one (never sent)."""
 
 
-@functools.lru_cache(maxsize=64)
-def _with_total(timeouts: Timeouts, total: float) -> Timeouts:
-    return Timeouts(timeouts.read, timeouts.connect, total)
+@functools.lru_cache(maxsize=256)
+def _timeouts(seconds: float, bounded: bool = False) -> Timeouts:
+    """An attempt's time limits; ``bounded`` adds the whole-exchange total (see
+    ``Timeouts``). Built once per value, so a wire can cache what it derives from them."""
+    total = seconds + min(_SCOPE_GRACE, seconds / 10) if bounded else None
+    return Timeouts(read=seconds, connect=min(seconds, C.DEFAULT_CONNECT_TIMEOUT), total=total)
 
 
 def error_items(body: bytes) -> list[ErrorItem] | None:
@@ -107,9 +106,14 @@ class _PacedSink:
         return self._file.write(chunk)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
-    """Everything the transport needs to send one API call."""
+    """Everything the transport needs to send one API call.
+
+    Never changed once built: a client reuses the Call of an argument-less raw call.
+    (Not ``frozen``: a frozen dataclass sets each field through ``object.__setattr__``,
+    which costs more than the rest of building a call.)
+    """
 
     interface: str
     method: str
@@ -166,7 +170,7 @@ class Transport:
         self._xml_headers = {**self._headers, "Content-Type": "application/xml; charset=utf-8"}
         self._get_wire = get_wire
         self.limiter = limiter
-        self._timeouts = _timeouts(timeout)
+        self._read_timeout = timeout
         self._url_heads: dict[tuple[str, str], str] = {}
         self.policy = policy
         self.retries_taken = 0
@@ -186,7 +190,7 @@ class Transport:
         derived._get_wire = get_wire
         derived.limiter = limiter
         if timeout is not None:
-            derived._timeouts = _timeouts(timeout)
+            derived._read_timeout = timeout
         if max_retries is not None:
             derived.policy = dataclasses.replace(self.policy, max_retries=max_retries)
         derived.retries_taken = 0
@@ -204,13 +208,12 @@ class Transport:
         )
         if capture is not None:
             self._record(capture, call, url, answer, attempts, started)
-        where = f"{call.interface}.{call.method}"
-        if not opening(answer.body) and (
-            call.expect_binary or (call.expect_body and answer.status == 200)
-        ):
+        due = call.expect_binary or (call.expect_body and answer.status == 200)
+        if due and not opening(answer.body):
             kind = "a recording or file" if call.expect_binary else "a document"
             raise ResponseDecodeError(
-                f"{where} answered HTTP {answer.status} with an empty body where {kind} was due"
+                f"{call.interface}.{call.method} answered HTTP {answer.status} with an empty"
+                f" body where {kind} was due"
             )._attach_answer(answer.status, answer.headers, answer.body, attempts)
         try:
             return await decode_body(
@@ -227,7 +230,7 @@ class Transport:
             error._attach_answer(answer.status, answer.headers, answer.body, attempts)
             raise
         except ResponseDecodeError as error:
-            raise ResponseDecodeError(f"{where}: {error}")._attach_answer(
+            raise ResponseDecodeError(f"{call.interface}.{call.method}: {error}")._attach_answer(
                 answer.status, answer.headers, answer.body, attempts
             ) from None
         raise failure
@@ -298,9 +301,6 @@ class Transport:
             parts += ("&", quote(name, safe=""), "=", quote(value, safe=""))
         return "".join(parts)
 
-    def _call_timeouts(self, call: Call) -> Timeouts:
-        return self._timeouts if call.timeout is None else _timeouts(call.timeout)
-
     async def _send_once(
         self,
         call: Call,
@@ -311,10 +311,9 @@ class Transport:
     ) -> Answer:
         """One attempt, bounded to ``seconds`` (the call's timeout when None)."""
         headers = self._headers if call.content is None else self._xml_headers
-        timeouts = self._call_timeouts(call)
-        budget = timeouts.read if seconds is None else min(seconds, timeouts.read)
-        if budget < timeouts.read:
-            timeouts = _timeouts(budget)
+        budget = self._read_timeout if call.timeout is None else call.timeout
+        if seconds is not None and seconds < budget:
+            budget = seconds
         limit = self.max_recording_bytes if sink or call.expect_binary else self.max_response_bytes
         started = time.perf_counter()
         limiter = self.limiter
@@ -326,13 +325,19 @@ class Transport:
         try:
             wire = self._get_wire()  # after the wait: the client may have closed meanwhile
             # The wire's own connect time-out fires first (it can prove "never sent").
-            total = budget + min(_SCOPE_GRACE, budget / 10)
             if sink is None and wire.bounds_total:
-                timeouts = _with_total(timeouts, total)
                 answer = await wire.exchange(
-                    call.http_method, url, headers, call.content, timeouts, None, limit
+                    call.http_method,
+                    url,
+                    headers,
+                    call.content,
+                    _timeouts(budget, True),
+                    None,
+                    limit,
                 )
             else:
+                timeouts = _timeouts(budget)
+                total = budget + min(_SCOPE_GRACE, budget / 10)
                 with anyio.CancelScope(deadline=anyio.current_time() + total) as scope:
                     paced = None if sink is None else _PacedSink(sink, scope)
                     answer = await wire.exchange(

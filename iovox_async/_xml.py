@@ -297,16 +297,26 @@ _OPENING = re.compile(rb"\S")
 def opening(body: bytes) -> bytes:
     """The first byte of ``body`` that is not whitespace (``b""`` for a blank body),
     found without copying the body as ``strip()`` would."""
+    first = body[:1]  # one-byte bytes are shared objects: no copy
+    if first and not first.isspace():
+        return first
     found = _OPENING.search(body)
     return b"" if found is None else found.group()
 
 
-def is_xml(body: bytes, content_type: str | None) -> bool:
-    """Whether a body should be decoded as XML."""
-    if content_type:
-        kind = content_type.split(";", 1)[0].strip().lower()
-        if kind.endswith("/xml") or kind.endswith("+xml"):
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type value, lower case (``""`` when there is none)."""
+    if not content_type:
+        return ""
+    return content_type.partition(";")[0].strip().lower()
+
+
+def is_xml(first: bytes, kind: str) -> bool:
+    """Whether a body opening with ``first`` (see :func:`opening`) and labelled with
+    the media type ``kind`` should be decoded as XML."""
+    if kind:
+        if kind.endswith(("/xml", "+xml")):
             return True
         if kind.startswith(("audio/", "application/octet-stream", "video/", "image/")):
             return False
-    return opening(body) == b"<"
+    return first == b"<"
