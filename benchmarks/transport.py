@@ -21,7 +21,9 @@ client, C worker tasks pulling from a shared counter:
                         the fair baseline, since iovox decodes every body too;
 * ``raw httpx``      -- ``httpx.AsyncClient`` with its native transport,
                         ``max_connections=C``, the body read but not parsed;
-* ``iovox[httpx]``   -- ``AsyncIovox(..., transport="httpx")``.
+* ``iovox[httpx]``   -- ``AsyncIovox(..., transport="httpx")``;
+* ``iovox typed``    -- ``await iovox.calls.get_call_data()``: the generated method,
+                        its arguments checked and its answer converted to ints.
 
 Each run has its own event loop and client, warmed up (C calls, so its pool holds C
 open connections) before timing. At concurrency 1 only N/10 calls (at least 50) are
@@ -107,7 +109,9 @@ def _check_decoded(result: Any) -> None:
 
 
 @asynccontextmanager
-async def _iovox(base_url: str, concurrency: int, transport: str) -> AsyncIterator[Call]:
+async def _iovox(
+    base_url: str, concurrency: int, transport: str, typed: bool = False
+) -> AsyncIterator[Call]:
     client = AsyncIovox(
         "user",
         "key",
@@ -121,15 +125,28 @@ async def _iovox(base_url: str, concurrency: int, transport: str) -> AsyncIterat
         result = await client.request("Calls", "getCallData")
         return result
 
+    async def typed_call() -> Any:
+        return await client.calls.get_call_data()
+
     try:
-        _check_decoded(await call())
-        yield call
+        if typed:
+            page = await typed_call()
+            if page.get("total_results") != 1:
+                raise AssertionError(f"unexpected typed result: {page!r}")
+            yield typed_call
+        else:
+            _check_decoded(await call())
+            yield call
     finally:
         await client.aclose()
 
 
 def iovox_default(base_url: str, concurrency: int) -> AbstractAsyncContextManager[Call]:
     return _iovox(base_url, concurrency, "auto")
+
+
+def iovox_typed(base_url: str, concurrency: int) -> AbstractAsyncContextManager[Call]:
+    return _iovox(base_url, concurrency, "auto", typed=True)
 
 
 def iovox_httpx(base_url: str, concurrency: int) -> AbstractAsyncContextManager[Call]:
@@ -183,6 +200,7 @@ CLIENTS: dict[str, ClientFactory] = {
     FAIR_BASELINE: raw_aiohttp_parsing,
     "raw httpx": raw_httpx,
     "iovox[httpx]": iovox_httpx,
+    "iovox typed": iovox_typed,
 }
 
 

@@ -49,8 +49,8 @@ _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 """Checked with ``fullmatch``: ``$`` would let a final newline through."""
 _V1_PATH = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 _RESERVED_PARAMS = frozenset({"v", "method"})
-_RAW_CALLS = 256
-"""How many argument-less raw calls a client keeps built."""
+_KEPT_CALLS = 256
+"""How many calls a client keeps built for requests that repeat exactly."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -201,7 +201,7 @@ class AsyncIovox(Interfaces):
         self._transport_choice: TransportChoice = transport
         self._proxy = proxy
         self._closed = False
-        self._raw_calls: dict[tuple[object, ...], Call] = {}
+        self._calls: dict[tuple[object, ...], Call] = {}
         self._transport = Transport(
             base_url=self.base_url,
             username=username,
@@ -368,17 +368,15 @@ class AsyncIovox(Interfaces):
         endpoint: str | None = None,
     ) -> Call:
         # A call without arguments is the same Call every time: built and checked once.
-        key = None
+        key: tuple[object, ...] | None = None
         if not params and payload is None and endpoint is None:
-            key = (interface, method, http_method, idempotent, timeout, max_retries)
+            key = ("raw", interface, method, http_method, idempotent, timeout, max_retries)
             try:
-                cached = self._raw_calls.get(key)
+                cached = self._calls.get(key)
             except TypeError:  # unhashable names: the checks below say what is wrong
-                key = cached = None
+                cached = key = None
             if cached is not None:
-                if self._closed:
-                    raise ClientClosedError("this AsyncIovox client is closed; create a new one")
-                return cached
+                return self._reused(cached)
         call = self._build_raw_call(
             interface,
             method,
@@ -390,10 +388,18 @@ class AsyncIovox(Interfaces):
             max_retries,
             endpoint,
         )
-        if key is not None:
-            if len(self._raw_calls) >= _RAW_CALLS:  # raw calls may name anything
-                self._raw_calls.clear()
-            self._raw_calls[key] = call
+        return call if key is None else self._keep(key, call)
+
+    def _reused(self, call: Call) -> Call:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        return call
+
+    def _keep(self, key: tuple[object, ...], call: Call) -> Call:
+        """Keep ``call`` for the next identical request (calls are never changed)."""
+        if len(self._calls) >= _KEPT_CALLS:  # raw calls may name anything
+            self._calls.clear()
+        self._calls[key] = call
         return call
 
     def _build_raw_call(
@@ -542,21 +548,29 @@ class AsyncIovox(Interfaces):
         max_retries: int | None = None,
         idempotent: bool | None = None,
     ) -> Call:
-        pairs = build_query(method, query)
+        params = tuple(build_query(method, query))
+        key = None
+        if payload is None:  # the same query again (a poll, a page re-read): the same Call
+            # Catalog methods live as long as the process, so their ids stay their own.
+            key = (id(method), params, timeout, max_retries, idempotent)
+            cached = self._calls.get(key)
+            if cached is not None and cached.method == method.name:
+                return self._reused(cached)
         payload = mark_raw_xml(method, payload)
         check_payload(method, payload)
-        return self._new_call(
+        call = self._new_call(
             method,
             interface=method.interface,
             name=method.name,
             verb=method.http,
-            params=tuple(pairs),
+            params=params,
             content=encode_payload(payload) if method.payload is not None and payload else None,
             idempotent=method.idempotent or bool(idempotent),
             timeout=timeout,
             max_retries=max_retries,
             shape=shape_for(method),
         )
+        return call if key is None else self._keep(key, call)
 
     async def _invoke(
         self,

@@ -83,13 +83,15 @@ def _integer(value: Any) -> int | None:
     kind = type(value)
     if kind is int:
         return value  # type: ignore[no-any-return]
-    if kind is str and value.isascii():
-        digits = value[1:] if value[:1] == "-" else value
-        if digits.isdigit():
-            try:
-                return int(value)
-            except ValueError:  # more digits than Python converts (sys.int_info)
-                raise _Unconvertible("an integer of at most 4300 digits") from None
+    if (
+        kind is str
+        and value.isascii()
+        and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit()))
+    ):
+        try:
+            return int(value)
+        except ValueError:  # more digits than Python converts (sys.int_info)
+            raise _Unconvertible("an integer of at most 4300 digits") from None
     if kind is str or (kind is float and math.isfinite(value)):
         try:
             return _LAX_INTEGER.decode(msgspec.json.encode(value))

@@ -128,18 +128,12 @@ def build_query(method: Method, arguments: Mapping[str, object]) -> QueryPairs:
     parameter, most of them ``None``).
     """
     index = method.query_index
-    given: list[tuple[int, Param, object]] = []
-    unknown = None
-    for name, value in arguments.items():
-        if value is None and name in index:
-            continue
-        entry = index.get(name)
-        if entry is None:
-            unknown = (unknown or set()) | {name}
-        elif value is not None:
-            given.append((entry[0], entry[1], value))
-    if unknown:
-        raise ValidationError(f"{_where(method)}: unknown parameters {sorted(unknown)}")
+    if not index.keys() >= arguments.keys():
+        unknown = sorted(set(arguments) - set(index))
+        raise ValidationError(f"{_where(method)}: unknown parameters {unknown}")
+    given: list[tuple[int, Param, object]] = [
+        (*index[name], value) for name, value in arguments.items() if value is not None
+    ]
     for place, param in method.required_query:
         if arguments.get(param.name) is None:
             given.append((place, param, None))
