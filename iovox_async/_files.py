@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -31,3 +32,30 @@ def discard(path: Path) -> None:
     """Remove a temporary file if it is there."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def append_file(source: Path, handle: BinaryIO) -> int:
+    """Append the whole of ``source`` to the open file ``handle``; return the bytes.
+
+    The kernel copies it (``copy_file_range``) where it can, so the bytes never pass
+    through Python; elsewhere, or across file systems that refuse, a buffered copy.
+    """
+    handle.flush()
+    size = source.stat().st_size
+    with source.open("rb") as reader:
+        copied = 0
+        copy_range = getattr(os, "copy_file_range", None)
+        try:
+            while copy_range is not None and copied < size:
+                moved = copy_range(reader.fileno(), handle.fileno(), size - copied)
+                if moved == 0:
+                    break  # the source ended early (it shrank): copy what is left below
+                copied += moved
+        except OSError:  # not supported here: the buffered copy takes over where it stopped
+            pass
+        if copied < size:
+            reader.seek(copied)
+            handle.seek(0, os.SEEK_END)
+            shutil.copyfileobj(reader, handle, 1 << 20)
+            copied = size
+    return copied

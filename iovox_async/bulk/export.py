@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .._errors import ValidationError
-from .._files import discard, temporary_path
+from .._files import append_file, discard, temporary_path
 from .cdrs import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_PREFETCH,
@@ -205,8 +205,7 @@ class ExportJob:
             handle.write(header_text(self.format, self.plan.columns).encode("utf-8"))
             for window in self.plan.windows:
                 part, rows = done[window.index]
-                with part.open("rb") as source:
-                    shutil.copyfileobj(source, handle, 1 << 20)
+                append_file(part, handle)
                 total += rows
         shutil.rmtree(self.folder, ignore_errors=True)
         return total

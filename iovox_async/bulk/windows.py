@@ -292,16 +292,14 @@ async def window_batches(
         # Fresh copies of the ids (their repr, so any value will do): holding the rows'
         # own strings would pin memory of every page read, so later pages could not
         # reuse it (measured: 8-15 % slower).
-        new = set(map(repr, map(_ID, rows)))
-        if len(new) == len(rows) and yielded.isdisjoint(new):
-            yielded.update(new)  # the common case: a page of rows all new
-            return rows
-        kept = []
-        for key, row in zip(map(repr, map(_ID, rows)), rows, strict=True):
-            if key not in yielded:
-                yielded.add(key)
-                kept.append(row)
-        return kept
+        keys = list(map(repr, map(_ID, rows)))
+        if yielded.isdisjoint(keys):
+            before = len(yielded)
+            yielded.update(keys)
+            if len(yielded) - before == len(keys):
+                return rows  # the common case: a page of rows all new
+            return _first_of_each(keys, rows, set())  # the page repeats an id itself
+        return _first_of_each(keys, rows, yielded)
 
     for _ in range(MAX_PASSES):
         first = await fetch(1)
@@ -336,6 +334,16 @@ async def window_batches(
     raise BulkError(
         f"calls {window.sdt} to {window.edt} kept changing over {MAX_PASSES} reads; try again later"
     )
+
+
+def _first_of_each(keys: list[str], rows: list[CdrRow], seen: set[str]) -> list[CdrRow]:
+    """The rows whose key is not in ``seen`` yet, each key's first; ``seen`` takes them."""
+    kept = []
+    for key, row in zip(keys, rows, strict=True):
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
 
 
 async def _plan_batches(
