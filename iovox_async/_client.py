@@ -572,7 +572,7 @@ class AsyncIovox(Interfaces):
         )
         return call if key is None else self._keep(key, call)
 
-    async def _invoke(
+    def _invoke(
         self,
         endpoint: Endpoint[R],
         query: Mapping[str, object],
@@ -581,11 +581,13 @@ class AsyncIovox(Interfaces):
         timeout: float | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
-    ) -> R:
-        """Send one call of a generated coroutine; ``endpoint`` carries its return type."""
+    ) -> Awaitable[R]:
+        """Check one call of a generated coroutine and return its sending, for the
+        coroutine to await (no coroutine of its own: one frame less per call).
+        ``endpoint`` carries the return type."""
         call = self._spec_call(endpoint.method, query, payload, timeout, max_retries, idempotent)
         # The shape built from the same spec as the type gives the data that type states.
-        return cast(R, await self._transport.send(call))
+        return cast("Awaitable[R]", self._transport.send(call))
 
     async def _invoke_to_file(
         self,
