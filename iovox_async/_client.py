@@ -377,43 +377,6 @@ class AsyncIovox(Interfaces):
                 cached = key = None
             if cached is not None:
                 return self._reused(cached)
-        call = self._build_raw_call(
-            interface,
-            method,
-            params,
-            payload,
-            http_method,
-            idempotent,
-            timeout,
-            max_retries,
-            endpoint,
-        )
-        return call if key is None else self._keep(key, call)
-
-    def _reused(self, call: Call) -> Call:
-        if self._closed:
-            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
-        return call
-
-    def _keep(self, key: tuple[object, ...], call: Call) -> Call:
-        """Keep ``call`` for the next identical request (calls are never changed)."""
-        if len(self._calls) >= _KEPT_CALLS:  # raw calls may name anything
-            self._calls.clear()
-        self._calls[key] = call
-        return call
-
-    def _build_raw_call(
-        self,
-        interface: str,
-        method: str,
-        params: Mapping[str, Any] | None,
-        payload: Mapping[str, Any] | None,
-        http_method: str,
-        idempotent: bool | None,
-        timeout: float | None,
-        max_retries: int | None,
-        endpoint: str | None,
-    ) -> Call:
         verb = http_method.upper()
         if verb not in ("GET", "POST", "PUT", "DELETE"):
             raise ValidationError(
@@ -442,7 +405,7 @@ class AsyncIovox(Interfaces):
             if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
                 value = ",".join(to_api_text(item) for item in value)
             pairs.append((name, to_api_text(value)))
-        return self._new_call(
+        call = self._new_call(
             known,
             interface=interface,
             name=method,
@@ -456,6 +419,19 @@ class AsyncIovox(Interfaces):
             shape=NATIVE if endpoint else PLAIN if known is None else shape_for(known, typed=False),
             endpoint=endpoint,
         )
+        return call if key is None else self._keep(key, call)
+
+    def _reused(self, call: Call) -> Call:
+        if self._closed:
+            raise ClientClosedError("this AsyncIovox client is closed; create a new one")
+        return call
+
+    def _keep(self, key: tuple[object, ...], call: Call) -> Call:
+        """Keep ``call`` for the next identical request (calls are never changed)."""
+        if len(self._calls) >= _KEPT_CALLS:  # raw calls may name anything
+            self._calls.clear()
+        self._calls[key] = call
+        return call
 
     async def request(
         self,
