@@ -106,10 +106,8 @@ class Method:
         object.__setattr__(self, "required_query", required)
 
     def param(self, name: str) -> Param | None:
-        for candidate in self.query:
-            if candidate.name == name:
-                return candidate
-        return None
+        entry = self.query_index.get(name)
+        return None if entry is None else entry[1]
 
 
 def repeated_names(elements: tuple[ElementSpec, ...]) -> frozenset[str]:

@@ -70,11 +70,16 @@ whole-request bound cancels, so that a connect time-out of the same length is re
 by the wire as one (never sent)."""
 
 
+def _whole_exchange(seconds: float) -> float:
+    """The bound on a whole exchange of ``seconds``: a little grace past it."""
+    return seconds + min(_SCOPE_GRACE, seconds / 10)
+
+
 @functools.lru_cache(maxsize=256)
 def _timeouts(seconds: float, bounded: bool = False) -> Timeouts:
     """An attempt's time limits; ``bounded`` adds the whole-exchange total (see
     ``Timeouts``). Built once per value, so a wire can cache what it derives from them."""
-    total = seconds + min(_SCOPE_GRACE, seconds / 10) if bounded else None
+    total = _whole_exchange(seconds) if bounded else None
     return Timeouts(read=seconds, connect=min(seconds, C.DEFAULT_CONNECT_TIMEOUT), total=total)
 
 
@@ -110,7 +115,8 @@ class _PacedSink:
 class Call:
     """Everything the transport needs to send one API call.
 
-    Never changed once built: a client reuses the Call of an argument-less raw call.
+    Never changed once built: a client reuses the Call of a request that repeats
+    exactly (an argument-less raw call, a generated call with the same query).
     (Not ``frozen``: a frozen dataclass sets each field through ``object.__setattr__``,
     which costs more than the rest of building a call.)
     """
@@ -340,8 +346,8 @@ class Transport:
                 )
             else:
                 timeouts = _timeouts(budget)
-                total = budget + min(_SCOPE_GRACE, budget / 10)
-                with anyio.CancelScope(deadline=anyio.current_time() + total) as scope:
+                deadline = anyio.current_time() + _whole_exchange(budget)
+                with anyio.CancelScope(deadline=deadline) as scope:
                     paced = None if sink is None else _PacedSink(sink, scope)
                     answer = await wire.exchange(
                         call.http_method, url, headers, call.content, timeouts, paced, limit
