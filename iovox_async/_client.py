@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -564,6 +565,15 @@ class AsyncIovox(Interfaces):
         call = self._spec_call(endpoint.method, query, payload, timeout, max_retries, idempotent)
         # The shape built from the same spec as the type gives the data that type states.
         return cast("Awaitable[R]", self._transport.send(call))
+
+    def _invoke_as(
+        self, method: Method, query: Mapping[str, object], shape: Shape
+    ) -> Awaitable[dict[str, Any]]:
+        """A call of ``method``, checked as its generated coroutine checks it, whose
+        body decodes by ``shape`` instead (the bulk engine's own decodings)."""
+        call = self._spec_call(method, query, None, None)
+        answer = self._transport.send(dataclasses.replace(call, shape=shape))
+        return cast("Awaitable[dict[str, Any]]", answer)
 
     async def _invoke_to_file(
         self,

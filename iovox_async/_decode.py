@@ -58,27 +58,6 @@ def _api_answer(root: str, content: Any) -> dict[str, Any]:
     return content if isinstance(content, dict) else {}
 
 
-def _empty_as_null(body: bytes) -> bytes:
-    """``"key": ""`` as ``"key": null``, so an empty element decodes to None like XML's
-    ``<key/>``: a C-speed rewrite of the bytes instead of a Python pass per row.
-
-    It is exact: inside a JSON string every quote is escaped, so an unescaped
-    ``":""`` (closing quote, colon, two quotes) is always a key and an empty string.
-    Only the spacing the body's first key uses is rewritten (an encoder spaces every
-    key alike); an empty string left in any other spacing is still blanked, by the
-    finishing pass, so this only saves work.
-    """
-    first = body.find(b'":')
-    if first < 0:
-        return body
-    if body[first + 2 : first + 3] == b" ":
-        empty, null = b'": ""', b'": null'
-    else:
-        empty, null = b'":""', b'":null'
-    # Split and join: about twice as fast as bytes.replace, which scans the body twice.
-    return null.join(body.split(empty))
-
-
 def _decode_json(body: bytes, native: bool = False) -> dict[str, Any]:
     """The generic path: a JSON answer's content as ``json.loads`` reads it; ``native``:
     any JSON object, as the server typed it (REST v1), otherwise only ``{"response": ...}``."""
@@ -108,7 +87,6 @@ def decode_json(body: bytes, shape: Shape, *, fast: bool = True) -> dict[str, An
     try:
         if shape.native:
             return shape.finish(_decode_json(body, native=True), True)
-        body = _empty_as_null(body)
         path = fast_json(shape) if fast else None
         if path is not None:
             data = path.decode(body)
@@ -127,8 +105,6 @@ def _fast_json_steps(body: bytes, shape: Shape) -> Steps[dict[str, Any] | None]:
     path = fast_json(shape) if not shape.native else None
     if path is None:
         return None
-    body = _empty_as_null(body)
-    yield
     return (yield from path.steps(body))
 
 

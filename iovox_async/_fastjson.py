@@ -8,9 +8,8 @@ msgspec decodes the body into ``Struct`` types built from the spec tree (C-speed
 objects with the spec's keys, so no per-row key strings are built), then turns them
 into dicts in one C call (:func:`msgspec.to_builtins`, absent elements left out):
 
-- text leaves are decoded as non-empty ``str`` (``""`` is ``null`` by the time a body
-  gets here, see :func:`._decode._empty_as_null`; one left over makes the path
-  decline);
+- text leaves are decoded as non-empty ``str`` (``""`` is made ``null`` first, see
+  :func:`empty_as_null`; one left over makes the path decline);
 - typed leaves are converted by msgspec, in C, in its lax mode: ``integer`` from
   ``"180"`` (or ``"1e3"``), ``boolean`` from ``"1"``/``"0"``/``"true"``/``"false"``,
   ``datetime`` from RFC 3339 without an offset (``2026-10-01 08:30:05``, ``T``, a
@@ -34,7 +33,7 @@ import datetime as _dt
 from collections.abc import Callable, Generator, Iterator
 from itertools import compress, repeat
 from operator import not_
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import msgspec
 
@@ -81,6 +80,27 @@ RowsFunction = Callable[[list[dict[str, Any]]], None]
 NodeSteps = Callable[[dict[str, Any]], Generator[None, None, None]]
 """Finishes the elements above the rows: a generator that pauses after each chunk of
 rows (see :data:`ROWS_PER_DECODE`), so its caller can let the event loop in."""
+
+
+def empty_as_null(body: bytes) -> bytes:
+    """``"key": ""`` as ``"key": null``, so an empty element decodes to None like XML's
+    ``<key/>``: a C-speed rewrite of the bytes instead of a Python pass per row.
+
+    It is exact: inside a JSON string every quote is escaped, so an unescaped
+    ``":""`` (closing quote, colon, two quotes) is always a key and an empty string.
+    Only the spacing the body's first key uses is rewritten (an encoder spaces every
+    key alike); an empty string left in any other spacing is still blanked, by the
+    finishing pass, so this only saves work.
+    """
+    first = body.find(b'":')
+    if first < 0:
+        return body
+    if body[first + 2 : first + 3] == b" ":
+        empty, null = b'": ""', b'": null'
+    else:
+        empty, null = b'":""', b'":null'
+    # Split and join: about twice as fast as bytes.replace, which scans the body twice.
+    return null.join(body.split(empty))
 
 
 def _supported(node: _Node) -> bool:
@@ -315,6 +335,20 @@ def _row_chunks(node: _Node, found: dict[str, _Chunks], in_list: bool = False) -
             _row_chunks(child, found, in_list or key in node.repeated)
 
 
+class JsonPath(Protocol):
+    """A C-speed decoding of one shape's JSON bodies (a :attr:`Shape.fast`): it returns
+    the finished content of ``{"response": ...}``, or ``None`` where it cannot vouch
+    for the result and the generic path must run."""
+
+    def steps(self, body: bytes) -> Generator[None, None, dict[str, Any] | None]:
+        """:meth:`decode` in steps, pausing between C-speed passes."""
+        ...
+
+    def decode(self, body: bytes) -> dict[str, Any] | None:
+        """The body decoded and finished, or ``None``."""
+        ...
+
+
 class FastJson:
     """The fast path of one :class:`Shape` (see the module docs)."""
 
@@ -336,6 +370,8 @@ class FastJson:
     def steps(self, body: bytes) -> Generator[None, None, dict[str, Any] | None]:
         """:meth:`decode` in steps: it pauses after each C-speed pass over the body and
         after each chunk of rows; its return value is what :meth:`decode` returns."""
+        body = empty_as_null(body)
+        yield
         decoder = self._whole if len(body) <= ONE_PASS_BYTES else self._split
         try:
             decoded = decoder.decode(body)
@@ -357,14 +393,14 @@ class FastJson:
         return data
 
     def decode(self, body: bytes) -> dict[str, Any] | None:
-        """``body`` (empty texts already null) decoded and finished, or ``None``."""
+        """``body`` decoded and finished, or ``None``."""
         return run_steps(self.steps(body))
 
 
 _NONE = object()
 
 
-def fast_json(shape: Shape) -> FastJson | None:
+def fast_json(shape: Shape) -> JsonPath | None:
     """The fast path of ``shape``, built on first use; ``None`` where there is none
     (no spec tree, JSON kept as the server typed it, or XML-typed values)."""
     fast = shape.fast

@@ -12,7 +12,8 @@ import io
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -50,6 +51,12 @@ def _result_elements() -> tuple[ElementSpec, ...]:
 
 CDR_FIELDS = tuple(element.name for element in _result_elements())
 """The CDR fields in the spec's order (CSV columns follow it)."""
+CDR_TYPES = {
+    element.name: element.type
+    for element in _result_elements()
+    if not element.children and not element.repeated
+}
+"""The spec type of each CDR field that holds one value (nested categories are not here)."""
 
 _WRITTEN_AS_IS = frozenset(
     element.name
@@ -74,6 +81,20 @@ async def fetch_page(client: AsyncIovox, **params: Any) -> CallDataResponse:
     """One page of typed rows. JSON unless the caller chose ``output``: it decodes
     faster than XML and converts to the very same rows."""
     return await client.calls.get_call_data(**{"output": "JSON", **params})
+
+
+@dataclass(frozen=True, slots=True)
+class PageRoute:
+    """How a window's pages are fetched and read: ``fetch(client, **params)`` gets a
+    page, ``rows(page)`` its rows and ``key(row)`` a row's id. The iterator reads
+    typed rows (:data:`TYPED_ROWS`); a CSV export rows of text (:mod:`.cdrtext`)."""
+
+    fetch: Callable[..., Awaitable[Any]]
+    rows: Callable[[Any], list[Any]]
+    key: Callable[[Any], Any]
+
+
+TYPED_ROWS = PageRoute(fetch_page, page_rows, itemgetter("id"))
 
 
 FILTER_NAMES = frozenset(param.name for param in METHODS["Calls"]["getCallData"].query) - {
@@ -141,23 +162,53 @@ _BOOLEAN_TEXT: dict[Any, str] = {True: "1", False: "0", None: ""}
 _MICROSECOND = attrgetter("microsecond")
 _TZINFO = attrgetter("tzinfo")
 _YEAR = attrgetter("year")
+_NONE = type(None)
 
 
-def _column_text(name: str, values: list[Any]) -> list[Any]:
+def _column_text(name: str, values: list[Any]) -> list[str]:
     """One column of rows as :func:`api_text` writes it, in C-level passes where the
-    column's type allows (the csv module itself writes ``int`` as its digits, ``None``
-    as empty and a ``datetime`` of whole seconds as ``YYYY-MM-DD HH:MM:SS``)."""
+    column's type allows: ``str()`` writes an ``int`` as its digits and a ``datetime``
+    of whole seconds as ``YYYY-MM-DD HH:MM:SS``, as :func:`api_text` does."""
     kinds = set(map(type, values))
-    if kinds <= _AS_IS_TYPES and (name in _WRITTEN_AS_IS or kinds <= {str, type(None)}):
+    if kinds == {str}:
         return values
-    if kinds <= {bool, type(None)}:
+    if kinds <= {bool, _NONE}:
         return list(map(_BOOLEAN_TEXT.__getitem__, values))
-    if kinds <= {dt.datetime, type(None)}:
+    as_is = kinds <= _AS_IS_TYPES and (name in _WRITTEN_AS_IS or kinds <= {str, _NONE})
+    if not as_is and kinds <= {dt.datetime, _NONE}:
         moments = list(filter(None, values))
         whole = not any(map(_MICROSECOND, moments)) and not any(map(_TZINFO, moments))
-        if whole and min(map(_YEAR, moments), default=1000) >= 1000:
-            return values
-    return list(map(api_text, values))
+        as_is = whole and min(map(_YEAR, moments), default=1000) >= 1000
+    if not as_is:
+        return list(map(api_text, values))
+    if _NONE in kinds:
+        return ["" if value is None else str(value) for value in values]
+    return list(map(str, values))
+
+
+def csv_text(rows: Sequence[Sequence[str]], width: int) -> str:
+    """``rows`` (each of ``width`` texts) as CSV lines, the very bytes
+    ``csv.writer(handle, lineterminator="\\n")`` writes for them.
+
+    The lines are joined in C; only when that text shows a value the csv module would
+    quote (one holding a quote, a line break or a comma of its own, or a lone empty
+    value) does the csv module write them instead.
+    """
+    if not rows:
+        return ""
+    text = "\n".join(map(",".join, rows))
+    plain = (
+        width > 1
+        and '"' not in text
+        and "\r" not in text
+        and text.count("\n") == len(rows) - 1
+        and text.count(",") == len(rows) * (width - 1)
+    )
+    if plain:
+        return text + "\n"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
 
 
 class CsvRows:
@@ -169,7 +220,7 @@ class CsvRows:
     """
 
     def __init__(self, handle: TextIO, columns: Sequence[str] | None = None) -> None:
-        self._writer = csv.writer(handle, lineterminator="\n")
+        self._handle = handle
         self._columns: list[str] = list(columns or ())
         self._known: frozenset[str] = frozenset(self._columns)
         self._started = columns is not None
@@ -178,7 +229,7 @@ class CsvRows:
     def finish(self) -> None:
         if not self._started:  # an empty range still gets its header
             self._started = True
-            self._writer.writerow(CDR_FIELDS)
+            self._handle.write(header_text("csv", CDR_FIELDS))
 
     def write(self, row: Mapping[str, Any]) -> None:
         self.write_many([row])
@@ -194,18 +245,47 @@ class CsvRows:
             self._columns = [name for name in CDR_FIELDS if name in first]
             self._columns += [name for name in first if name not in CDR_FIELDS]
             self._known = frozenset(self._columns)
-            self._writer.writerow(self._columns)
-        if not self._warned and not all(map(self._known.issuperset, rows)):
+            self._handle.write(header_text("csv", self._columns))
+        if not self._warned and has_other_fields(rows, self._known):
             self._warned = True
-            logger.warning("CSV export: a row has fields the first row lacked; they are dropped")
-        columns = []
-        for name in self._columns:
-            try:
-                values = list(map(itemgetter(name), rows))
-            except KeyError:
-                values = [row.get(name) for row in rows]
-            columns.append(_column_text(name, values))
-        self._writer.writerows(zip(*columns, strict=True))
+            logger.warning(OTHER_FIELDS_DROPPED)
+        self._handle.write(csv_text(rows_text(rows, self._columns), len(self._columns)))
+
+
+class CsvLines:
+    """Writes rows already in text (tuples of one text per column, as
+    :func:`rows_text` makes them) as CSV lines; the header is the caller's."""
+
+    def __init__(self, handle: TextIO, width: int) -> None:
+        self._handle = handle
+        self._width = width
+
+    def finish(self) -> None:
+        pass
+
+    def write_many(self, rows: Sequence[Sequence[str]]) -> None:
+        self._handle.write(csv_text(rows, self._width))
+
+
+OTHER_FIELDS_DROPPED = "CSV export: a row has fields the first row lacked; they are dropped"
+
+
+def has_other_fields(rows: Sequence[Mapping[str, Any]], known: frozenset[str]) -> bool:
+    """Whether any of ``rows`` has a field outside ``known`` (a CSV export drops it)."""
+    return not all(map(known.issuperset, rows))
+
+
+def rows_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[tuple[str, ...]]:
+    """``rows`` as tuples of the :func:`api_text` of their ``columns`` (a missing field
+    is empty), a column at a time."""
+    texts = []
+    for name in columns:
+        try:
+            values = list(map(itemgetter(name), rows))
+        except KeyError:
+            values = [row.get(name) for row in rows]
+        texts.append(_column_text(name, values))
+    return list(zip(*texts, strict=True))
 
 
 class JsonlRows:
@@ -296,8 +376,8 @@ async def batched(
 
 
 async def write_batches(
-    batches: AsyncIterator[Sequence[Mapping[str, Any]]],
-    writer: CsvRows | JsonlRows,
+    batches: AsyncIterator[Sequence[Any]],
+    writer: CsvRows | CsvLines | JsonlRows,
     on_rows: Callable[[int], object] | None = None,
 ) -> int:
     """Write every batch of rows through ``writer``, :data:`ROWS_PER_WRITE` rows at a
@@ -342,21 +422,29 @@ async def write_rows(
 
 __all__ = [
     "CDR_FIELDS",
+    "CDR_TYPES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_PREFETCH",
+    "OTHER_FIELDS_DROPPED",
+    "TYPED_ROWS",
     "CdrRow",
+    "CsvLines",
     "CsvRows",
     "ExportFormat",
     "JsonlRows",
+    "PageRoute",
     "api_json",
     "api_text",
     "batched",
     "check_filters",
+    "csv_text",
     "export_format",
     "fetch_page",
+    "has_other_fields",
     "header_text",
     "page_rows",
     "row_writer",
+    "rows_text",
     "write_batches",
     "write_rows",
 ]

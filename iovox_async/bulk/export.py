@@ -31,13 +31,18 @@ from .._files import append_file, discard, temporary_path
 from .cdrs import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_PREFETCH,
+    TYPED_ROWS,
+    CsvLines,
+    CsvRows,
     ExportFormat,
+    JsonlRows,
     check_filters,
     export_format,
     header_text,
     row_writer,
     write_batches,
 )
+from .cdrtext import text_route
 from .jobstate import durable, read_json, remove_temporaries, replacing, sync_folder, write_json
 from .report import BulkError, Progress
 from .windows import (
@@ -173,12 +178,25 @@ class ExportJob:
         done = self.finished().get(window.index)
         if done is not None:
             return done[1]
-        batches = window_batches(client, self.plan, window, page_size=page_size, prefetch=prefetch)
+        # CSV of the API's own texts where they are what the typed values write.
+        text = text_route(self.plan.columns) if self.format == "csv" else None
+        batches = window_batches(
+            client,
+            self.plan,
+            window,
+            page_size=page_size,
+            prefetch=prefetch,
+            route=TYPED_ROWS if text is None else text.pages(),
+        )
         staging = temporary_path(self.folder / f"w{window.index:05d}.{self.format}")
         try:
             async with aclosing(batches):
                 with staging.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
-                    writer = row_writer(self.format, out, self.plan.columns)
+                    writer: CsvRows | CsvLines | JsonlRows = (
+                        row_writer(self.format, out, self.plan.columns)
+                        if text is None
+                        else CsvLines(out, len(text.columns))
+                    )
                     count = await write_batches(batches, writer, on_rows)
                     await anyio.to_thread.run_sync(durable, out)  # an fsync: off the loop
             # The row count is in the name, so the part is complete the moment it has one.

@@ -24,7 +24,6 @@ import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -32,7 +31,7 @@ from anyio.lowlevel import checkpoint
 
 from .._errors import ValidationError
 from .._paging import page_count, page_total, pages_ahead
-from .cdrs import CDR_FIELDS, CdrRow, check_filters, fetch_page, page_rows
+from .cdrs import CDR_FIELDS, TYPED_ROWS, CdrRow, PageRoute, check_filters, fetch_page, page_rows
 from .report import BulkError, Progress
 
 if TYPE_CHECKING:
@@ -45,7 +44,6 @@ MAX_PASSES = 8
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 ORDERS = ("cs_ASC", "cs_DESC")
 RANGE_NAMES = ("sdt", "edt", "dconst")
-_ID = itemgetter("id")
 
 
 def moment(value: Any) -> dt.datetime:
@@ -271,13 +269,16 @@ async def window_batches(
     *,
     page_size: int,
     prefetch: int,
-) -> AsyncGenerator[list[CdrRow], None]:
+    route: PageRoute = TYPED_ROWS,
+) -> AsyncGenerator[list[Any], None]:
     """The rows of ``window`` page by page, each row exactly once (pages that bring
-    nothing new are skipped), read again until a pass is trusted."""
+    nothing new are skipped), read again until a pass is trusted. ``route`` fetches
+    and reads the pages: typed rows by default."""
     yielded: set[str] = set()
+    rows_of, key = route.rows, route.key
 
     async def fetch(number: int) -> Any:
-        return await fetch_page(
+        return await route.fetch(
             client,
             page=number,
             limit=page_size,
@@ -287,12 +288,12 @@ async def window_batches(
             **plan.filters,
         )
 
-    def fresh(page: Any) -> list[CdrRow]:
-        rows: list[CdrRow] = page_rows(page)
+    def fresh(page: Any) -> list[Any]:
+        rows = rows_of(page)
         # Fresh copies of the ids (their repr, so any value will do): holding the rows'
         # own strings would pin memory of every page read, so later pages could not
         # reuse it (measured: 8-15 % slower).
-        keys = list(map(repr, map(_ID, rows)))
+        keys = list(map(repr, map(key, rows)))
         if yielded.isdisjoint(keys):
             before = len(yielded)
             yielded.update(keys)
@@ -336,7 +337,7 @@ async def window_batches(
     )
 
 
-def _first_of_each(keys: list[str], rows: list[CdrRow], seen: set[str]) -> list[CdrRow]:
+def _first_of_each(keys: list[str], rows: list[Any], seen: set[str]) -> list[Any]:
     """The rows whose key is not in ``seen`` yet, each key's first; ``seen`` takes them."""
     kept = []
     for key, row in zip(keys, rows, strict=True):

@@ -11,7 +11,7 @@ import pytest
 from iovox_async import ResponseDecodeError, ResponseValueError, ValidationError
 from iovox_async._catalog import METHODS
 from iovox_async._convert import shape_for
-from iovox_async._decode import _empty_as_null, decode_json, decode_sync
+from iovox_async._decode import decode_json, decode_sync
 from iovox_async._fastjson import fast_json
 from iovox_async._xml import to_api_text
 
@@ -257,11 +257,11 @@ def test_the_fast_path_takes_a_plain_page_and_declines_unknown_keys() -> None:
     path = fast_json(CALL_DATA)
     assert path is not None
     rows = [{"id": str(n), "call_start": "2026-10-01 08:30:05", "detail": ""} for n in range(3)]
-    page = path.decode(_empty_as_null(json_body(rows)))
+    page = path.decode(json_body(rows))
     assert page is not None and page["results"]["result"][2]["detail"] is None
     assert page["results"]["result"][0]["call_start"] == dt.datetime(2026, 10, 1, 8, 30, 5)
     # msgspec would drop "surprise"; the key count notices and the generic path keeps it
-    body = _empty_as_null(json_body([{"id": "1", "surprise": "x"}]))
+    body = json_body([{"id": "1", "surprise": "x"}])
     assert path.decode(body) is None
     assert decode_json(body, CALL_DATA)["results"]["result"][0]["surprise"] == "x"
 
@@ -301,12 +301,12 @@ def test_rows_are_decoded_in_chunks_alike(
     monkeypatch.setattr(_fastjson, "ONE_PASS_BYTES", one_pass_bytes)
     path = fast_json(CALL_DATA)
     assert path is not None
-    good = [r for r in ODD_ROWS if path.decode(_empty_as_null(json_body([r]))) is not None]
+    good = [r for r in ODD_ROWS if path.decode(json_body([r])) is not None]
     assert len(good) >= 8
     rows = [*good, None, {"id": "9", "call_time_sec": "7"}, *good]
     for separators in [(", ", ": "), (",", ":")]:
         body = json_body(rows, separators)
-        fast = path.decode(_empty_as_null(body))
+        fast = path.decode(body)
         assert fast is not None, "the fast path declined a page it can vouch for"
         assert fast == decode_json(body, CALL_DATA, fast=False)
     # a bad value in a later chunk raises what the generic path raises
@@ -383,7 +383,7 @@ def test_the_fast_path_converts_the_api_s_own_forms_itself() -> None:
     assert path is not None
     row = {"id": "1", "call_start": "2026-10-01 08:30:05", "call_time_sec": "180"}
     row |= {"has_recording": "1", "email_sent": "false", "detail": "null"}
-    page = path.decode(_empty_as_null(json_body([row])))
+    page = path.decode(json_body([row]))
     assert page is not None, "the fast path declined the API's own forms"
     start = dt.datetime(2026, 10, 1, 8, 30, 5)
     expected = {"id": "1", "call_start": start, "call_time_sec": 180}
