@@ -86,15 +86,19 @@ async def fetch_page(client: AsyncIovox, **params: Any) -> CallDataResponse:
 @dataclass(frozen=True, slots=True)
 class PageRoute:
     """How a window's pages are fetched and read: ``fetch(client, **params)`` gets a
-    page, ``rows(page)`` its rows and ``key(row)`` a row's id. The iterator reads
-    typed rows (:data:`TYPED_ROWS`); a CSV export rows of text (:mod:`.cdrtext`)."""
+    page, ``rows(page)`` its rows and ``ids(rows)`` their ids. The iterator reads
+    typed rows (:data:`TYPED_ROWS`); a CSV export reads CSV lines (:mod:`.cdrtext`)."""
 
     fetch: Callable[..., Awaitable[Any]]
     rows: Callable[[Any], list[Any]]
-    key: Callable[[Any], Any]
+    ids: Callable[[list[Any]], Iterable[Any]]
 
 
-TYPED_ROWS = PageRoute(fetch_page, page_rows, itemgetter("id"))
+def _row_ids(rows: list[CallDataResult]) -> Iterable[Any]:
+    return map(itemgetter("id"), rows)
+
+
+TYPED_ROWS = PageRoute(fetch_page, page_rows, _row_ids)
 
 
 FILTER_NAMES = frozenset(param.name for param in METHODS["Calls"]["getCallData"].query) - {
@@ -186,29 +190,34 @@ def _column_text(name: str, values: list[Any]) -> list[str]:
     return list(map(str, values))
 
 
-def csv_text(rows: Sequence[Sequence[str]], width: int) -> str:
-    """``rows`` (each of ``width`` texts) as CSV lines, the very bytes
-    ``csv.writer(handle, lineterminator="\\n")`` writes for them.
+def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """The CSV line of each row (``width`` texts), without its line break: the very
+    text ``csv.writer(handle, lineterminator="\\n")`` writes for it.
 
-    The lines are joined in C; only when that text shows a value the csv module would
+    The lines are joined in C. Only when their text shows a value the csv module would
     quote (one holding a quote, a line break or a comma of its own, or a lone empty
     value) does the csv module write them instead.
     """
-    if not rows:
-        return ""
-    text = "\n".join(map(",".join, rows))
+    lines = list(map(",".join, rows))
+    joined = "".join(lines)
     plain = (
         width > 1
-        and '"' not in text
-        and "\r" not in text
-        and text.count("\n") == len(rows) - 1
-        and text.count(",") == len(rows) * (width - 1)
+        and '"' not in joined
+        and "\n" not in joined
+        and "\r" not in joined
+        and joined.count(",") == len(lines) * (width - 1)
     )
     if plain:
-        return text + "\n"
+        return lines
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+    writer = csv.writer(buffer, lineterminator="\n")
+    quoted = []
+    for row in rows:
+        writer.writerow(row)
+        quoted.append(buffer.getvalue()[:-1])
+        buffer.seek(0)
+        buffer.truncate()
+    return quoted
 
 
 class CsvRows:
@@ -249,22 +258,22 @@ class CsvRows:
         if not self._warned and has_other_fields(rows, self._known):
             self._warned = True
             logger.warning(OTHER_FIELDS_DROPPED)
-        self._handle.write(csv_text(rows_text(rows, self._columns), len(self._columns)))
+        self._handle.write("\n".join(text_lines(rows, self._columns)) + "\n")
 
 
 class CsvLines:
-    """Writes rows already in text (tuples of one text per column, as
-    :func:`rows_text` makes them) as CSV lines; the header is the caller's."""
+    """Writes CSV lines made already (by :func:`text_lines` or :func:`csv_lines`),
+    each with a line break; the header is the caller's."""
 
-    def __init__(self, handle: TextIO, width: int) -> None:
+    def __init__(self, handle: TextIO) -> None:
         self._handle = handle
-        self._width = width
 
     def finish(self) -> None:
         pass
 
-    def write_many(self, rows: Sequence[Sequence[str]]) -> None:
-        self._handle.write(csv_text(rows, self._width))
+    def write_many(self, lines: Sequence[str]) -> None:
+        if lines:
+            self._handle.write("\n".join(lines) + "\n")
 
 
 OTHER_FIELDS_DROPPED = "CSV export: a row has fields the first row lacked; they are dropped"
@@ -275,9 +284,9 @@ def has_other_fields(rows: Sequence[Mapping[str, Any]], known: frozenset[str]) -
     return not all(map(known.issuperset, rows))
 
 
-def rows_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[tuple[str, ...]]:
-    """``rows`` as tuples of the :func:`api_text` of their ``columns`` (a missing field
-    is empty), a column at a time."""
+def text_lines(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
+    """The CSV line of each row: the :func:`api_text` of its ``columns`` (a missing
+    field is empty), turned into text a column at a time."""
     texts = []
     for name in columns:
         try:
@@ -285,7 +294,7 @@ def rows_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list
         except KeyError:
             values = [row.get(name) for row in rows]
         texts.append(_column_text(name, values))
-    return list(zip(*texts, strict=True))
+    return csv_lines(list(zip(*texts, strict=True)), len(columns))
 
 
 class JsonlRows:
@@ -437,14 +446,14 @@ __all__ = [
     "api_text",
     "batched",
     "check_filters",
-    "csv_text",
+    "csv_lines",
     "export_format",
     "fetch_page",
     "has_other_fields",
     "header_text",
     "page_rows",
     "row_writer",
-    "rows_text",
+    "text_lines",
     "write_batches",
     "write_rows",
 ]

@@ -28,10 +28,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -44,9 +44,10 @@ from .cdrs import (
     CDR_TYPES,
     OTHER_FIELDS_DROPPED,
     PageRoute,
+    csv_lines,
     has_other_fields,
     page_rows,
-    rows_text,
+    text_lines,
 )
 
 if TYPE_CHECKING:
@@ -104,10 +105,14 @@ _CANONICAL: dict[str, Callable[[list[str]], bool] | None] = {
 (``None``: any text is)."""
 
 
-class TextRows(list[tuple[str, ...]]):
-    """Rows of text this route vouched for (the typed path's rows are dicts)."""
+class TextRows(list[str]):
+    """The CSV lines of a page's rows, and the rows' ids in the same order."""
 
-    __slots__ = ()
+    __slots__ = ("ids",)
+
+    def __init__(self, lines: Iterable[str] = (), ids: Iterable[str] = ()) -> None:
+        super().__init__(lines)
+        self.ids: list[str] = list(ids)
 
 
 def _struct(name: str, fields: Sequence[tuple[str, Any, Any]], *, renamed: bool = False) -> Any:
@@ -138,6 +143,8 @@ class _TextPages:
         )
         envelope = _struct("_TextEnvelope", [("response", content, msgspec.NODEFAULT)])
         self._decoder = msgspec.json.Decoder(envelope, strict=False)
+        self._width = len(columns)
+        self._id = itemgetter(columns.index("id"))
         self._checks = [
             (itemgetter(index), check)
             for index, name in enumerate(columns)
@@ -158,11 +165,14 @@ class _TextPages:
             found = [] if found is None else [found]
         rows = TextRows()
         for start in range(0, len(found), ROWS_PER_DECODE):
+            # Tuples of one chunk at a time: freed young, they never wake the collector's
+            # older generations.
             chunk = list(map(msgspec.structs.astuple, found[start : start + ROWS_PER_DECODE]))
             for column, canonical in self._checks:
                 if not canonical(list(map(column, chunk))):
                     return None
-            rows += chunk
+            rows += csv_lines(chunk, self._width)
+            rows.ids += map(self._id, chunk)
             yield
         page: dict[str, Any] = {"results": {"result": rows}}
         for name in ("current_page", "total_pages", "total_results"):
@@ -186,18 +196,22 @@ class TextRoute:
         """One page: its rows are :class:`TextRows`, or the typed path's dicts."""
         return await client._invoke_as(_METHOD, {"output": "JSON", **params}, self.shape)
 
-    def rows(self, page: dict[str, Any]) -> list[tuple[str, ...]]:
-        """The page's rows as text, whichever path decoded it."""
+    def rows(self, page: dict[str, Any]) -> TextRows:
+        """The page's rows as CSV lines, whichever path decoded it."""
         found = page_rows(page)  # type: ignore[arg-type]
         if isinstance(found, TextRows):
             return found
         if has_other_fields(found, frozenset(self.columns)):  # the text path declines these
             logger.warning(OTHER_FIELDS_DROPPED)
-        return rows_text(found, self.columns)
+        return TextRows(text_lines(found, self.columns), map(_ROW_ID, found))
 
     def pages(self) -> PageRoute:
-        """This route as the window reader takes it (rows told apart by their id)."""
-        return PageRoute(self.fetch, self.rows, itemgetter(self.columns.index("id")))
+        """This route as the window reader takes it."""
+        return PageRoute(self.fetch, self.rows, _LINE_IDS)
+
+
+_ROW_ID = itemgetter("id")
+_LINE_IDS: Any = attrgetter("ids")
 
 
 @lru_cache(maxsize=16)

@@ -195,7 +195,7 @@ class ExportJob:
                     writer: CsvRows | CsvLines | JsonlRows = (
                         row_writer(self.format, out, self.plan.columns)
                         if text is None
-                        else CsvLines(out, len(text.columns))
+                        else CsvLines(out)
                     )
                     count = await write_batches(batches, writer, on_rows)
                     await anyio.to_thread.run_sync(durable, out)  # an fsync: off the loop

@@ -275,7 +275,7 @@ async def window_batches(
     nothing new are skipped), read again until a pass is trusted. ``route`` fetches
     and reads the pages: typed rows by default."""
     yielded: set[str] = set()
-    rows_of, key = route.rows, route.key
+    rows_of, ids_of = route.rows, route.ids
 
     async def fetch(number: int) -> Any:
         return await route.fetch(
@@ -293,7 +293,7 @@ async def window_batches(
         # Fresh copies of the ids (their repr, so any value will do): holding the rows'
         # own strings would pin memory of every page read, so later pages could not
         # reuse it (measured: 8-15 % slower).
-        keys = list(map(repr, map(key, rows)))
+        keys = list(map(repr, ids_of(rows)))
         if yielded.isdisjoint(keys):
             before = len(yielded)
             yielded.update(keys)

@@ -25,7 +25,7 @@ async def _read(pages: dict[int, list[str]]) -> list[str]:
     async def fetch_page(client: object, *, page: int, **query: object) -> dict[str, Any]:
         return _page(pages.get(page, []), total)
 
-    route = PageRoute(fetch_page, TYPED_ROWS.rows, TYPED_ROWS.key)
+    route = PageRoute(fetch_page, TYPED_ROWS.rows, TYPED_ROWS.ids)
     batches = window_batches(object(), PLAN, WINDOW, page_size=2, prefetch=0, route=route)  # type: ignore[arg-type]
     return [row["id"] async for batch in batches for row in batch]
 
