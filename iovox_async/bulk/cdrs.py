@@ -190,13 +190,32 @@ def _column_text(name: str, values: list[Any]) -> list[str]:
     return list(map(str, values))
 
 
-def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
-    """The CSV line of each row (``width`` texts), without its line break: the very
-    text ``csv.writer(handle, lineterminator="\\n")`` writes for it.
+_QUOTED = ',"\n\r'
+"""What makes a CSV value quoted: the csv module's minimal quoting, and a carriage
+return too (the csv module writes that one bare with ``\\n`` line ends, and then
+cannot read its own line back)."""
 
-    The lines are joined in C. Only when their text shows a value the csv module would
-    quote (one holding a quote, a line break or a comma of its own, or a lone empty
-    value) does the csv module write them instead.
+
+def _csv_value(value: str) -> str:
+    if any(character in value for character in _QUOTED):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _csv_line(row: Sequence[str]) -> str:
+    if len(row) == 1 and not row[0]:
+        return '""'  # a line holding one empty value, told apart from an empty line
+    return ",".join(map(_csv_value, row))
+
+
+def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """The CSV line of each row (``width`` texts), without its line break.
+
+    Values are quoted as ``csv.writer(handle, lineterminator="\\n")`` quotes them, and
+    so is one holding a carriage return, so every line reads back as its row. The lines
+    are joined in C; only when that text shows a value to quote (one holding a quote,
+    a line break or a comma of its own, or a lone empty value) are they made a value
+    at a time.
     """
     lines = list(map(",".join, rows))
     joined = "".join(lines)
@@ -207,17 +226,7 @@ def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
         and "\r" not in joined
         and joined.count(",") == len(lines) * (width - 1)
     )
-    if plain:
-        return lines
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    quoted = []
-    for row in rows:
-        writer.writerow(row)
-        quoted.append(buffer.getvalue()[:-1])
-        buffer.seek(0)
-        buffer.truncate()
-    return quoted
+    return lines if plain else list(map(_csv_line, rows))
 
 
 class CsvRows:

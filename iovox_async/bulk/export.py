@@ -1,28 +1,38 @@
-"""A CDR export as a resumable, shardable job: one part file per window, then a merge.
+"""A CDR export as a resumable, shardable job: windows appended in plan order to one
+growing file, or written to part files by any process.
 
 The job lives in a folder beside the output, ``<output>.parts/``::
 
-    job.json                 the plan and the arguments (written once, atomically)
-    w00003-1234.csv          window 3, finished: 1234 rows, no header
+    job.json                          the plan and the arguments (written once, atomically)
+    head-00003-101234-65432100.csv    the output so far: the header and windows 0 to 2,
+                                      101,234 rows, whole up to byte 65,432,100
+    w00007-1234.csv                   window 7, read by another worker: 1234 rows, no header
 
-A window's part appears (by rename, after fsync) only when the whole window was
-read, so after a crash every part present is complete and only the missing windows
-are fetched again. The merge writes the header and the parts in window order to
-the output, again through a temporary file, then removes the folder: the output is
-the same bytes however many runs, processes or machines produced the parts.
+An export in one process appends each window to the head as it reads it, and renames
+the head (an atomic step) when the window is complete, so the head's name always
+says how many windows and bytes are whole. A run killed in the middle of a window
+leaves bytes past that length, which a resumed run cuts off before it reads on.
+Windows read elsewhere (another worker, or a second window at once) go to part files,
+which appear (by rename, after fsync) only when their window is complete; the head
+takes each one in when it gets there. When the head holds every window it is flushed
+to disk and renamed to the output. So the output is the same bytes however many runs,
+processes or machines read its windows, and an export read by one process copies
+no file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import shutil
+from collections import deque
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 
@@ -43,7 +53,7 @@ from .cdrs import (
     write_batches,
 )
 from .cdrtext import text_route
-from .jobstate import durable, read_json, remove_temporaries, replacing, sync_folder, write_json
+from .jobstate import durable, read_json, remove_temporaries, sync_folder, write_json
 from .report import BulkError, Progress
 from .windows import (
     DEFAULT_WINDOW_ROWS,
@@ -64,15 +74,29 @@ logger = logging.getLogger("iovox_async")
 JOB_KIND = "iovox-calls-export"
 JOB_VERSION = 1
 MANIFEST = "job.json"
-DEFAULT_WINDOW_CONCURRENCY = 2
-"""Windows read at once by one process (each with its own pages ahead)."""
+DEFAULT_WINDOW_CONCURRENCY = 1
+"""Windows read at once by one process. One is as fast where the pages ahead keep the
+server busy, and it copies nothing: each further window is read into a part file that
+the head copies in when it gets there."""
 _PART = re.compile(r"^w(\d{5,})-(\d+)\.(csv|jsonl)$")
+_HEAD = re.compile(r"^head-(\d{5,})-(\d+)-(\d+)\.(csv|jsonl)$")
 
 
 def job_folder(path: str | os.PathLike[str]) -> Path:
     """The job folder of an export to ``path``: ``<path>.parts`` beside it."""
     target = Path(path)
     return target.with_name(target.name + ".parts")
+
+
+@dataclass(frozen=True)
+class Head:
+    """The output as far as it is assembled: its header and windows ``[0, next)`` in
+    plan order, ``rows`` rows, whole up to byte ``size`` of ``path``."""
+
+    path: Path
+    next: int
+    rows: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -139,8 +163,8 @@ class ExportJob:
 
     # -- parts --------------------------------------------------------------------------
 
-    def finished(self) -> dict[int, tuple[Path, int]]:
-        """Window index -> (part file, rows) of every finished window."""
+    def parts(self) -> dict[int, tuple[Path, int]]:
+        """Window index -> (part file, rows) of every window finished in a part file."""
         found: dict[int, tuple[Path, int]] = {}
         if not self.folder.is_dir():
             return found
@@ -150,16 +174,121 @@ class ExportJob:
                 found[int(match.group(1))] = (entry, int(match.group(2)))
         return found
 
+    def head(self) -> Head | None:
+        """The head as its name describes it (``None`` before the first window)."""
+        heads = []
+        if self.folder.is_dir():
+            for entry in self.folder.iterdir():
+                match = _HEAD.match(entry.name)
+                if match and match.group(4) == self.format:
+                    numbers = (int(match.group(n)) for n in (1, 2, 3))
+                    heads.append(Head(entry, *numbers))
+        return max(heads, key=lambda head: head.next, default=None)
+
     def pending(self) -> list[Window]:
         """The windows still to read, in plan order."""
-        done = self.finished()
-        return [window for window in self.plan.windows if window.index not in done]
+        head, parts = self.head(), self.parts()
+        start = head.next if head is not None else 0
+        return [window for window in self.plan.windows[start:] if window.index not in parts]
 
     def clean(self) -> int:
         """Remove the temporary files a killed run left (of the parts and the output)."""
         return remove_temporaries(self.folder) + remove_temporaries(
             self.target.parent, self.target.name
         )
+
+    def _head_at(self, next: int, rows: int, size: int) -> Head:
+        name = f"head-{next:05d}-{rows}-{size}.{self.format}"
+        return Head(self.folder / name, next, rows, size)
+
+    def open_head(self) -> Head:
+        """The head to append to: the one an earlier run left, cut back to its whole
+        windows, or a new one holding the header."""
+        head = self.head()
+        if head is not None:
+            with head.path.open("r+b") as handle:
+                if os.fstat(handle.fileno()).st_size >= head.size:
+                    handle.truncate(head.size)
+                    return head
+            # Shorter than its name says (the system went down before it reached the
+            # disk): its windows are read again.
+            discard(head.path)
+        header = header_text(self.format, self.plan.columns).encode("utf-8")
+        head = self._head_at(0, 0, len(header))
+        head.path.write_bytes(header)
+        return head
+
+    async def _write_window(
+        self,
+        client: AsyncIovox,
+        window: Window,
+        out: TextIO,
+        *,
+        page_size: int,
+        prefetch: int,
+        on_rows: Callable[[int], object] | None,
+    ) -> int:
+        """Write every row of ``window`` to ``out``; return the rows."""
+        # CSV of the API's own texts where they are what the typed values write.
+        text = text_route(self.plan.columns) if self.format == "csv" else None
+        batches = window_batches(
+            client,
+            self.plan,
+            window,
+            page_size=page_size,
+            prefetch=prefetch,
+            route=TYPED_ROWS if text is None else text.pages(),
+        )
+        writer: CsvRows | CsvLines | JsonlRows = (
+            row_writer(self.format, out, self.plan.columns) if text is None else CsvLines(out)
+        )
+        async with aclosing(batches):
+            return await write_batches(batches, writer, on_rows)
+
+    async def append_window(
+        self,
+        client: AsyncIovox,
+        head: Head,
+        window: Window,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        prefetch: int = DEFAULT_PREFETCH,
+        on_rows: Callable[[int], object] | None = None,
+    ) -> Head:
+        """Read ``window`` (the one after the head's last) onto the end of the head; the
+        head that then holds it."""
+        if window.index != head.next:
+            raise BulkError(f"window {window.index} is not next to the head ({head.next})")
+        try:
+            with head.path.open("a", encoding="utf-8", newline="", buffering=1 << 20) as out:
+                count = await self._write_window(
+                    client, window, out, page_size=page_size, prefetch=prefetch, on_rows=on_rows
+                )
+                out.flush()
+                size = os.fstat(out.fileno()).st_size
+        except BaseException:
+            # Only the whole windows stay (a resumed run would cut the rest off anyway).
+            with contextlib.suppress(OSError):
+                os.truncate(head.path, head.size)
+            raise
+        grown = self._head_at(window.index + 1, head.rows + count, size)
+        os.replace(head.path, grown.path)
+        return grown
+
+    def absorb(self, head: Head, window: int) -> Head:
+        """Copy the part of ``window`` (the one after the head's last) onto the end of
+        the head; the head that then holds it."""
+        part, rows = self.parts()[window]
+        if window != head.next:
+            raise BulkError(f"window {window} is not next to the head ({head.next})")
+        with head.path.open("ab") as handle:
+            append_file(part, handle)
+            handle.flush()
+            size = os.fstat(handle.fileno()).st_size
+        grown = self._head_at(window + 1, head.rows + rows, size)
+        os.replace(head.path, grown.path)
+        discard(part)
+        return grown
 
     async def run_window(
         self,
@@ -171,34 +300,23 @@ class ExportJob:
         on_rows: Callable[[int], object] | None = None,
     ) -> int:
         """Read one window into its part file; return its rows. Safe to call in any
-        process that sees the job folder; a finished window is not read again.
-        ``on_rows(count)`` as rows are written."""
+        process that sees the job folder; a window finished already is not read
+        again (0 rows for one the head holds). ``on_rows(count)`` as rows are written."""
         if isinstance(window, int):
             window = self.window(window)
-        done = self.finished().get(window.index)
+        done = self.parts().get(window.index)
         if done is not None:
             return done[1]
-        # CSV of the API's own texts where they are what the typed values write.
-        text = text_route(self.plan.columns) if self.format == "csv" else None
-        batches = window_batches(
-            client,
-            self.plan,
-            window,
-            page_size=page_size,
-            prefetch=prefetch,
-            route=TYPED_ROWS if text is None else text.pages(),
-        )
+        head = self.head()
+        if head is not None and window.index < head.next:
+            return 0
         staging = temporary_path(self.folder / f"w{window.index:05d}.{self.format}")
         try:
-            async with aclosing(batches):
-                with staging.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
-                    writer: CsvRows | CsvLines | JsonlRows = (
-                        row_writer(self.format, out, self.plan.columns)
-                        if text is None
-                        else CsvLines(out)
-                    )
-                    count = await write_batches(batches, writer, on_rows)
-                    await anyio.to_thread.run_sync(durable, out)  # an fsync: off the loop
+            with staging.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
+                count = await self._write_window(
+                    client, window, out, page_size=page_size, prefetch=prefetch, on_rows=on_rows
+                )
+                await anyio.to_thread.run_sync(durable, out)  # an fsync: off the loop
             # The row count is in the name, so the part is complete the moment it has one.
             os.replace(staging, self.folder / f"w{window.index:05d}-{count}.{self.format}")
             sync_folder(self.folder)
@@ -212,21 +330,31 @@ class ExportJob:
                 return window
         raise ValidationError(f"the export of {self.target} has no window {index}")
 
+    def finish(self, head: Head) -> int:
+        """Make ``head`` (holding every window) the output: flushed to disk and renamed
+        into place; the job folder goes. Its rows."""
+        if head.next < len(self.plan.windows):
+            raise BulkError(f"windows {head.next}.. of {self.target} are not in the head yet")
+        with head.path.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(head.path, self.target)
+        sync_folder(self.target.parent)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return head.rows
+
     def merge(self) -> int:
-        """Write the output from the parts (all must be finished); return its rows."""
-        done = self.finished()
-        missing = [window.index for window in self.plan.windows if window.index not in done]
+        """Write the output from the head and the parts (every window must be in one
+        of them); return its rows."""
+        head = self.head()
+        parts = self.parts()
+        start = head.next if head is not None else 0
+        missing = [w.index for w in self.plan.windows[start:] if w.index not in parts]
         if missing:
             raise BulkError(f"windows {missing[:10]} of {self.target} are not finished yet")
-        total = 0
-        with replacing(self.target, "wb") as handle:
-            handle.write(header_text(self.format, self.plan.columns).encode("utf-8"))
-            for window in self.plan.windows:
-                part, rows = done[window.index]
-                append_file(part, handle)
-                total += rows
-        shutil.rmtree(self.folder, ignore_errors=True)
-        return total
+        head = self.open_head()
+        for window in self.plan.windows[head.next :]:
+            head = self.absorb(head, window.index)
+        return self.finish(head)
 
 
 def _fresh_folder(folder: Path, target: Path) -> None:
@@ -280,7 +408,7 @@ async def export_call_data(
             logger.info("export: removed %d temporary files of an interrupted run", removed)
     if job is None:
         job = await ExportJob.create(client, target, chosen, window_rows=window_rows, **filters)
-    await run_windows(
+    head = await run_windows(
         client,
         job,
         page_size=page_size,
@@ -288,8 +416,8 @@ async def export_call_data(
         concurrency=concurrency,
         progress=progress,
     )
-    # Copying every part into the output is file work of seconds for a big export.
-    return await anyio.to_thread.run_sync(job.merge)
+    # The output's fsync is file work of a second for a big export: off the loop.
+    return await anyio.to_thread.run_sync(job.finish, head)
 
 
 async def run_windows(
@@ -300,18 +428,26 @@ async def run_windows(
     prefetch: int,
     concurrency: int,
     progress: Progress | None,
-) -> None:
-    """Read the unfinished windows of ``job``, ``concurrency`` at a time."""
-    queue = job.pending()
-    done = sum(rows for _, rows in job.finished().values())
+) -> Head:
+    """Bring every window of ``job`` into its head, in plan order; the head then.
+
+    The head reads its next window itself, unless a part has it already. With
+    ``concurrency`` above 1, other workers read windows from the far end into parts
+    meanwhile, which the head copies in when it gets there.
+    """
+    head = job.open_head()
+    parts = job.parts()
+    later = deque(w for w in job.plan.windows[head.next :] if w.index not in parts)
+    done = head.rows + sum(rows for index, (_, rows) in parts.items() if index >= head.next)
     total = max(job.plan.total, done)
     if progress is not None:
         progress(done, total)
     # The pages ahead are shared out so memory does not grow with concurrency.
-    workers = min(concurrency, len(queue))
-    ahead = max(1, prefetch // max(1, workers))
+    workers = max(1, min(concurrency, len(later)))
+    ahead = max(1, prefetch // workers)
     report_every = max(1, page_size)
     reported = done
+    reading: dict[int, anyio.Event] = {}
 
     def on_rows(count: int) -> None:
         nonlocal done, reported
@@ -320,21 +456,41 @@ async def run_windows(
             reported = done
             progress(done, max(total, done))
 
-    async def worker() -> None:
-        while queue:
-            window = queue.pop(0)
-            await job.run_window(
-                client, window, page_size=page_size, prefetch=ahead, on_rows=on_rows
-            )
+    async def read_head() -> None:
+        nonlocal head
+        for window in job.plan.windows[head.next :]:
+            if later and later[0] is window:
+                later.popleft()
+                head = await job.append_window(
+                    client, head, window, page_size=page_size, prefetch=ahead, on_rows=on_rows
+                )
+                continue
+            finished = reading.get(window.index)
+            if finished is not None:
+                await finished.wait()
+            head = await anyio.to_thread.run_sync(job.absorb, head, window.index)
 
-    await run_together([worker] * workers)
+    async def read_parts() -> None:
+        while len(later) > 1:  # the first is the head's
+            window = later.pop()
+            finished = reading[window.index] = anyio.Event()
+            try:
+                await job.run_window(
+                    client, window, page_size=page_size, prefetch=ahead, on_rows=on_rows
+                )
+            finally:
+                finished.set()
+
+    await run_together([read_head] + [read_parts] * (workers - 1))
     if progress is not None:
         progress(done, max(total, done))
+    return head
 
 
 __all__ = [
     "DEFAULT_WINDOW_CONCURRENCY",
     "ExportJob",
+    "Head",
     "export_call_data",
     "job_folder",
 ]

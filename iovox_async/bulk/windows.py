@@ -21,7 +21,7 @@ pages), it is read once more.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -235,7 +235,7 @@ async def _split(
     return halves[0] + halves[1]
 
 
-async def run_together(jobs: list[Callable[[], Awaitable[object]]]) -> None:
+async def run_together(jobs: Sequence[Callable[[], Awaitable[object]]]) -> None:
     """Run the jobs concurrently; the first failure cancels the others and is raised
     as itself (not inside an exception group)."""
     broken: list[Exception] = []

@@ -266,12 +266,14 @@ async def test_export_csv_and_jsonl(make_bulk: MakeBulk, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.jsonl", "calls.txt", "out"]
 
 
-async def test_typed_rows_export_the_same_bytes(make_bulk: MakeBulk, tmp_path: Path) -> None:
+async def test_typed_rows_export_the_same_bytes(
+    make_bulk: MakeBulk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Rows decoded as int/datetime/bool/None are written back in the API's text form:
     the export of typed rows equals that of the same rows turned back into text by hand."""
     import datetime as dt
 
-    from iovox_async.bulk import cdrs
+    from iovox_async.bulk import cdrs, export
 
     _, bulk = make_bulk(FakeCalls(rows=CDRS[:50]))
     await bulk.export_call_data(tmp_path / "typed.csv")
@@ -291,23 +293,21 @@ async def test_typed_rows_export_the_same_bytes(make_bulk: MakeBulk, tmp_path: P
             return [text(item) for item in value]
         return value
 
+    seen = []
+
     async def as_text(client: Any, **params: Any) -> Any:
         page = await real(client, **params)
         rows = cdrs.page_rows(page)
         assert any(isinstance(row.get("call_start"), dt.datetime) for row in rows)
         rows[:] = [text(row) for row in rows]
+        seen.append(len(rows))
         return page
 
-    cdrs.fetch_page = as_text  # type: ignore[assignment]
-    import iovox_async.bulk.windows as windows
-
-    windows.fetch_page = as_text  # type: ignore[assignment]
-    try:
-        await bulk.export_call_data(tmp_path / "text.csv")
-        await bulk.export_call_data(tmp_path / "text.jsonl")
-    finally:
-        cdrs.fetch_page = real  # type: ignore[assignment]
-        windows.fetch_page = real  # type: ignore[assignment]
+    texts = cdrs.PageRoute(as_text, cdrs.TYPED_ROWS.rows, cdrs.TYPED_ROWS.ids)
+    monkeypatch.setattr(export, "TYPED_ROWS", texts)
+    await bulk.export_call_data(tmp_path / "text.csv")
+    await bulk.export_call_data(tmp_path / "text.jsonl")
+    assert sum(seen) == 2 * 50
     assert (tmp_path / "typed.csv").read_bytes() == (tmp_path / "text.csv").read_bytes()
     assert (tmp_path / "typed.jsonl").read_bytes() == (tmp_path / "text.jsonl").read_bytes()
     assert cdrs.api_text(dt.date(2026, 1, 2)) == "2026-01-02"
@@ -349,9 +349,13 @@ async def test_failed_export_leaves_no_file(make_bulk: MakeBulk, tmp_path: Path)
     _, bulk = make_bulk(fake, max_retries=0)
     with pytest.raises(ServerError):
         await bulk.export_call_data(tmp_path / "calls.csv", page_size=100)
-    # no output and no temporary file; the job folder stays for resume=True
+    # no output and no temporary file; the job folder stays for resume=True, its head
+    # holding the header only (the failed window's rows were cut off)
     assert [p.name for p in tmp_path.iterdir()] == ["calls.csv.parts"]
-    assert [p.name for p in (tmp_path / "calls.csv.parts").iterdir()] == ["job.json"]
+    kept = sorted(p.name for p in (tmp_path / "calls.csv.parts").iterdir())
+    assert kept[1] == "job.json" and kept[0].startswith("head-00000-0-")
+    header = (tmp_path / "calls.csv.parts" / kept[0]).read_bytes()
+    assert header.endswith(b"\n") and header.count(b"\n") == 1
     assert fake.running == 0
     fake.fail_pages = {}
     assert await bulk.export_call_data(tmp_path / "calls.csv", page_size=100, resume=True) == len(
