@@ -53,7 +53,7 @@ from .cdrs import (
     write_batches,
 )
 from .cdrtext import text_route
-from .jobstate import durable, read_json, remove_temporaries, sync_folder, write_json
+from .jobstate import durable, read_json, remove_temporaries, sync_folder, write_behind, write_json
 from .report import BulkError, Progress
 from .windows import (
     DEFAULT_WINDOW_ROWS,
@@ -242,8 +242,8 @@ class ExportJob:
         writer: CsvRows | CsvLines | JsonlRows = (
             row_writer(self.format, out, self.plan.columns) if text is None else CsvLines(out)
         )
-        async with aclosing(batches):
-            return await write_batches(batches, writer, on_rows)
+        async with aclosing(batches), write_behind(out, on_rows) as counted:
+            return await write_batches(batches, writer, counted)
 
     async def append_window(
         self,

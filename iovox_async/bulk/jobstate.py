@@ -13,9 +13,12 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
+
+import anyio
 
 from .._errors import ValidationError
 from .._files import discard, temporary_path
@@ -59,6 +62,50 @@ def durable(handle: BinaryIO | Any) -> None:
     os.fsync(handle.fileno())
 
 
+SYNC_EVERY_ROWS = 10_000
+"""Rows written between two early syncs of a growing file (a few MB of CDRs)."""
+
+
+@contextlib.asynccontextmanager
+async def write_behind(
+    handle: TextIO, on_rows: Callable[[int], object] | None = None
+) -> AsyncIterator[Callable[[int], None]]:
+    """Send a file's new bytes to disk in a worker thread as it grows, so that the fsync
+    that makes it durable at the end finds little left to write (it waits for the disk
+    as long as it has bytes to send).
+
+    Yields the ``on_rows(count)`` to call after each write: every
+    :data:`SYNC_EVERY_ROWS` rows it flushes ``handle`` and starts an ``fdatasync`` in a
+    thread (unless one is still running), and it passes every count on to ``on_rows``.
+    On exit, a sync still running is waited for, so the file may then be closed.
+    """
+    syncing: threading.Thread | None = None
+    unsynced = 0
+
+    def counted(count: int) -> None:
+        nonlocal syncing, unsynced
+        unsynced += count
+        if unsynced >= SYNC_EVERY_ROWS and (syncing is None or not syncing.is_alive()):
+            unsynced = 0
+            handle.flush()
+            syncing = threading.Thread(target=_sync_data, args=(handle.fileno(),), daemon=True)
+            syncing.start()
+        if on_rows is not None:
+            on_rows(count)
+
+    try:
+        yield counted
+    finally:
+        if syncing is not None:
+            with anyio.CancelScope(shield=True):  # the file is closed next
+                await anyio.to_thread.run_sync(syncing.join)
+
+
+def _sync_data(descriptor: int) -> None:
+    with contextlib.suppress(OSError):  # it only saves time: the final fsync decides
+        os.fdatasync(descriptor)
+
+
 @contextlib.contextmanager
 def replacing(target: Path, mode: str = "wb", **options: Any) -> Iterator[Any]:
     """Write ``target`` through a temporary file that replaces it only when complete
@@ -100,5 +147,6 @@ __all__ = [
     "remove_temporaries",
     "replacing",
     "sync_folder",
+    "write_behind",
     "write_json",
 ]

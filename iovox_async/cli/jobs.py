@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ValidationError
+from ..bulk.export import DEFAULT_WINDOW_CONCURRENCY
 from ..bulk.recordings import call_id_of, outcome
 from ._common import (
     EXIT_FAILED,
@@ -277,7 +278,13 @@ def add_job_commands(subparsers: Subparsers) -> None:
     export.add_argument(
         "--window-rows", type=whole(1), default=50_000, help="calls per window at most"
     )
-    export.add_argument("--windows", type=whole(1), default=2, help="windows read at once")
+    export.add_argument(
+        "--windows",
+        type=whole(1),
+        default=DEFAULT_WINDOW_CONCURRENCY,
+        help="windows read at once (more than one: the others into part files, copied in"
+        " at the end)",
+    )
     range_options(export)
     export.set_defaults(handler=run_command, iovox_runner=_calls_export)
 
