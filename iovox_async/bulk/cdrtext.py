@@ -1,4 +1,4 @@
-"""getCallData pages decoded straight to rows of text: the CSV export's route.
+"""getCallData pages decoded straight to CSV lines: the CSV export's route.
 
 A CSV export writes each value as :func:`.cdrs.api_text` writes its typed value. For a
 value the API sends in its canonical form (``180``, ``1``, ``2026-10-01 08:30:05``)
@@ -6,9 +6,10 @@ that text is the API's own, so an export need not build an ``int``, a ``bool`` o
 ``datetime`` only to turn it back into the same text. Formatting a ``datetime`` costs
 more than decoding it, and both cost more than the rest of a CSV row.
 
-This route decodes a JSON page into tuples of the API's texts, one per row, in the
-export's column order, with one msgspec call. It then vouches for them a column at a
-time, with C-speed passes and no Python step per value:
+This route decodes a JSON page with one msgspec call into rows of the API's texts, in
+the export's column order. It vouches for them a column at a time, in C-speed passes
+with no Python step per value, and joins each row into its CSV line
+(:func:`.cdrs.csv_lines`). What it vouches for:
 
 - every typed value is in canonical form: an integer in digits without a leading
   zero, a flag ``0`` or ``1``, a call time ``YYYY-MM-DD HH:MM:SS`` that exists;
@@ -16,7 +17,7 @@ time, with C-speed passes and no Python step per value:
   text (a number, ``null``, nested categories).
 
 Where it cannot vouch, it declines, and the page is decoded by the typed path,
-whose rows :func:`text_rows` turns into text with :func:`.cdrs.api_text`. That can
+whose rows :func:`.cdrs.text_lines` turns into lines with :func:`.cdrs.api_text`. That can
 happen for a value that is not canonical, a body above
 :data:`~iovox_async._fastjson.ONE_PASS_BYTES`, or an XML answer. Either way the same
 rows give the same bytes, and the typed path raises the same errors on values that
