@@ -8,6 +8,7 @@ import io
 import json
 import math
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,43 +16,31 @@ import httpx
 import pytest
 
 from iovox_async import ResponseValueError
-from iovox_async.bulk import cdrtext, export
-from iovox_async.bulk.cdrs import CDR_FIELDS, csv_lines
+from iovox_async.bulk import Bulk, BulkError, ExportJob, cdrtext, export
+from iovox_async.bulk.cdrs import CDR_FIELDS, CDR_TYPES, csv_lines
 from iovox_async.bulk.cdrtext import TextRows, text_route
+from iovox_async.bulk.export import Head
 
 from .conftest import MakeBulk
+
+TEXT_FIELDS = [name for name in CDR_FIELDS if CDR_TYPES.get(name) == "string"]
 
 
 def cdr(n: int) -> dict[str, Any]:
     """A CDR as the API writes it in JSON: every value a string, empty ones ``""``."""
     start = f"2026-10-{1 + n // 3600 % 28:02d} {n // 60 % 24:02d}:{n % 60:02d}:{n % 59:02d}"
-    return {
-        "id": f"{700000 + n}",
-        "call_start": start,
-        "call_end": start[:-2] + f"{(n + 7) % 60:02d}",
-        "call_origin": f"4479{n:08d}",
-        "call_origin_encoded": f"4479_{n:08X}",
-        "call_origin_location": "LONDON",
-        "voxnumber": f"44203{n % 97:07d}",
-        "call_destination": "447966123456",
-        "detail": "",
-        "call_time": "00:03:00",
-        "call_time_sec": str(n % 400),
-        "talk_time": "00:02:40",
-        "talk_time_sec": "0" if n % 5 else "160",
-        "call_type": "DIRECT",
-        "call_result": "ANSWERED",
-        "rule_result": "Call to an Operator",
-        "node_id": f"N{n % 40}",
-        "node_name": f"Shop {n % 40}",
-        "node_type": "SHOP",
-        "link_id": f"L{n % 80}",
-        "link_name": f"Link {n % 80}",
-        "link_type": "PPC",
-        "has_recording": str(n % 2),
-        "email_sent": "",
-        "direction": "IN",
-    }
+    row = {name: f"{name.upper()} {n % 40}" for name in TEXT_FIELDS}
+    row.update(
+        id=f"{700000 + n}",
+        call_start=start,
+        call_end=start[:-2] + f"{(n + 7) % 60:02d}",
+        detail="",
+        call_time_sec=str(n % 400),
+        talk_time_sec="0" if n % 5 else "160",
+        has_recording=str(n % 2),
+        email_sent="",
+    )
+    return row
 
 
 CDRS = [cdr(n) for n in range(240)]
@@ -244,43 +233,56 @@ async def reference(make_bulk: MakeBulk, path: Path) -> bytes:
     return path.read_bytes()
 
 
+@dataclass
+class Started:
+    """An export planned over CDRS, its head opened, and the bytes a whole run writes."""
+
+    whole: bytes
+    target: Path
+    bulk: Bulk
+    calls: JsonCalls
+    job: ExportJob
+    head: Head
+
+
+async def started(make_bulk: MakeBulk, tmp_path: Path) -> Started:
+    whole = await reference(make_bulk, tmp_path / "reference.csv")
+    calls = JsonCalls(CDRS)
+    _, bulk = make_bulk(calls)
+    target = tmp_path / "calls.csv"
+    job = await bulk.plan_export(target, window_rows=50)
+    return Started(whole, target, bulk, calls, job, job.open_head())
+
+
 async def test_a_head_with_bytes_past_its_whole_windows_is_cut_back(
     make_bulk: MakeBulk, tmp_path: Path
 ) -> None:
-    whole = await reference(make_bulk, tmp_path / "reference.csv")
-    target = tmp_path / "calls.csv"
-    calls = JsonCalls(CDRS)
-    _, bulk = make_bulk(calls)
-    job = await bulk.plan_export(target, window_rows=50)
-    client = bulk._client
-    head = job.open_head()
-    for window in job.plan.windows[:2]:
-        head = await job.append_window(client, head, window, page_size=30)
+    run = await started(make_bulk, tmp_path)
+    head = run.head
+    for window in run.job.plan.windows[:2]:
+        head = await run.job.append_window(run.bulk._client, head, window, page_size=30)
     # A run killed in the middle of the third window left half of it behind.
     with head.path.open("ab") as handle:
         handle.write(b"700123,2026-10-01 00:02:03,half a ro")
-    requests = calls.requests
-    await bulk.export_call_data(target, page_size=30, window_rows=50, resume=True)
-    assert target.read_bytes() == whole
-    assert not job.folder.exists()
-    windows = len(job.plan.windows)
-    assert 0 < calls.requests - requests <= 3 * (windows - 2)  # only the windows left
+    requests = run.calls.requests
+    await run.bulk.export_call_data(run.target, page_size=30, window_rows=50, resume=True)
+    assert run.target.read_bytes() == run.whole
+    assert not run.job.folder.exists()
+    windows = len(run.job.plan.windows)
+    assert 0 < run.calls.requests - requests <= 3 * (windows - 2)  # only the windows left
 
 
 async def test_a_head_shorter_than_its_name_is_read_again(
     make_bulk: MakeBulk, tmp_path: Path
 ) -> None:
-    whole = await reference(make_bulk, tmp_path / "reference.csv")
-    target = tmp_path / "calls.csv"
-    _, bulk = make_bulk(JsonCalls(CDRS))
-    job = await bulk.plan_export(target, window_rows=50)
-    head = job.open_head()
-    head = await job.append_window(bulk._client, head, job.plan.windows[0], page_size=30)
+    run = await started(make_bulk, tmp_path)
+    window = run.job.plan.windows[0]
+    head = await run.job.append_window(run.bulk._client, run.head, window, page_size=30)
     # The system went down before the head reached the disk: it lost its end.
     with head.path.open("r+b") as handle:
         handle.truncate(head.size - 10)
-    await bulk.export_call_data(target, page_size=30, window_rows=50, resume=True)
-    assert target.read_bytes() == whole
+    await run.bulk.export_call_data(run.target, page_size=30, window_rows=50, resume=True)
+    assert run.target.read_bytes() == run.whole
 
 
 @pytest.mark.parametrize("concurrency", [2, 3, 9])
@@ -301,19 +303,16 @@ async def test_windows_read_at_once_give_the_same_bytes(
 async def test_a_merge_takes_a_head_and_parts_from_elsewhere(
     make_bulk: MakeBulk, tmp_path: Path
 ) -> None:
-    whole = await reference(make_bulk, tmp_path / "reference.csv")
-    target = tmp_path / "calls.csv"
-    _, bulk = make_bulk(JsonCalls(CDRS))
-    job = await bulk.plan_export(target, window_rows=50)
+    run = await started(make_bulk, tmp_path)
+    job, client = run.job, run.bulk._client
     windows = job.plan.windows
     assert len(windows) >= 4
-    head = job.open_head()
-    head = await job.append_window(bulk._client, head, windows[0], page_size=30)
+    head = await job.append_window(client, run.head, windows[0], page_size=30)
     for window in reversed(windows[1:]):  # other workers, in any order
-        await job.run_window(bulk._client, window.index, page_size=30)
-    assert await job.run_window(bulk._client, 0) == 0  # the head has it already
-    with pytest.raises(Exception, match="not next to the head"):
+        await job.run_window(client, window.index, page_size=30)
+    assert await job.run_window(client, 0) == 0  # the head has it already
+    with pytest.raises(BulkError, match="not next to the head"):
         job.absorb(head, windows[2].index)
     assert job.merge() == len(CDRS)
-    assert target.read_bytes() == whole
+    assert run.target.read_bytes() == run.whole
     assert not job.folder.exists()
