@@ -270,9 +270,9 @@ class CsvRows:
         self._handle.write("\n".join(text_lines(rows, self._columns)) + "\n")
 
 
-class CsvLines:
-    """Writes CSV lines made already (by :func:`text_lines` or :func:`csv_lines`),
-    each with a line break; the header is the caller's."""
+class TextLines:
+    """Writes lines made already (CSV by :func:`text_lines` or :func:`csv_lines`, JSON
+    by :func:`json_line`), each with a line break; a CSV header is the caller's."""
 
     def __init__(self, handle: TextIO) -> None:
         self._handle = handle
@@ -316,16 +316,19 @@ class JsonlRows:
         pass
 
     def write_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self._handle.write("".join(map(_json_line, rows)))
+        if rows:
+            self._handle.write("\n".join(map(json_line, rows)) + "\n")
 
     def write(self, row: Mapping[str, Any]) -> None:
-        self._handle.write(_json_line(row))
+        self.write_many([row])
 
 
-def _json_line(row: Mapping[str, Any]) -> str:
+def json_line(row: Mapping[str, Any]) -> str:
+    """A row as one line of JSON (without its line break), every scalar as
+    :func:`api_text` writes it."""
     # Most values are text already: only the others pay for a call.
     data = {key: value if value.__class__ is str else api_json(value) for key, value in row.items()}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def row_writer(
@@ -395,7 +398,7 @@ async def batched(
 
 async def write_batches(
     batches: AsyncIterator[Sequence[Any]],
-    writer: CsvRows | CsvLines | JsonlRows,
+    writer: CsvRows | TextLines | JsonlRows,
     on_rows: Callable[[int], object] | None = None,
 ) -> int:
     """Write every batch of rows through ``writer``, :data:`ROWS_PER_WRITE` rows at a
@@ -446,11 +449,11 @@ __all__ = [
     "OTHER_FIELDS_DROPPED",
     "TYPED_ROWS",
     "CdrRow",
-    "CsvLines",
     "CsvRows",
     "ExportFormat",
     "JsonlRows",
     "PageRoute",
+    "TextLines",
     "api_json",
     "api_text",
     "batched",
@@ -460,6 +463,7 @@ __all__ = [
     "fetch_page",
     "has_other_fields",
     "header_text",
+    "json_line",
     "page_rows",
     "row_writer",
     "text_lines",

@@ -42,10 +42,10 @@ from .cdrs import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_PREFETCH,
     TYPED_ROWS,
-    CsvLines,
     CsvRows,
     ExportFormat,
     JsonlRows,
+    TextLines,
     check_filters,
     export_format,
     header_text,
@@ -229,8 +229,8 @@ class ExportJob:
         on_rows: Callable[[int], object] | None,
     ) -> int:
         """Write every row of ``window`` to ``out``; return the rows."""
-        # CSV of the API's own texts where they are what the typed values write.
-        text = text_route(self.plan.columns) if self.format == "csv" else None
+        # The API's own texts where they are what the typed values write.
+        text = text_route(self.plan.columns, self.format)
         batches = window_batches(
             client,
             self.plan,
@@ -239,8 +239,8 @@ class ExportJob:
             prefetch=prefetch,
             route=TYPED_ROWS if text is None else text.pages(),
         )
-        writer: CsvRows | CsvLines | JsonlRows = (
-            row_writer(self.format, out, self.plan.columns) if text is None else CsvLines(out)
+        writer: CsvRows | TextLines | JsonlRows = (
+            row_writer(self.format, out, self.plan.columns) if text is None else TextLines(out)
         )
         async with aclosing(batches), write_behind(out, on_rows) as counted:
             return await write_batches(batches, writer, counted)
