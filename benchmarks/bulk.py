@@ -15,7 +15,8 @@ Three comparisons, each variant in its own subprocess (so its peak RSS, read wit
    >= 3 x); also against ElementTree on pre-fetched bodies (target >= 0.7 x).
    The windowed CSV export against a plain iterator over the same typed JSON pages
    that writes nothing (target >= 1 x), plain paging, and that iterator written to
-   the same CSV (both >= 1 x); the windowed iterator against both plain ones (shown).
+   the same CSV (both >= 1 x); the same export to JSON lines, and the windowed
+   iterator against both plain ones (shown).
 2. Recordings: ``bulk.download_recordings`` (500 x 1 MB, concurrency 50) MB/s and
    peak RSS against raw aiohttp streaming to files. Target: >= 0.8 x raw aiohttp,
    peak RSS <= 150 MB.
@@ -411,14 +412,15 @@ async def run_once(name: str, args: argparse.Namespace, *, warm_up: bool) -> dic
                 elapsed = time.perf_counter() - started
         assert rows == args.cdrs, rows
         return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}
-    if name == "cdr-bulk-export":
+    if name in ("cdr-bulk-export", "cdr-bulk-export-jsonl"):
         iovox, bulk = client(base, 16)
+        suffix = ".jsonl" if name.endswith("jsonl") else ".csv"
         with tempfile.TemporaryDirectory() as folder:
             async with iovox:
                 await iovox.calls.get_call_data(page=1, limit=1)
                 started = time.perf_counter()
                 rows = await bulk.export_call_data(
-                    Path(folder) / "calls.csv", page_size=args.page_size
+                    Path(folder) / f"calls{suffix}", page_size=args.page_size
                 )
                 elapsed = time.perf_counter() - started
         assert rows == args.cdrs, rows
@@ -591,7 +593,7 @@ VARIANTS = (
     "cdr-elementtree", "cdr-client-decoder", "cdr-aiohttp-json", "cdr-aiohttp-xml",
     "cdr-plain-paging", "cdr-plain-iter", "cdr-bulk-iter", "cdr-bulk-iter-xml",
     "cdr-plain-export",
-    "cdr-bulk-export",
+    "cdr-bulk-export", "cdr-bulk-export-jsonl",
     "rec-aiohttp", "rec-bulk", "calls-sequential", "calls-bulk-map",
 )  # fmt: skip
 
@@ -731,6 +733,8 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
         / r["cdr-plain-iter"]["rows_per_s"],
         "cdr_windowed_export_vs_plain_export": r["cdr-bulk-export"]["rows_per_s"]
         / r["cdr-plain-export"]["rows_per_s"],
+        "cdr_windowed_jsonl_export_vs_plain_iter": r["cdr-bulk-export-jsonl"]["rows_per_s"]
+        / r["cdr-plain-iter"]["rows_per_s"],
         "recordings_vs_aiohttp": r["rec-bulk"]["mb_per_s"] / r["rec-aiohttp"]["mb_per_s"],
         "bulk_map_vs_sequential": r["calls-bulk-map"]["calls_per_s"]
         / r["calls-sequential"]["calls_per_s"],
@@ -762,6 +766,7 @@ def report(args: argparse.Namespace, r: dict[str, dict[str, Any]]) -> None:
         ("cdr-bulk-iter-xml", "iter_call_data (XML)"),
         ("cdr-plain-export", "plain paging to CSV"),
         ("cdr-bulk-export", "export CSV (windowed)"),
+        ("cdr-bulk-export-jsonl", "export JSON lines"),
     ):
         print(f"  {label:25} {r[name]['rows_per_s']:12,.0f} rows/s")
     mb = args.recording_size / 1e6
