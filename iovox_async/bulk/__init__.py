@@ -126,12 +126,14 @@ class Bulk:
 
         ``format`` is ``"csv"`` or ``"jsonl"`` (by default from the suffix: ``.csv``,
         ``.jsonl`` or ``.ndjson``; any other suffix is refused). Nested values
-        (categories) are JSON in CSV cells. ``concurrency`` windows are read at once,
-        each into its own part file in ``<path>.parts/``; ``path`` appears only when
-        every window is there. An interrupted export (even killed) keeps its finished
-        windows: ``resume=True`` (asked with the same arguments) removes its temporary
-        files and reads only the others; without it, any earlier job for ``path`` is
-        discarded. The result is the same bytes as an uninterrupted run.
+        (categories) are JSON in CSV cells. The windows are appended in order to a file
+        in ``<path>.parts/`` that becomes ``path`` when every window is in it; with
+        ``concurrency`` above 1, that many windows are read at once, the others into
+        part files copied in at the end. An interrupted export (even killed) keeps its
+        whole windows: ``resume=True`` (asked with the same arguments) cuts off a
+        half-written one, removes its temporary files and reads only the windows left;
+        without it, any earlier job for ``path`` is discarded. The result is the same
+        bytes as an uninterrupted run.
         """
         return await export_call_data(
             self._client,
