@@ -53,7 +53,15 @@ from .cdrs import (
     write_batches,
 )
 from .cdrtext import text_route
-from .jobstate import durable, read_json, remove_temporaries, sync_folder, write_behind, write_json
+from .jobstate import (
+    durable,
+    held,
+    read_json,
+    remove_temporaries,
+    sync_folder,
+    write_behind,
+    write_json,
+)
 from .report import BulkError, Progress
 from .windows import (
     DEFAULT_WINDOW_ROWS,
@@ -394,30 +402,34 @@ async def export_call_data(
         raise ValidationError("concurrency must be at least 1")
     if window_rows < 1:
         raise ValidationError("window_rows must be at least 1")
+    manifest = job_folder(target) / MANIFEST
+    what = f"an export to {target}"
     job: ExportJob | None = None
-    if resume and (job_folder(target) / MANIFEST).is_file():
-        job = ExportJob.open(target)
-        asked = export_arguments(chosen, window_rows, filters)
-        if job.arguments != asked:
-            raise ValidationError(
-                f"{job.folder} holds an export asked with other arguments "
-                f"({job.arguments}); run without resume to start over"
-            )
-        removed = job.clean()
-        if removed:
-            logger.info("export: removed %d temporary files of an interrupted run", removed)
-    if job is None:
-        job = await ExportJob.create(client, target, chosen, window_rows=window_rows, **filters)
-    head = await run_windows(
-        client,
-        job,
-        page_size=page_size,
-        prefetch=prefetch,
-        concurrency=concurrency,
-        progress=progress,
-    )
-    # The output's fsync is file work of a second for a big export: off the loop.
-    return await anyio.to_thread.run_sync(job.finish, head)
+    with held(manifest, what):  # an earlier job still being run is neither resumed nor removed
+        if resume and manifest.is_file():
+            job = ExportJob.open(target)
+            asked = export_arguments(chosen, window_rows, filters)
+            if job.arguments != asked:
+                raise ValidationError(
+                    f"{job.folder} holds an export asked with other arguments "
+                    f"({job.arguments}); run without resume to start over"
+                )
+            removed = job.clean()
+            if removed:
+                logger.info("export: removed %d temporary files of an interrupted run", removed)
+        if job is None:
+            job = await ExportJob.create(client, target, chosen, window_rows=window_rows, **filters)
+    with held(manifest, what):
+        head = await run_windows(
+            client,
+            job,
+            page_size=page_size,
+            prefetch=prefetch,
+            concurrency=concurrency,
+            progress=progress,
+        )
+        # The output's fsync is file work of a second for a big export: off the loop.
+        return await anyio.to_thread.run_sync(job.finish, head)
 
 
 async def run_windows(

@@ -22,6 +22,7 @@ import anyio
 
 from .._errors import ValidationError
 from .._files import discard, temporary_path
+from .report import BulkError
 
 _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")
 
@@ -60,6 +61,32 @@ def durable(handle: BinaryIO | Any) -> None:
     """Flush a file object and its system buffers to disk."""
     handle.flush()
     os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def held(manifest: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on a job's ``manifest`` for the block, so that a second run
+    of the same job (a retried worker, a task started twice) fails at once instead of
+    writing into the first one's files. Nothing is held where there is no manifest yet
+    or no ``fcntl`` (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    try:
+        descriptor = os.open(manifest, os.O_RDONLY)
+    except FileNotFoundError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BulkError(f"{what} is running already (its job folder is in use)") from None
+        yield
+    finally:
+        os.close(descriptor)
 
 
 SYNC_EVERY_ROWS = 10_000
@@ -142,6 +169,7 @@ def read_json(source: Path, what: str) -> Any:
 
 __all__ = [
     "durable",
+    "held",
     "is_temporary",
     "read_json",
     "remove_temporaries",

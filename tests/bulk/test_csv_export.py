@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -332,3 +333,38 @@ async def test_a_merge_takes_a_head_and_parts_from_elsewhere(
     assert job.merge() == len(CDRS)
     assert run.target.read_bytes() == run.whole
     assert not job.folder.exists()
+
+
+async def test_a_second_run_of_a_running_export_refuses_and_harms_nothing(
+    make_bulk: MakeBulk, tmp_path: Path
+) -> None:
+    whole = await reference(make_bulk, tmp_path / "reference.csv")
+    target = tmp_path / "calls.csv"
+    calls = JsonCalls(CDRS)
+    _, bulk = make_bulk(calls)
+    in_window = anyio.Event()
+    go_on = anyio.Event()
+    real = calls.__call__
+
+    async def held_up(request: httpx.Request) -> httpx.Response:
+        if request.url.params["limit"] != "1":  # a window's page, not the plan's probes
+            in_window.set()
+            await go_on.wait()
+        return await real(request)
+
+    _, held_bulk = make_bulk(held_up)
+    first: list[int] = []
+
+    async def export() -> None:
+        first.append(await held_bulk.export_call_data(target, page_size=30, window_rows=50))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(export)
+        await in_window.wait()
+        for resume in (True, False):  # a retried job, with or without resume
+            with pytest.raises(BulkError, match="running already"):
+                await bulk.export_call_data(target, page_size=30, window_rows=50, resume=resume)
+        go_on.set()
+    assert first == [len(CDRS)]
+    assert target.read_bytes() == whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "reference.csv"]
