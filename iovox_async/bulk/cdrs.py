@@ -208,8 +208,12 @@ def _csv_line(row: Sequence[str]) -> str:
     return ",".join(map(_csv_value, row))
 
 
-def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
-    """The CSV line of each row (``width`` texts), without its line break.
+def csv_lines(
+    items: Sequence[Any], width: int, row: Callable[[Any], Sequence[str]] = tuple
+) -> list[str]:
+    """The CSV line of each item's ``row(item)`` (``width`` texts), without its line
+    break. (``row`` makes each row only while its line is joined, so no row outlives
+    it: a chunk of rows kept alive would wake the garbage collector over and over.)
 
     Values are quoted as ``csv.writer(handle, lineterminator="\\n")`` quotes them, and
     so is one holding a carriage return, so every line reads back as its row. The lines
@@ -217,7 +221,7 @@ def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
     a line break or a comma of its own, or a lone empty value) are they made a value
     at a time.
     """
-    lines = list(map(",".join, rows))
+    lines = list(map(",".join, map(row, items)))
     joined = "".join(lines)
     plain = (
         width > 1
@@ -226,7 +230,7 @@ def csv_lines(rows: Sequence[Sequence[str]], width: int) -> list[str]:
         and "\r" not in joined
         and joined.count(",") == len(lines) * (width - 1)
     )
-    return lines if plain else list(map(_csv_line, rows))
+    return lines if plain else list(map(_csv_line, map(row, items)))
 
 
 class CsvRows:

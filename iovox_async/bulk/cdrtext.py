@@ -154,20 +154,16 @@ class _TextPages:
         self._csv = format == "csv"
         self._width = len(columns)
         self._encode = msgspec.json.Encoder().encode
-        # A CSV chunk is read as tuples, a JSON one as the rows themselves.
-        field: Callable[[int], Any] = (
-            itemgetter if self._csv else (lambda index: attrgetter(f"f{index}"))
-        )
-        self._id = field(columns.index("id"))
+        self._id = attrgetter(f"f{columns.index('id')}")
         self._checks = [
-            (field(index), check)
+            (attrgetter(f"f{index}"), check)
             for index, name in enumerate(columns)
             if (check := _CANONICAL[CDR_TYPES[name]]) is not None
         ]
 
     def _lines(self, rows: list[Any]) -> list[str]:
         if self._csv:
-            return csv_lines(rows, self._width)
+            return csv_lines(rows, self._width, msgspec.structs.astuple)
         # No line of JSON holds a line break (it is escaped), so the lines split back.
         return b"\n".join(map(self._encode, rows)).decode("utf-8").split("\n")
 
@@ -195,8 +191,6 @@ class _TextPages:
         rows = TextRows()
         for start in range(0, len(found), ROWS_PER_DECODE):
             chunk = found[start : start + ROWS_PER_DECODE]
-            if self._csv:  # tuples of one chunk at a time: freed young, as the collector likes
-                chunk = list(map(msgspec.structs.astuple, chunk))
             for column, canonical in self._checks:
                 if not canonical(list(map(column, chunk))):
                     return None
