@@ -109,12 +109,13 @@ def _supported(node: _Node) -> bool:
     )
 
 
-def _struct(name: str, fields: dict[str, Any]) -> Any:
+def keyed_struct(name: str, fields: dict[str, Any], default: Any = msgspec.UNSET) -> Any:
     """A ``Struct`` with these keys (as attributes ``f0``, ``f1``, ... so that any
-    element name works), each absent unless the body holds it, and no others."""
+    element name works), each ``default`` unless the body holds it (absent: left out
+    by :func:`msgspec.to_builtins`), and no others."""
     return msgspec.defstruct(
         name,
-        [(f"f{index}", kind, msgspec.UNSET) for index, kind in enumerate(fields.values())],
+        [(f"f{index}", kind, default) for index, kind in enumerate(fields.values())],
         rename={f"f{index}": key for index, key in enumerate(fields)},
         forbid_unknown_fields=True,
         gc=False,  # never in a cycle: the collector need not track them
@@ -140,7 +141,7 @@ def _msgspec_type(node: _Node, counter: list[int], *, raw_rows: bool, in_list: b
         )
         fields[key] = list[inner] | inner if repeated else inner
     counter[0] += 1
-    return _struct(f"_Fast{counter[0]}", fields)
+    return keyed_struct(f"_Fast{counter[0]}", fields)
 
 
 def _to_dicts(decoded: Any) -> Any:
@@ -357,7 +358,7 @@ class FastJson:
     def __init__(self, root: _Node, wrappers: tuple[str, ...]) -> None:
         def decoder(raw_rows: bool) -> msgspec.json.Decoder[Any]:
             content = _msgspec_type(root, [0], raw_rows=raw_rows, in_list=False)
-            envelope = _struct("_FastEnvelope", {"response": content})
+            envelope = keyed_struct("_FastEnvelope", {"response": content})
             return msgspec.json.Decoder(envelope, strict=False)
 
         self._whole = decoder(False)

@@ -41,7 +41,7 @@ import msgspec
 
 from .._catalog import METHODS
 from .._convert import Shape, shape_for
-from .._fastjson import ONE_PASS_BYTES, ROWS_PER_DECODE, fast_json
+from .._fastjson import ONE_PASS_BYTES, ROWS_PER_DECODE, fast_json, keyed_struct
 from .._steps import run_steps
 from .cdrs import (
     CDR_FIELDS,
@@ -121,18 +121,9 @@ class TextRows(list[str]):
         self.ids: list[str] = list(ids)
 
 
-def _struct(name: str, fields: Sequence[tuple[str, Any, Any]], *, renamed: bool = False) -> Any:
-    """A ``Struct`` with these fields and no others; ``renamed``: as attributes ``f0``,
-    ``f1``, ... so that any key works."""
-    if not renamed:
-        return msgspec.defstruct(name, fields, forbid_unknown_fields=True, gc=False)
-    return msgspec.defstruct(
-        name,
-        [(f"f{index}", kind, default) for index, (_, kind, default) in enumerate(fields)],
-        rename={f"f{index}": key for index, (key, _, _) in enumerate(fields)},
-        forbid_unknown_fields=True,
-        gc=False,
-    )
+def _struct(name: str, fields: Sequence[tuple[str, Any, Any]]) -> Any:
+    """A ``Struct`` with these fields (name, type, default) and no others."""
+    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, gc=False)
 
 
 class _TextPages:
@@ -142,7 +133,7 @@ class _TextPages:
 
     def __init__(self, columns: Sequence[str], format: ExportFormat) -> None:
         absent: Any = "" if format == "csv" else msgspec.UNSET
-        row: Any = _struct("_TextRow", [(name, str, absent) for name in columns], renamed=True)
+        row: Any = keyed_struct("_TextRow", dict.fromkeys(columns, str), absent)
         results = _struct("_TextResults", [("result", list[row] | row | None, None)])
         counts = [(name, int | None, None) for name in ("current_page", "total_pages")]
         content = _struct(
